@@ -1,0 +1,13 @@
+export {
+  CertificateError,
+  fingerprints,
+  parseOneCert,
+  parsePemBundle,
+  sameCertificates,
+  shortFingerprint,
+  toPem,
+} from './pem.js';
+export type { ParsedCert } from './pem.js';
+export { findSigner, isSignedBy } from './chain.js';
+export { checkCa, checkIssuerKey, checkValidity, daysUntil } from './check.js';
+export type { Finding, Severity } from './check.js';

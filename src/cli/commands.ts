@@ -1,0 +1,94 @@
+import { ExitCode, PreconditionError } from '../errors.js';
+import type { Cluster } from '../kube/ports.js';
+import type { Logger } from '../log.js';
+import type { RunContext } from '../rotation/context.js';
+import { refuseUnsafe } from '../rotation/health.js';
+import type { Role } from '../rotation/mesh.js';
+import { anchorTarget, issuerTarget, renewCertificate } from '../rotation/renew.js';
+import { planRotation, rotate } from '../rotation/rotate.js';
+import { observe, observeBundle, observeCertificates } from '../rotation/state.js';
+import { awaitGate, observeForRestart, restartControlPlane, restartDataPlane, targetsFor, updateBundle } from '../rotation/steps.js';
+import { buildStatus, renderStatus } from '../status/report.js';
+import type { Clock } from '../wait/poll.js';
+import type { Invocation } from './parse.js';
+import { renderPlan } from './render.js';
+
+/** What a command needs from outside: built once by main, faked by tests. */
+export interface Deps {
+  cluster: Cluster;
+  logger: Logger;
+  clock: Clock;
+  signal?: AbortSignal;
+  print: (text: string) => void;
+}
+
+const cpRoles: Role[] = ['identity', 'control-plane', 'extension'];
+
+/** Runs one command and returns its exit code; errors propagate to main, which maps them. */
+export async function run(invocation: Invocation, deps: Deps): Promise<ExitCode> {
+  const ctx: RunContext = { cluster: deps.cluster, config: invocation.config, logger: deps.logger, clock: deps.clock, signal: deps.signal };
+  const emit = (json: unknown, text: string): void => deps.print(invocation.output === 'json' ? JSON.stringify(json, null, 2) : text);
+
+  switch (invocation.command) {
+    case 'rotate': {
+      const result = await rotate(ctx, { dryRun: invocation.dryRun });
+      if (invocation.dryRun) emit({ plan: result.plan, findings: result.findings }, renderPlan(result.plan));
+      else emit(result, result.executed.length === 0 ? `nothing to do: ${result.plan.summary}` : `rotation finished: ${result.executed.length} step(s), phase ${result.finalPhase}`);
+      return ExitCode.ok;
+    }
+    case 'status': {
+      const state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
+      const report = buildStatus(state, ctx.config.expiryWarningDays);
+      emit(report, renderStatus(report));
+      return report.health === 'healthy' ? ExitCode.ok : report.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
+    }
+    case 'renew-certs': {
+      const { plan } = await planRotation(ctx, true);
+      const which = invocation.which === 'next' ? nextRenewal(plan.steps[0]?.name, plan.phase) : invocation.which;
+      if (which === 'anchor' && plan.phase !== 'steady' && plan.phase !== 'anchor-renewing') {
+        throw new PreconditionError(`refusing to renew the trust anchor: the last rotation is unfinished (${plan.summary}); run rotate to finish it`);
+      }
+      const target = which === 'anchor' ? anchorTarget(ctx) : issuerTarget(ctx);
+      if (invocation.dryRun) {
+        emit({ renew: which, certificate: `${target.namespace}/${target.certificate}` }, `would renew the ${target.role} (Certificate ${target.namespace}/${target.certificate})`);
+        return ExitCode.ok;
+      }
+      if (which === 'issuer') await awaitGate(ctx, 'trust-new-anchor', 'gate before the issuer renewal (every proxy trusts the new anchor)');
+      const result = await renewCertificate(ctx, target);
+      emit({ renewed: which, ...result }, `renewed the ${target.role}`);
+      return ExitCode.ok;
+    }
+    case 'restart-control-plane':
+    case 'restart-data-plane': {
+      const controlPlane = invocation.command === 'restart-control-plane';
+      if (invocation.dryRun) {
+        const state = await observeForRestart(ctx);
+        const roles: Role[] = controlPlane ? cpRoles : ['data-plane'];
+        const targets = targetsFor(state, roles, undefined).map((w) => w.key);
+        const held = state.workloads.filter((w) => roles.includes(w.role) && w.hold).map((w) => w.hold?.message ?? w.key);
+        emit({ targets, held }, [`would restart ${targets.length} workload(s):`, ...targets.map((t) => `  ${t}`), ...held.map((h) => `  not restarted: ${h}`)].join('\n'));
+        return ExitCode.ok;
+      }
+      const result = controlPlane ? await restartControlPlane(ctx) : await restartDataPlane(ctx);
+      emit(result, `restarted ${result.restarted} workload(s)`);
+      return ExitCode.ok;
+    }
+    case 'update-bundle': {
+      const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config), observeBundle(ctx.cluster, ctx.config)]);
+      refuseUnsafe({ ...certs, bundle, now: ctx.clock.now() }, ctx.config.expiryWarningDays);
+      if (invocation.dryRun) {
+        emit({ previousAnchorSecret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}` }, `would write the current anchor into Secret ${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret} and wait for the bundle`);
+        return ExitCode.ok;
+      }
+      await updateBundle(ctx);
+      emit({ updated: true }, 'bundle updated: it holds only the current anchor');
+      return ExitCode.ok;
+    }
+  }
+}
+
+function nextRenewal(step: string | undefined, phase: string): 'anchor' | 'issuer' {
+  if (step === 'renew-anchor') return 'anchor';
+  if (phase === 'anchor-renewed' || phase === 'issuer-renewing' || phase === 'inconsistent') return 'issuer';
+  throw new PreconditionError(`no certificate is due in the safe order now (phase ${phase}); the next step is ${step ?? 'none'}`);
+}

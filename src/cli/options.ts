@@ -1,0 +1,78 @@
+import type { RotatorConfig } from '../config.js';
+import { defaultConfig } from '../config.js';
+
+/** Prefix of the environment variables that carry options: `--rollout-timeout` is `LCR_ROLLOUT_TIMEOUT`. */
+export const envPrefix = 'LCR';
+
+type Kind = 'string' | 'list' | 'number' | 'boolean' | 'duration';
+
+/** One option: its flag, the config field it fills, and how it is read. */
+export interface OptionSpec {
+  flag: string;
+  kind: Kind;
+  describe: string;
+  field?: keyof RotatorConfig;
+  choices?: string[];
+  default?: string | number | boolean;
+}
+
+const d = defaultConfig;
+const ms = (value: number): string => `${Math.round(value / 1000)}s`;
+
+/** Options every command takes that are not part of RotatorConfig. */
+export const runOptions: OptionSpec[] = [
+  { flag: 'kubeconfig', kind: 'string', describe: 'Path of a kubeconfig file (default: in-cluster config, then KUBECONFIG, then ~/.kube/config)' },
+  { flag: 'context', kind: 'string', describe: 'Kubeconfig context to use' },
+  { flag: 'dry-run', kind: 'boolean', default: false, describe: 'Print the plan computed from the cluster and change nothing' },
+  { flag: 'output', kind: 'string', default: 'text', choices: ['text', 'json'], describe: 'Format of plans and reports on stdout' },
+  { flag: 'log-level', kind: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], describe: 'Least severe log level written' },
+  { flag: 'log-format', kind: 'string', default: 'auto', choices: ['auto', 'json', 'text'], describe: 'Log format: JSON lines, readable text, or auto (text on a terminal)' },
+];
+
+/** Options that fill RotatorConfig, with the defaults from Linkerd's documented set-up. */
+export const configOptions: OptionSpec[] = [
+  { flag: 'linkerd-namespace', field: 'linkerdNamespace', kind: 'string', default: d.linkerdNamespace, describe: "Namespace of Linkerd's control plane" },
+  { flag: 'trust-namespace', field: 'trustNamespace', kind: 'string', default: d.trustNamespace, describe: "Namespace of the trust anchor and trust-manager's trust namespace" },
+  { flag: 'anchor-certificate', field: 'anchorCertificate', kind: 'string', default: d.anchorCertificate, describe: 'cert-manager Certificate of the trust anchor' },
+  { flag: 'anchor-secret', field: 'anchorSecret', kind: 'string', default: d.anchorSecret, describe: 'Secret of the trust anchor' },
+  { flag: 'issuer-certificate', field: 'issuerCertificate', kind: 'string', default: d.issuerCertificate, describe: 'cert-manager Certificate of the identity issuer (in the Linkerd namespace)' },
+  { flag: 'issuer-secret', field: 'issuerSecret', kind: 'string', default: d.issuerSecret, describe: 'Secret of the identity issuer' },
+  { flag: 'previous-anchor-secret', field: 'previousAnchorSecret', kind: 'string', default: d.previousAnchorSecret, describe: 'Secret that keeps the previous anchor in the bundle (in the trust namespace)' },
+  { flag: 'bundle', field: 'bundle', kind: 'string', default: d.bundle, describe: 'trust-manager Bundle; its target ConfigMaps are read from it' },
+  { flag: 'identity-deployment', field: 'identityDeployment', kind: 'string', default: d.identityDeployment, describe: 'Deployment of the identity controller, restarted first' },
+  { flag: 'control-plane-selector', field: 'controlPlaneSelector', kind: 'string', default: d.controlPlaneSelector, describe: 'Label selector of control-plane workloads (default: linkerd.io/control-plane-ns=<linkerd-namespace>)' },
+  { flag: 'extension-selector', field: 'extensionSelector', kind: 'string', default: d.extensionSelector, describe: 'Label selector of extension workloads, restarted with the control plane' },
+  { flag: 'include-namespaces', field: 'includeNamespaces', kind: 'list', default: '', describe: 'Comma-separated namespaces to restart (default: every meshed namespace)' },
+  { flag: 'exclude-namespaces', field: 'excludeNamespaces', kind: 'list', default: '', describe: 'Comma-separated namespaces never restarted (their pods still count for the gates)' },
+  { flag: 'opt-out-annotation', field: 'optOutAnnotation', kind: 'string', default: d.optOutAnnotation, describe: 'Annotation ("true") on a workload or its pod template that keeps it from being restarted' },
+  { flag: 'concurrency', field: 'concurrency', kind: 'number', default: d.concurrency, describe: 'Workloads restarted at the same time' },
+  { flag: 'delete-stale-pods', field: 'deleteStalePods', kind: 'boolean', default: d.deleteStalePods, describe: 'Delete stale meshed pods that no rollout restarts (bare pods, Jobs, OnDelete)' },
+  { flag: 'certificate-timeout', field: 'certificateTimeoutMs', kind: 'duration', default: ms(d.certificateTimeoutMs), describe: 'Deadline for one certificate issuance' },
+  { flag: 'rollout-timeout', field: 'rolloutTimeoutMs', kind: 'duration', default: ms(d.rolloutTimeoutMs), describe: "Deadline for one workload's rollout" },
+  { flag: 'bundle-timeout', field: 'bundleTimeoutMs', kind: 'duration', default: ms(d.bundleTimeoutMs), describe: 'Deadline for the bundle ConfigMaps to hold the expected anchors' },
+  { flag: 'poll-interval', field: 'pollIntervalMs', kind: 'duration', default: ms(d.pollIntervalMs), describe: 'Interval between two looks at the cluster while waiting' },
+  { flag: 'expiry-warning-days', field: 'expiryWarningDays', kind: 'number', default: d.expiryWarningDays, describe: 'Warn when a certificate expires within this many days' },
+];
+
+/** Every option, for help and documentation. */
+export const allOptions: OptionSpec[] = [...runOptions, ...configOptions];
+
+/** The environment variable that carries an option. */
+export function envName(flag: string): string {
+  return `${envPrefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Parses "90", "90s", "5m", "1h", "250ms" into milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!match) return undefined;
+  const unit = match[2] ?? 's';
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1000;
+  return Math.round(Number(match[1]) * factor);
+}
+
+/** Splits a comma-separated list, dropping blanks. */
+export function parseList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : [];
+  return items.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item.length > 0);
+}

@@ -1,0 +1,159 @@
+import yargs from 'yargs';
+import type { RotatorConfig } from '../config.js';
+import { defaultConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { allOptions, configOptions, envName, envPrefix, parseDuration, parseList, type OptionSpec } from './options.js';
+
+export const commands = {
+  rotate: 'Run the whole safe rotation from whatever state the cluster is in (the CronJob runs this)',
+  'renew-certs': 'Renew the next certificate due in the safe order (or --which anchor|issuer) and wait until it is re-issued',
+  'restart-control-plane': 'Restart the identity controller, then the rest of the control plane, then extensions, and wait',
+  'restart-data-plane': 'Restart every meshed workload in scope with bounded concurrency, and wait',
+  'update-bundle': 'Drop the old anchor: write the current anchor into the previous-anchor Secret and wait for the bundle',
+  status: 'Report anchors, issuer, bundle and stale pods; exit 0 healthy, 10 warning, 11 broken',
+} as const;
+
+export type CommandName = keyof typeof commands;
+
+/** A fully validated command line: what `run` needs, nothing read from the cluster yet. */
+export interface Invocation {
+  command: CommandName;
+  config: RotatorConfig;
+  kubeconfig?: string;
+  context?: string;
+  dryRun: boolean;
+  output: 'text' | 'json';
+  logLevel: string;
+  logFormat: 'auto' | 'json' | 'text';
+  /** renew-certs only. */
+  which: 'next' | 'anchor' | 'issuer';
+}
+
+export type ParseResult = { kind: 'run'; invocation: Invocation } | { kind: 'exit'; output: string; code: 0 | 2 };
+
+type Raw = Record<string, unknown>;
+
+function envDefault(spec: OptionSpec, env: Record<string, string | undefined>): string | number | boolean | undefined {
+  const value = env[envName(spec.flag)];
+  return value === undefined ? spec.default : value;
+}
+
+function toBoolean(flag: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no', ''].includes(text)) return false;
+  throw new UsageError(`--${flag} must be true or false, got "${String(value)}"`);
+}
+
+/** Turns the parsed flags into a validated Invocation; a table of cases tests it. Throws UsageError. */
+export function validate(command: CommandName, raw: Raw): Invocation {
+  const config: Record<string, unknown> = { ...defaultConfig };
+  for (const spec of configOptions) {
+    const value = raw[spec.flag];
+    const field = spec.field as keyof RotatorConfig;
+    switch (spec.kind) {
+      case 'string':
+        config[field] = typeof value === 'string' ? value.trim() : '';
+        break;
+      case 'list':
+        config[field] = parseList(value);
+        break;
+      case 'boolean':
+        config[field] = toBoolean(spec.flag, value);
+        break;
+      case 'number': {
+        const number = Number(value);
+        if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${spec.flag} must be a positive whole number, got "${String(value)}"`);
+        config[field] = number;
+        break;
+      }
+      case 'duration': {
+        const ms = parseDuration(String(value));
+        if (ms === undefined || ms <= 0) throw new UsageError(`--${spec.flag} must be a duration such as 90s, 5m or 1h, got "${String(value)}"`);
+        config[field] = ms;
+        break;
+      }
+    }
+  }
+  const result = config as unknown as RotatorConfig;
+  for (const spec of configOptions.filter((s) => s.kind === 'string' && s.flag !== 'control-plane-selector')) {
+    if (!result[spec.field as keyof RotatorConfig]) throw new UsageError(`--${spec.flag} must not be empty`);
+  }
+  const overlap = result.includeNamespaces.filter((ns) => result.excludeNamespaces.includes(ns));
+  if (overlap.length > 0) throw new UsageError(`namespaces both included and excluded: ${overlap.join(', ')}`);
+  const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  for (const ns of [result.linkerdNamespace, result.trustNamespace, ...result.includeNamespaces, ...result.excludeNamespaces]) {
+    if (!dns.test(ns) || ns.length > 63) throw new UsageError(`"${ns}" is not a valid namespace name`);
+  }
+  const choice = <T extends string>(flag: string, allowed: readonly T[]): T => {
+    const value = String(raw[flag]) as T;
+    if (!allowed.includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return value;
+  };
+  const text = (flag: string): string | undefined => (typeof raw[flag] === 'string' && raw[flag] !== '' ? (raw[flag]) : undefined);
+  return {
+    command,
+    config: result,
+    kubeconfig: text('kubeconfig'),
+    context: text('context'),
+    dryRun: toBoolean('dry-run', raw['dry-run'] ?? false),
+    output: choice('output', ['text', 'json'] as const),
+    logLevel: choice('log-level', ['error', 'warn', 'info', 'debug'] as const),
+    logFormat: choice('log-format', ['auto', 'json', 'text'] as const),
+    which: command === 'renew-certs' ? choice('which', ['next', 'anchor', 'issuer'] as const) : 'next',
+  };
+}
+
+/**
+ * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
+ * Never exits the process: help and usage errors come back as output and a code.
+ */
+export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>): Promise<ParseResult> {
+  let chosen: CommandName | undefined;
+  const parser = yargs([...argv])
+    .scriptName('linkerd-cert-rotator')
+    .usage('$0 <command> [options]\n\nRotates Linkerd\'s trust anchor and identity issuer without breaking mTLS.\nEvery option can also be set as an environment variable: --rollout-timeout is ' + `${envPrefix}_ROLLOUT_TIMEOUT.`)
+    .strict()
+    .exitProcess(false)
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .demandCommand(1, 'Name a command.')
+    .epilogue('Exit codes: 0 done, 1 failed, 2 usage, 3 refused precondition, 4 gate not met, 5 timeout, 10/11 status warning/broken, 130/143 interrupted.')
+    .fail((message, error) => {
+      throw new UsageError(error?.message ?? message);
+    });
+  for (const spec of allOptions) {
+    const value = envDefault(spec, env);
+    parser.option(spec.flag, {
+      describe: `${spec.describe} [env ${envName(spec.flag)}]`,
+      type: spec.kind === 'boolean' ? 'boolean' : spec.kind === 'number' ? 'number' : 'string',
+      ...(spec.choices ? { choices: spec.choices } : {}),
+      ...(value !== undefined ? { default: spec.kind === 'boolean' ? toBoolean(spec.flag, value) : value } : {}),
+      global: true,
+    });
+  }
+  for (const [name, description] of Object.entries(commands) as [CommandName, string][]) {
+    parser.command(
+      name,
+      description,
+      (y) =>
+        name === 'renew-certs'
+          ? y.option('which', { describe: `Which certificate: the next in the safe order, or one by name [env ${envName('which')}]`, type: 'string', choices: ['next', 'anchor', 'issuer'], default: env[envName('which')] ?? 'next' })
+          : y,
+      () => {
+        chosen = name;
+      },
+    );
+  }
+  let output = '';
+  try {
+    const raw = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
+      output = text;
+    });
+    if (!chosen) return { kind: 'exit', output, code: 0 };
+    return { kind: 'run', invocation: validate(chosen, raw) };
+  } catch (error) {
+    if (error instanceof UsageError) return { kind: 'exit', output: `${error.message}\nRun with --help for usage.`, code: 2 };
+    throw error;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Everything a run needs to know about the cluster's names and the run's limits.
+ * One object, built once by the CLI from flags, `LCR_*` environment variables and
+ * these defaults (the names Linkerd's cert-manager guide uses).
+ */
+export interface RotatorConfig {
+  /** Namespace of Linkerd's control plane. */
+  linkerdNamespace: string;
+  /** Namespace of the trust anchor Certificate and of trust-manager's trust sources. */
+  trustNamespace: string;
+  anchorCertificate: string;
+  anchorSecret: string;
+  issuerCertificate: string;
+  issuerSecret: string;
+  previousAnchorSecret: string;
+  /** trust-manager Bundle (cluster-scoped); its target ConfigMap is read from the Bundle. */
+  bundle: string;
+  /** Deployment of the identity controller, restarted before the rest of the control plane. */
+  identityDeployment: string;
+  /** Label selector of control-plane workloads; empty means `linkerd.io/control-plane-ns=<linkerdNamespace>`. */
+  controlPlaneSelector: string;
+  /** Label selector of extension workloads (viz, multicluster, ...), restarted with the control plane. */
+  extensionSelector: string;
+  /** Only these namespaces are restarted (empty: all meshed namespaces). */
+  includeNamespaces: string[];
+  /** These namespaces are never restarted; their meshed pods still count for the gates. */
+  excludeNamespaces: string[];
+  /** Workload or pod-template annotation (value "true") that keeps the rotator from restarting it. */
+  optOutAnnotation: string;
+  /** How many workloads restart at the same time. */
+  concurrency: number;
+  /** Delete stale meshed pods that no rollout can restart (bare pods, Jobs' pods, OnDelete workloads). */
+  deleteStalePods: boolean;
+  /** Deadline for one certificate issuance, in milliseconds. */
+  certificateTimeoutMs: number;
+  /** Deadline for one workload's rollout, in milliseconds. */
+  rolloutTimeoutMs: number;
+  /** Deadline for trust-manager to write the expected anchors into every target ConfigMap. */
+  bundleTimeoutMs: number;
+  /** Interval between two looks at the cluster while waiting. */
+  pollIntervalMs: number;
+  /** Certificates expiring within this many days give a warning (as `linkerd check` does). */
+  expiryWarningDays: number;
+}
+
+/** The defaults, matching Linkerd's documented cert-manager set-up. */
+export const defaultConfig: RotatorConfig = {
+  linkerdNamespace: 'linkerd',
+  trustNamespace: 'cert-manager',
+  anchorCertificate: 'linkerd-trust-anchor',
+  anchorSecret: 'linkerd-trust-anchor',
+  issuerCertificate: 'linkerd-identity-issuer',
+  issuerSecret: 'linkerd-identity-issuer',
+  previousAnchorSecret: 'linkerd-previous-anchor',
+  bundle: 'linkerd-identity-trust-roots',
+  identityDeployment: 'linkerd-identity',
+  controlPlaneSelector: '',
+  extensionSelector: 'linkerd.io/extension',
+  includeNamespaces: [],
+  excludeNamespaces: [],
+  optOutAnnotation: 'linkerd-cert-rotator.io/skip',
+  concurrency: 4,
+  deleteStalePods: false,
+  certificateTimeoutMs: 5 * 60_000,
+  rolloutTimeoutMs: 10 * 60_000,
+  bundleTimeoutMs: 5 * 60_000,
+  pollIntervalMs: 2_000,
+  expiryWarningDays: 60,
+};
+
+/** The control-plane selector in force: the configured one or Linkerd's own label. */
+export function controlPlaneSelector(config: RotatorConfig): string {
+  return config.controlPlaneSelector || `linkerd.io/control-plane-ns=${config.linkerdNamespace}`;
+}

@@ -1,0 +1,265 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { describeFailure, MissingApiError, statusCode } from './errors.js';
+import type { BundleView, CertificateView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
+import type { Cluster } from './ports.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload } from './convert.js';
+
+const certManager = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' };
+const trustManager = { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles' };
+const pageSize = 250;
+const conflictAttempts = 8;
+
+export interface KubeConnection {
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** Loads a kubeconfig: the given file, else in-cluster, else KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  if (connection.kubeconfig) config.loadFromFile(connection.kubeconfig);
+  else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
+  else config.loadFromDefault();
+  if (connection.context) config.setCurrentContext(connection.context);
+  return config;
+}
+
+/** The one adapter between the rotator's ports and @kubernetes/client-node. */
+export class KubeCluster implements Cluster {
+  private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly discovery: k8s.ApisApi;
+
+  constructor(
+    config: k8s.KubeConfig,
+    private readonly deps: { logger: Logger; signal?: AbortSignal; retry?: RetryPolicy },
+  ) {
+    this.core = config.makeApiClient(k8s.CoreV1Api);
+    this.apps = config.makeApiClient(k8s.AppsV1Api);
+    this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+    this.discovery = config.makeApiClient(k8s.ApisApi);
+  }
+
+  /** One call with transient retries; a final failure names the verb, resource and object. */
+  private async call<T>(verb: string, resource: string, object: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(`${verb} ${resource} ${object}`, run, this.deps);
+    } catch (error) {
+      throw describeFailure(error, verb, resource, object);
+    }
+  }
+
+  /** Like call, but 404 means "absent". */
+  private async find<T>(resource: string, object: string, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await withRetry(`get ${resource} ${object}`, run, this.deps);
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw describeFailure(error, 'get', resource, object);
+    }
+  }
+
+  async getCertificate(namespace: string, name: string): Promise<CertificateView | undefined> {
+    await this.requireApi(certManager, 'cert-manager');
+    const raw: unknown = await this.find('certificates.cert-manager.io', `${namespace}/${name}`, () =>
+      this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }),
+    );
+    return raw === undefined ? undefined : toCertificate(raw);
+  }
+
+  async getSecret(namespace: string, name: string): Promise<SecretView | undefined> {
+    const secret = await this.find('secrets', `${namespace}/${name}`, () => this.core.readNamespacedSecret({ namespace, name }));
+    return secret === undefined ? undefined : toSecretView(secret);
+  }
+
+  async getBundle(name: string): Promise<BundleView | undefined> {
+    await this.requireApi(trustManager, 'trust-manager');
+    const raw: unknown = await this.find('bundles.trust.cert-manager.io', name, () => this.custom.getClusterCustomObject({ ...trustManager, name }));
+    return raw === undefined ? undefined : toBundle(raw);
+  }
+
+  async listNamespaces(labelSelector?: string): Promise<NamespaceView[]> {
+    const items = await this.paged('list', 'namespaces', (page) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }));
+    return items.map(toNamespace);
+  }
+
+  async getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined> {
+    const map = await this.find('configmaps', `${namespace}/${name}`, () => this.core.readNamespacedConfigMap({ namespace, name }));
+    return map?.data?.[key];
+  }
+
+  async listMeshedPods(): Promise<PodView[]> {
+    const items = await this.paged('list', 'pods', (page) =>
+      this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }),
+    );
+    return items.map(toPodView);
+  }
+
+  async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {
+    const scope = { labelSelector, limit: pageSize };
+    const [deployments, statefulSets, daemonSets] = await Promise.all([
+      this.paged('list', 'deployments.apps', (page) =>
+        namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }),
+      ),
+      this.paged('list', 'statefulsets.apps', (page) =>
+        namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }),
+      ),
+      this.paged('list', 'daemonsets.apps', (page) =>
+        namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }),
+      ),
+    ]);
+    return [
+      ...deployments.map((item) => toWorkload('Deployment', item)),
+      ...statefulSets.map((item) => toWorkload('StatefulSet', item)),
+      ...daemonSets.map((item) => toWorkload('DaemonSet', item)),
+    ];
+  }
+
+  async getWorkload(ref: WorkloadRef): Promise<Workload | undefined> {
+    const { namespace, name } = ref;
+    const resource = resourceOf(ref.kind);
+    const object = `${namespace}/${name}`;
+    switch (ref.kind) {
+      case 'Deployment': {
+        const item = await this.find(resource, object, () => this.apps.readNamespacedDeployment({ namespace, name }));
+        return item && toWorkload(ref.kind, item);
+      }
+      case 'StatefulSet': {
+        const item = await this.find(resource, object, () => this.apps.readNamespacedStatefulSet({ namespace, name }));
+        return item && toWorkload(ref.kind, item);
+      }
+      case 'DaemonSet': {
+        const item = await this.find(resource, object, () => this.apps.readNamespacedDaemonSet({ namespace, name }));
+        return item && toWorkload(ref.kind, item);
+      }
+    }
+  }
+
+  async triggerIssuance(namespace: string, name: string, now: Date): Promise<void> {
+    const object = `${namespace}/${name}`;
+    for (let attempt = 1; ; attempt++) {
+      const raw = (await this.call('get', 'certificates.cert-manager.io', object, () =>
+        this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }),
+      )) as { status?: { conditions?: Record<string, unknown>[] } };
+      const status = (raw.status ??= {});
+      // cmctl renew: set Issuing=True and write the whole status back, keeping every other condition.
+      const others = (status.conditions ?? []).filter((condition) => condition.type !== 'Issuing');
+      status.conditions = [
+        ...others,
+        { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered by linkerd-cert-rotator', lastTransitionTime: now.toISOString() },
+      ];
+      try {
+        await withRetry(`update certificates/status ${object}`, () => this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }), this.deps);
+        return;
+      } catch (error) {
+        if (statusCode(error) === 409 && attempt < conflictAttempts) continue;
+        throw describeFailure(error, 'update', 'certificates/status', object);
+      }
+    }
+  }
+
+  async restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<number> {
+    const { namespace, name } = ref;
+    const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
+    // Generated patch methods default to JSON patch; a restart is a strategic merge patch.
+    const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+    const object = `${namespace}/${name}`;
+    const resource = resourceOf(ref.kind);
+    const patched = await this.call('patch', resource, object, () => {
+      switch (ref.kind) {
+        case 'Deployment':
+          return this.apps.patchNamespacedDeployment({ namespace, name, body }, options);
+        case 'StatefulSet':
+          return this.apps.patchNamespacedStatefulSet({ namespace, name, body }, options);
+        case 'DaemonSet':
+          return this.apps.patchNamespacedDaemonSet({ namespace, name, body }, options);
+      }
+    });
+    return patched.metadata?.generation ?? 0;
+  }
+
+  async writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'created' | 'updated' | 'replaced'> {
+    const object = `${namespace}/${name}`;
+    const data = { 'tls.crt': Buffer.from(pem, 'utf8').toString('base64') };
+    const clean = (resourceVersion?: string): k8s.V1Secret => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace, labels, ...(resourceVersion ? { resourceVersion } : {}) },
+      type: 'Opaque',
+      data,
+    });
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.find('secrets', object, () => this.core.readNamespacedSecret({ namespace, name }));
+      try {
+        if (current === undefined) {
+          await withRetry(`create secrets ${object}`, () => this.core.createNamespacedSecret({ namespace, body: clean() }), this.deps);
+          return 'created';
+        }
+        if ((current.type ?? 'Opaque') === 'Opaque') {
+          // A PUT of a fresh object drops the key, other data, labels and annotations in one write.
+          await withRetry(`update secrets ${object}`, () => this.core.replaceNamespacedSecret({ namespace, name, body: clean(current.metadata?.resourceVersion) }), this.deps);
+          return 'updated';
+        }
+        // The type of a Secret is immutable: delete exactly the version we read, then create.
+        await withRetry(`delete secrets ${object}`, () =>
+          this.core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } } }),
+          this.deps,
+        );
+        await withRetry(`create secrets ${object}`, () => this.core.createNamespacedSecret({ namespace, body: clean() }), this.deps);
+        return 'replaced';
+      } catch (error) {
+        const code = statusCode(error);
+        if ((code === 409 || code === 404) && attempt < conflictAttempts) continue;
+        throw describeFailure(error, current === undefined ? 'create' : 'update', 'secrets', object);
+      }
+    }
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    try {
+      await withRetry(`delete pods ${namespace}/${name}`, () => this.core.deleteNamespacedPod({ namespace, name }), this.deps);
+    } catch (error) {
+      if (statusCode(error) === 404) return;
+      throw describeFailure(error, 'delete', 'pods', `${namespace}/${name}`);
+    }
+  }
+
+  private servedGroups: Promise<Set<string>> | undefined;
+
+  /**
+   * Fails with a clear message when a CRD's API is not served at all (as opposed to one
+   * missing object). Uses discovery, which every authenticated identity may read.
+   */
+  private async requireApi(api: { group: string; version: string; plural: string }, product: string): Promise<void> {
+    this.servedGroups ??= this.call('get', 'apis', '(discovery)', () => this.discovery.getAPIVersions()).then(
+      (list) => new Set(list.groups.flatMap((group) => group.versions.map((version) => version.groupVersion))),
+    );
+    const served = await this.servedGroups.catch((error: unknown) => {
+      this.servedGroups = undefined;
+      throw error;
+    });
+    if (!served.has(`${api.group}/${api.version}`)) {
+      throw new MissingApiError(`${api.plural}.${api.group}/${api.version} is not served by the API server: is ${product} installed with its CRDs?`);
+    }
+  }
+
+  /** Follows `continue` tokens so that lists never load a whole cluster in one response. */
+  private async paged<T>(verb: string, resource: string, list: (page: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+    const items: T[] = [];
+    let page: string | undefined;
+    do {
+      const token = page;
+      const response = await this.call(verb, resource, '(all)', () => list(token));
+      items.push(...response.items);
+      page = response.metadata?._continue || undefined;
+    } while (page);
+    return items;
+  }
+}
+
+function resourceOf(kind: WorkloadKind): string {
+  return `${kind.toLowerCase()}s.apps`;
+}

@@ -1,0 +1,173 @@
+import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1DaemonSet, V1Condition } from '@kubernetes/client-node';
+import type { BundleView, CertificateView, Condition, NamespaceView, PodView, SecretView, Workload } from './model.js';
+
+/** The env var Linkerd's proxy-injector writes the trust bundle into. */
+export const trustAnchorsEnv = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
+export const proxyContainer = 'linkerd-proxy';
+
+type Json = Record<string, unknown>;
+
+const asRecord = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const asNumber = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+const asDate = (value: unknown): Date | undefined => {
+  if (value instanceof Date) return value;
+  if (typeof value !== 'string' || value === '') return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+};
+const asStrings = (value: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(asRecord(value))) if (typeof item === 'string') out[key] = item;
+  return out;
+};
+
+/** Conditions from typed or untyped objects. */
+export function toConditions(list: unknown): Condition[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((raw: unknown) => {
+    const item = asRecord(raw);
+    return {
+      type: asString(item.type) ?? '',
+      status: asString(item.status) ?? 'Unknown',
+      reason: asString(item.reason),
+      message: asString(item.message),
+      lastTransitionTime: asDate(item.lastTransitionTime),
+      observedGeneration: asNumber(item.observedGeneration),
+    };
+  });
+}
+
+/** A cert-manager Certificate (untyped JSON from the custom objects API). */
+export function toCertificate(raw: unknown): CertificateView {
+  const object = asRecord(raw);
+  const metadata = asRecord(object.metadata);
+  const spec = asRecord(object.spec);
+  const status = asRecord(object.status);
+  return {
+    namespace: asString(metadata.namespace) ?? '',
+    name: asString(metadata.name) ?? '',
+    generation: asNumber(metadata.generation) ?? 0,
+    secretName: asString(spec.secretName) ?? '',
+    conditions: toConditions(status.conditions),
+    revision: asNumber(status.revision) ?? 0,
+    notBefore: asDate(status.notBefore),
+    notAfter: asDate(status.notAfter),
+    lastFailureTime: asDate(status.lastFailureTime),
+    failedIssuanceAttempts: asNumber(status.failedIssuanceAttempts) ?? 0,
+  };
+}
+
+/** A trust-manager Bundle's target (untyped JSON). */
+export function toBundle(raw: unknown): BundleView {
+  const object = asRecord(raw);
+  const target = asRecord(asRecord(object.spec).target);
+  const selector = asRecord(target.namespaceSelector);
+  const expressions = Array.isArray(selector.matchExpressions)
+    ? selector.matchExpressions.map((raw: unknown) => {
+        const item = asRecord(raw);
+        return {
+          key: asString(item.key) ?? '',
+          operator: asString(item.operator) ?? '',
+          values: Array.isArray(item.values) ? item.values.map(String) : undefined,
+        };
+      })
+    : undefined;
+  return {
+    name: asString(asRecord(object.metadata).name) ?? '',
+    configMapKey: asString(asRecord(target.configMap).key) ?? '',
+    namespaceSelector:
+      target.namespaceSelector === undefined ? undefined : { matchLabels: asStrings(selector.matchLabels), matchExpressions: expressions },
+  };
+}
+
+const certManagerPrefixes = ['cert-manager.io/', 'controller.cert-manager.io/'];
+
+/** A Secret reduced to its certificate; the key's value is never decoded. */
+export function toSecretView(secret: V1Secret): SecretView {
+  const data = secret.data ?? {};
+  const crt = data['tls.crt'];
+  const metadataKeys = [...Object.keys(secret.metadata?.labels ?? {}), ...Object.keys(secret.metadata?.annotations ?? {})];
+  return {
+    namespace: secret.metadata?.namespace ?? '',
+    name: secret.metadata?.name ?? '',
+    type: secret.type ?? 'Opaque',
+    resourceVersion: secret.metadata?.resourceVersion ?? '',
+    tlsCrt: crt === undefined ? undefined : Buffer.from(crt, 'base64').toString('utf8'),
+    hasPrivateKey: (data['tls.key'] ?? '').length > 0,
+    otherKeys: Object.keys(data).filter((key) => key !== 'tls.crt'),
+    hasCertManagerMetadata: metadataKeys.some((key) => certManagerPrefixes.some((prefix) => key.startsWith(prefix))),
+  };
+}
+
+export function toNamespace(namespace: V1Namespace): NamespaceView {
+  return {
+    name: namespace.metadata?.name ?? '',
+    labels: namespace.metadata?.labels ?? {},
+    annotations: namespace.metadata?.annotations ?? {},
+  };
+}
+
+function readySince(conditions: readonly V1Condition[] | undefined | { type: string; status: string; lastTransitionTime?: Date }[]): Date | undefined {
+  const ready = conditions?.find((condition) => condition.type === 'Ready' && condition.status === 'True');
+  return ready ? asDate(ready.lastTransitionTime) : undefined;
+}
+
+/** A meshed pod: where it came from, when it started, and the bundle it was born with. */
+export function toPodView(pod: V1Pod): PodView {
+  const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller) ?? pod.metadata?.ownerReferences?.[0];
+  const proxies = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].filter((c) => c.name === proxyContainer);
+  const anchors = proxies.flatMap((c) => c.env ?? []).find((env) => env.name === trustAnchorsEnv)?.value;
+  const since = readySince(pod.status?.conditions);
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    phase: pod.status?.phase ?? 'Unknown',
+    labels: pod.metadata?.labels ?? {},
+    annotations: pod.metadata?.annotations ?? {},
+    owner: owner ? { kind: owner.kind, name: owner.name } : undefined,
+    createdAt: asDate(pod.metadata?.creationTimestamp) ?? new Date(0),
+    startedAt: asDate(pod.status?.startTime),
+    ready: since !== undefined,
+    readySince: since,
+    terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
+    trustAnchorsPem: anchors,
+  };
+}
+
+type AnyWorkload = V1Deployment | V1StatefulSet | V1DaemonSet;
+
+/** Deployments, StatefulSets and DaemonSets flattened into one shape. */
+export function toWorkload(kind: Workload['kind'], object: AnyWorkload): Workload {
+  const status = asRecord(object.status);
+  const spec = asRecord(object.spec);
+  const strategy = asRecord(spec.strategy ?? spec.updateStrategy);
+  const rollingUpdate = asRecord(strategy.rollingUpdate);
+  const template = asRecord(spec.template);
+  return {
+    kind,
+    namespace: object.metadata?.namespace ?? '',
+    name: object.metadata?.name ?? '',
+    generation: object.metadata?.generation ?? 0,
+    labels: object.metadata?.labels ?? {},
+    annotations: object.metadata?.annotations ?? {},
+    templateAnnotations: asStrings(asRecord(template.metadata).annotations),
+    specReplicas: kind === 'DaemonSet' ? undefined : (asNumber(spec.replicas) ?? 1),
+    paused: spec.paused === true,
+    strategy: asString(strategy.type) ?? 'RollingUpdate',
+    partition: asNumber(rollingUpdate.partition),
+    status: {
+      observedGeneration: asNumber(status.observedGeneration),
+      replicas: asNumber(status.replicas),
+      updatedReplicas: asNumber(status.updatedReplicas),
+      readyReplicas: asNumber(status.readyReplicas),
+      availableReplicas: asNumber(status.availableReplicas),
+      currentRevision: asString(status.currentRevision),
+      updateRevision: asString(status.updateRevision),
+      desiredNumberScheduled: asNumber(status.desiredNumberScheduled),
+      updatedNumberScheduled: asNumber(status.updatedNumberScheduled),
+      numberAvailable: asNumber(status.numberAvailable),
+      conditions: toConditions(status.conditions),
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type {
+  BundleView,
+  CertificateView,
+  NamespaceView,
+  PodView,
+  SecretView,
+  Workload,
+  WorkloadRef,
+} from './model.js';
+
+/** Reads the rotator needs; `undefined` means the object does not exist. */
+export interface ClusterReader {
+  getCertificate(namespace: string, name: string): Promise<CertificateView | undefined>;
+  getSecret(namespace: string, name: string): Promise<SecretView | undefined>;
+  /** Throws MissingApiError when the Bundle CRD is not installed. */
+  getBundle(name: string): Promise<BundleView | undefined>;
+  listNamespaces(labelSelector?: string): Promise<NamespaceView[]>;
+  /** Returns one key of a ConfigMap, or undefined when the ConfigMap or key is missing. */
+  getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined>;
+  /** Pods labelled `linkerd.io/control-plane-ns`, all namespaces, paged. */
+  listMeshedPods(): Promise<PodView[]>;
+  /** Deployments, StatefulSets and DaemonSets, in one namespace or all, paged. */
+  listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]>;
+  getWorkload(ref: WorkloadRef): Promise<Workload | undefined>;
+}
+
+/** Writes the rotator makes. Each throws ApiError on failure. */
+export interface ClusterWriter {
+  /** Sets Issuing=True (reason ManuallyTriggered) through the status subresource, retrying on conflict. */
+  triggerIssuance(namespace: string, name: string, now: Date): Promise<void>;
+  /** Patches the pod template's restartedAt annotation (strategic merge); returns the new generation. */
+  restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<number>;
+  /**
+   * Makes the Secret a clean object holding only `tls.crt`: type Opaque, no key, no
+   * cert-manager metadata. Replaces the data in place when it can; a Secret of another
+   * type is deleted and created again (its type is immutable).
+   */
+  writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'created' | 'updated' | 'replaced'>;
+  deletePod(namespace: string, name: string): Promise<void>;
+}
+
+export type Cluster = ClusterReader & ClusterWriter;

@@ -1,0 +1,50 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from '../log.js';
+import { isTransient, statusCode } from './errors.js';
+
+/** How hard to retry transient API failures. */
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { retries: 6, minTimeoutMs: 200, maxTimeoutMs: 5_000 };
+
+/**
+ * Runs one API call, retrying 429, 5xx, resets and timeouts with jittered backoff.
+ * Anything else (403, 404, 409, 422, ...) goes straight back to the caller, which
+ * knows what it means for that object.
+ */
+export async function withRetry<T>(
+  what: string,
+  call: () => Promise<T>,
+  deps: { logger: Logger; signal?: AbortSignal; policy?: RetryPolicy },
+): Promise<T> {
+  const policy = deps.policy ?? defaultRetryPolicy;
+  return pRetry(
+    async () => {
+      try {
+        return await call();
+      } catch (error) {
+        if (!isTransient(error)) throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }
+    },
+    {
+      retries: policy.retries,
+      minTimeout: policy.minTimeoutMs,
+      maxTimeout: policy.maxTimeoutMs,
+      randomize: true,
+      signal: deps.signal,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        deps.logger.warn('transient API failure, retrying', {
+          call: what,
+          attempt: attemptNumber,
+          retriesLeft,
+          status: statusCode(error) ?? (error as { code?: unknown }).code ?? error.name,
+        });
+      },
+    },
+  );
+}

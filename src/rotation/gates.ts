@@ -1,0 +1,91 @@
+import type { ParsedCert } from '../certs/index.js';
+import { fingerprints } from '../certs/index.js';
+import type { ObservedState, StatePod } from './state.js';
+
+/**
+ * Why a rotation restarts pods:
+ * - `trust-new-anchor`: every proxy must carry a bundle holding the new anchor (gate before the issuer renewal);
+ * - `adopt-new-issuer`: every proxy must have started after the identity controller ran with the new issuer
+ *   (gate before the old anchor is dropped);
+ * - `drop-old-anchor`: every proxy must carry exactly the trimmed bundle.
+ */
+export type Purpose = 'trust-new-anchor' | 'adopt-new-issuer' | 'drop-old-anchor';
+
+/** A pod that does not yet meet a purpose, and why. */
+export interface StalePod {
+  pod: StatePod;
+  reason: string;
+}
+
+const podTime = (pod: StatePod): Date => pod.pod.startedAt ?? pod.pod.createdAt;
+
+/**
+ * The moment since which the identity controller has been running with the current issuer:
+ * every identity pod started after the issuer was issued and is ready. Undefined if not (yet).
+ */
+export function identityAdoptedSince(state: Pick<ObservedState, 'pods' | 'issuer'>): Date | undefined {
+  const identity = state.pods.filter((p) => p.role === 'identity' && !p.pod.terminating);
+  if (identity.length === 0) return undefined;
+  const issued = state.issuer.cert.notBefore.getTime();
+  let since = 0;
+  for (const p of identity) {
+    if (!p.pod.ready || !p.pod.readySince || podTime(p).getTime() < issued) return undefined;
+    since = Math.max(since, p.pod.readySince.getTime());
+  }
+  return new Date(since);
+}
+
+/** Pods that do not yet meet `purpose` in this state. */
+export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor'>, purpose: Purpose): StalePod[] {
+  const anchor = state.anchor.cert.fingerprint;
+  switch (purpose) {
+    case 'trust-new-anchor':
+      return state.pods.flatMap((pod) => {
+        if (!pod.anchors) return [{ pod, reason: pod.anchorsProblem ?? 'trust anchors unreadable' }];
+        return pod.anchors.has(anchor) ? [] : [{ pod, reason: 'its bundle lacks the new trust anchor' }];
+      });
+    case 'adopt-new-issuer': {
+      const issued = state.issuer.cert.notBefore;
+      const since = identityAdoptedSince(state);
+      return state.pods.flatMap((pod) => {
+        if (pod.role === 'identity') {
+          return podTime(pod) < issued ? [{ pod, reason: 'identity controller started before the current issuer was issued' }] : [];
+        }
+        if (!since) return [{ pod, reason: 'the identity controller is not yet running with the current issuer' }];
+        return podTime(pod) < since ? [{ pod, reason: 'started before the identity controller ran with the current issuer' }] : [];
+      });
+    }
+    case 'drop-old-anchor':
+      return state.pods.flatMap((pod) => {
+        if (!pod.anchors) return [{ pod, reason: pod.anchorsProblem ?? 'trust anchors unreadable' }];
+        return pod.anchors.size === 1 && pod.anchors.has(anchor) ? [] : [{ pod, reason: 'its bundle still holds another anchor than the current one' }];
+      });
+  }
+}
+
+/** Stale pods that a restart in this run can still fix (not terminating, owned by a restartable workload). */
+export function restartableKeys(stale: readonly StalePod[]): Set<string> {
+  return new Set(stale.filter((s) => !s.pod.pod.terminating && s.pod.workloadKey && !s.pod.hold).map((s) => s.pod.workloadKey as string));
+}
+
+/** The anchors every target ConfigMap must hold: the current anchor and the previous ones. */
+export function expectedBundle(state: Pick<ObservedState, 'anchor' | 'previous'>): ParsedCert[] {
+  const seen = new Set<string>();
+  return [state.anchor.cert, ...state.previous.certs].filter((cert) => (seen.has(cert.fingerprint) ? false : (seen.add(cert.fingerprint), true)));
+}
+
+/** Targets that do not hold exactly `expected` yet. */
+export function bundleMismatches(state: Pick<ObservedState, 'bundle'>, expected: readonly ParsedCert[]): string[] {
+  const want = fingerprints(expected);
+  return state.bundle.targets.flatMap((target) => {
+    if (!target.certs) return [`${target.namespace}: ${target.problem ?? 'missing'}`];
+    const have = fingerprints(target.certs);
+    const same = have.size === want.size && [...want].every((fp) => have.has(fp));
+    return same ? [] : [`${target.namespace}: holds ${have.size} anchor(s), not the expected ${want.size}`];
+  });
+}
+
+/** "ns/pod (Deployment/web): reason" lines grouped for reports. */
+export function describeStale(stale: readonly StalePod[]): { namespace: string; name: string; owner: string; reason: string }[] {
+  return stale.map((s) => ({ namespace: s.pod.pod.namespace, name: s.pod.pod.name, owner: s.pod.owner, reason: s.pod.hold ? `${s.reason}; ${s.pod.hold}` : s.reason }));
+}

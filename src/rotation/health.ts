@@ -1,0 +1,60 @@
+import { checkCa, checkIssuerKey, checkValidity, shortFingerprint, type Finding } from '../certs/index.js';
+import { PreconditionError } from '../errors.js';
+import { bundleMismatches, expectedBundle } from './gates.js';
+import type { ObservedState } from './state.js';
+
+export const expiredProcedure = 'https://linkerd.io/2/tasks/replacing_expired_certificates/';
+
+/**
+ * Everything wrong or worth a warning about the certificates and the bundle, as
+ * `linkerd check` would judge it, plus the rotator's own concerns (issuer chain, legacy Secret).
+ */
+export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' | 'previous' | 'issuer' | 'bundle'>, warningDays: number): Finding[] {
+  const { now } = state;
+  const findings: Finding[] = [
+    ...checkValidity(state.anchor.cert, 'trust anchor', now, warningDays),
+    ...checkCa(state.anchor.cert, 'trust anchor'),
+    ...checkValidity(state.issuer.cert, 'identity issuer', now, warningDays),
+    ...checkCa(state.issuer.cert, 'identity issuer'),
+    ...checkIssuerKey(state.issuer.cert),
+  ];
+  if (!state.issuer.signer) {
+    findings.push({ severity: 'error', subject: 'identity issuer', message: 'does not chain to the current or the previous trust anchor' });
+  }
+  for (const cert of state.previous.certs) {
+    if (cert.fingerprint === state.anchor.cert.fingerprint) continue;
+    for (const finding of checkValidity(cert, 'previous anchor', now, 0)) findings.push({ ...finding, severity: 'warning' });
+  }
+  const secret = state.previous.secret;
+  if (!secret) {
+    findings.push({ severity: 'warning', subject: 'previous anchor', message: 'Secret missing: the bundle has no second source until update-bundle writes it' });
+  } else if (secret.hasPrivateKey || secret.type !== 'Opaque' || secret.hasCertManagerMetadata) {
+    findings.push({
+      severity: 'warning',
+      subject: 'previous anchor',
+      message: `Secret ${secret.namespace}/${secret.name} is a copy of the anchor Secret (type ${secret.type}${secret.hasPrivateKey ? ', holds a private key' : ''}${secret.hasCertManagerMetadata ? ', cert-manager metadata' : ''}): the next update-bundle rewrites it as a certificate-only Secret`,
+    });
+  }
+  if (state.bundle.targets.length === 0) {
+    findings.push({ severity: 'error', subject: 'bundle', message: `Bundle ${state.bundle.view.name} selects no namespace` });
+  }
+  for (const mismatch of bundleMismatches(state, expectedBundle(state))) findings.push({ severity: 'warning', subject: 'bundle', message: mismatch });
+  return findings;
+}
+
+/**
+ * Refuses to act on certificates that a rotation cannot fix: an expired (or not yet valid)
+ * anchor or issuer, a wrong issuer key type, a non-CA anchor. Nothing has changed when it throws.
+ */
+export function refuseUnsafe(state: Pick<ObservedState, 'now' | 'anchor' | 'previous' | 'issuer' | 'bundle'>, warningDays: number): Finding[] {
+  const findings = certificateFindings(state, warningDays);
+  const errors = findings.filter((f) => f.severity === 'error' && f.subject !== 'bundle');
+  if (errors.length === 0) return findings;
+  const expired = errors.some((f) => f.message.startsWith('expired') && f.subject === 'trust anchor');
+  const detail = errors.map((f) => `${f.subject} ${shortFingerprint(f.subject === 'trust anchor' ? state.anchor.cert.fingerprint : state.issuer.cert.fingerprint)}: ${f.message}`).join('; ');
+  throw new PreconditionError(
+    expired
+      ? `refusing to rotate: ${detail}. Proxies can no longer validate each other; follow Linkerd's procedure for replacing expired certificates: ${expiredProcedure}`
+      : `refusing to rotate: ${detail}`,
+  );
+}

@@ -1,0 +1,127 @@
+import type { RotatorConfig } from '../config.js';
+import { controlPlaneSelector } from '../config.js';
+import type { NamespaceView, PodView, Workload } from '../kube/model.js';
+import { matchesSelector, parseSelector } from '../kube/selector.js';
+import { restartRefusal } from './rollout.js';
+
+export const injectAnnotation = 'linkerd.io/inject';
+
+/** Where a workload or pod sits in the restart order. */
+export type Role = 'identity' | 'control-plane' | 'extension' | 'data-plane';
+
+/** A meshed workload and whether the rotator may restart it. */
+export interface MeshWorkload {
+  key: string;
+  workload: Workload;
+  role: Role;
+  /** Why the rotator will not restart it; its pods still count for the gates. */
+  hold?: Hold;
+}
+
+/**
+ * Why a workload is not restarted. `opted-out` and `excluded` are the user's choice, so its
+ * pods are never deleted; `paused` stops the rotation; `on-delete` pods may be deleted.
+ */
+export interface Hold {
+  kind: 'opted-out' | 'excluded' | 'paused' | 'on-delete';
+  message: string;
+}
+
+/** A meshed pod with the workload that restarts it, if any. */
+export interface MeshPod {
+  pod: PodView;
+  role: Role;
+  /** Key of the MeshWorkload that owns it, when a rollout can restart it. */
+  workloadKey?: string;
+  /** "Deployment/name", "Job/name", "bare pod": for reports. */
+  owner: string;
+  /** Why no rollout restarts it (bare pod, Job, OnDelete, opted out, excluded namespace). */
+  hold?: string;
+  /** True when the rotator may delete it (with --delete-stale-pods) because nothing else restarts it. */
+  deletable: boolean;
+}
+
+export const workloadKey = (w: { kind: string; namespace: string; name: string }): string => `${w.kind}/${w.namespace}/${w.name}`;
+
+/** Classifies workloads: control plane, extensions, data plane, or not meshed (left out). */
+export function classifyWorkloads(workloads: readonly Workload[], namespaces: readonly NamespaceView[], config: RotatorConfig): MeshWorkload[] {
+  const cp = parseSelector(controlPlaneSelector(config));
+  const ext = parseSelector(config.extensionSelector);
+  const meshedNamespaces = new Set(namespaces.filter((ns) => ns.annotations[injectAnnotation] === 'enabled').map((ns) => ns.name));
+  const result: MeshWorkload[] = [];
+  for (const workload of workloads) {
+    const role = roleOf(workload, cp, ext, meshedNamespaces, config);
+    if (!role) continue;
+    const hold = holdOf(workload, role, config);
+    result.push({ key: workloadKey(workload), workload, role, ...hold });
+  }
+  return result;
+}
+
+function roleOf(
+  workload: Workload,
+  cp: ReturnType<typeof parseSelector>,
+  ext: ReturnType<typeof parseSelector>,
+  meshedNamespaces: ReadonlySet<string>,
+  config: RotatorConfig,
+): Role | undefined {
+  if (workload.namespace === config.linkerdNamespace && matchesSelector(cp, workload.labels)) {
+    return workload.kind === 'Deployment' && workload.name === config.identityDeployment ? 'identity' : 'control-plane';
+  }
+  if (config.extensionSelector && matchesSelector(ext, workload.labels)) return 'extension';
+  const inject = workload.templateAnnotations[injectAnnotation];
+  if (inject === 'enabled') return 'data-plane';
+  if (inject === 'disabled') return undefined;
+  return meshedNamespaces.has(workload.namespace) ? 'data-plane' : undefined;
+}
+
+/** True when the namespace is out of the configured restart scope. */
+export function excludedNamespace(namespace: string, config: RotatorConfig): boolean {
+  if (config.excludeNamespaces.includes(namespace)) return true;
+  return config.includeNamespaces.length > 0 && !config.includeNamespaces.includes(namespace);
+}
+
+function optedOut(annotations: Record<string, string>, config: RotatorConfig): boolean {
+  return annotations[config.optOutAnnotation] === 'true';
+}
+
+function holdOf(workload: Workload, role: Role, config: RotatorConfig): { hold?: Hold } {
+  const name = `${workload.kind} ${workload.namespace}/${workload.name}`;
+  if (optedOut(workload.annotations, config) || optedOut(workload.templateAnnotations, config)) {
+    return { hold: { kind: 'opted-out', message: `${name} is opted out (${config.optOutAnnotation}=true): restart it by hand` } };
+  }
+  if (role === 'data-plane' && excludedNamespace(workload.namespace, config)) {
+    return { hold: { kind: 'excluded', message: `namespace ${workload.namespace} is excluded from restarts: restart ${name} by hand` } };
+  }
+  const refusal = restartRefusal(workload);
+  if (refusal) return { hold: { kind: workload.kind === 'Deployment' ? 'paused' : 'on-delete', message: refusal } };
+  return {};
+}
+
+/** Finds each meshed pod's owner workload (Deployment via its ReplicaSet's pod-template-hash). */
+export function classifyPods(pods: readonly PodView[], workloads: readonly MeshWorkload[], config: RotatorConfig): MeshPod[] {
+  const byKey = new Map(workloads.map((w) => [w.key, w]));
+  return pods
+    .filter((pod) => pod.phase !== 'Succeeded' && pod.phase !== 'Failed')
+    .map((pod): MeshPod => {
+      const owner = pod.owner;
+      let key: string | undefined;
+      if (owner?.kind === 'ReplicaSet') {
+        const hash = pod.labels['pod-template-hash'];
+        const deployment = hash && owner.name.endsWith(`-${hash}`) ? owner.name.slice(0, -hash.length - 1) : owner.name;
+        key = workloadKey({ kind: 'Deployment', namespace: pod.namespace, name: deployment });
+      } else if (owner?.kind === 'StatefulSet' || owner?.kind === 'DaemonSet') {
+        key = workloadKey({ kind: owner.kind, namespace: pod.namespace, name: owner.name });
+      }
+      const workload = key ? byKey.get(key) : undefined;
+      const ownerName = workload ? `${workload.workload.kind}/${workload.workload.name}` : owner ? `${owner.kind}/${owner.name}` : 'bare pod';
+      const role: Role = workload?.role ?? (pod.namespace === config.linkerdNamespace ? 'control-plane' : 'data-plane');
+      if (workload && !workload.hold) return { pod, role, workloadKey: workload.key, owner: ownerName, deletable: false };
+      const hold =
+        workload?.hold?.message ??
+        (owner ? `${owner.kind} ${pod.namespace}/${owner.name} cannot be restarted by a rollout` : `bare pod ${pod.namespace}/${pod.name} has no controller to restart it`);
+      const userHeld = optedOut(pod.annotations, config) || excludedNamespace(pod.namespace, config);
+      const deletable = !userHeld && (workload?.hold === undefined || workload.hold.kind === 'on-delete');
+      return { pod, role, workloadKey: workload?.key, owner: ownerName, hold, deletable };
+    });
+}

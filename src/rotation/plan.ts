@@ -1,0 +1,149 @@
+import { shortFingerprint } from '../certs/index.js';
+import { bundleMismatches, expectedBundle, restartableKeys, stalePods, type Purpose } from './gates.js';
+import type { ObservedState } from './state.js';
+
+/** The actions a rotation is made of, in DOMAIN.md's seven-step order. */
+export type StepName = 'renew-anchor' | 'wait-bundle' | 'restart-control-plane' | 'restart-data-plane' | 'renew-issuer' | 'update-bundle';
+
+/** One step still to run, and why. */
+export interface PlanStep {
+  name: StepName;
+  purpose?: Purpose;
+  why: string;
+  /**
+   * Workloads to restart as known from the current state ("Kind/ns/name"); undefined when an
+   * earlier step will change which ones (then every stale one at that time).
+   */
+  targets?: string[];
+  /** The step was already under way (a certificate mid-issuance): it is awaited, not triggered again. */
+  resume?: boolean;
+}
+
+/**
+ * Where a rotation stands, read from the cluster alone:
+ * steady, or which of the seven steps the last rotation (ours, or cert-manager's own renewal) reached.
+ */
+export type Phase = 'steady' | 'anchor-renewing' | 'anchor-renewed' | 'issuer-renewing' | 'issuer-renewed' | 'bundle-trimmed' | 'inconsistent';
+
+export interface Plan {
+  phase: Phase;
+  summary: string;
+  steps: PlanStep[];
+}
+
+const issuing = (conditions: readonly { type: string; status: string }[]): boolean => conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
+
+const controlPlaneRoles = new Set(['identity', 'control-plane', 'extension']);
+
+/** Restart steps for a purpose: computed from the state when `known`, else predicted as "every stale workload". */
+function restarts(state: ObservedState, purpose: Purpose, known: boolean, why: string): PlanStep[] {
+  if (!known) {
+    return [
+      { name: 'restart-control-plane', purpose, why },
+      { name: 'restart-data-plane', purpose, why },
+    ];
+  }
+  const stale = stalePods(state, purpose);
+  const identityStale = purpose === 'adopt-new-issuer' && stale.some((s) => s.pod.role === 'identity');
+  const keys = [...restartableKeys(stale)];
+  const roleOf = new Map(state.workloads.map((w) => [w.key, w.role]));
+  const cp = keys.filter((key) => controlPlaneRoles.has(roleOf.get(key) ?? ''));
+  const dp = keys.filter((key) => roleOf.get(key) === 'data-plane');
+  const steps: PlanStep[] = [];
+  if (cp.length > 0) steps.push({ name: 'restart-control-plane', purpose, why, targets: identityStale ? undefined : cp.sort() });
+  // Once identity restarts, every other pod has started before it: all of them become stale.
+  if (identityStale) steps.push({ name: 'restart-data-plane', purpose, why });
+  else if (dp.length > 0) steps.push({ name: 'restart-data-plane', purpose, why, targets: dp.sort() });
+  return steps;
+}
+
+const whyTrust = 'proxies read trust anchors only at start-up: every proxy must trust the new anchor before any leaf chains to it';
+const whyAdopt = 'every proxy must get a leaf from the new issuer before the old anchor leaves the bundle';
+const whyDrop = 'no proxy should keep trusting the old anchor';
+
+/** The tail every unfinished rotation ends with: adopt the new issuer, trim the bundle, restart once more. */
+function fromIssuerRenewed(state: ObservedState, known: boolean): PlanStep[] {
+  return [
+    ...restarts(state, 'adopt-new-issuer', known, whyAdopt),
+    { name: 'update-bundle', why: 'write the current anchor into the previous-anchor Secret so the bundle holds only it' },
+    ...restarts(state, 'drop-old-anchor', false, whyDrop),
+  ];
+}
+
+function fromAnchorRenewed(state: ObservedState, known: boolean): PlanStep[] {
+  return [
+    ...restarts(state, 'trust-new-anchor', known, whyTrust),
+    { name: 'renew-issuer', why: 'the anchor renewal does not renew the issuer; new leaves must chain to the new anchor' },
+    ...fromIssuerRenewed(state, false),
+  ];
+}
+
+/**
+ * Derives the steps that remain from the observed state alone, so a run killed anywhere is
+ * finished by the next one. A new rotation (renewing the anchor) starts only from a steady
+ * state and only when `startNew` is set: an unfinished rotation is never started over.
+ */
+export function derivePlan(state: ObservedState, options: { startNew: boolean }): Plan {
+  const anchor = state.anchor.cert.fingerprint;
+  const previous = new Set(state.previous.certs.map((cert) => cert.fingerprint));
+  const trimmed = previous.size === 1 && previous.has(anchor);
+  const signedByAnchor = state.issuer.signer?.fingerprint === anchor;
+  const expected = expectedBundle(state);
+  const bundleSettled = bundleMismatches(state, expected).length === 0;
+  const waitBundle: PlanStep[] = bundleSettled
+    ? []
+    : [{ name: 'wait-bundle', why: `trust-manager must write ${expected.length} anchor(s) into every target ConfigMap before proxies restart` }];
+  const a = shortFingerprint(anchor);
+
+  if (issuing(state.anchor.certificate.conditions)) {
+    return {
+      phase: 'anchor-renewing',
+      summary: 'the trust anchor is being re-issued; the rotation continues from there',
+      steps: [{ name: 'renew-anchor', resume: true, why: 'await the issuance already under way' }, { name: 'wait-bundle', why: 'the bundle must hold old and new anchors' }, ...fromAnchorRenewed(state, false)],
+    };
+  }
+
+  if (trimmed) {
+    if (!signedByAnchor) {
+      return {
+        phase: 'inconsistent',
+        summary: `the bundle holds only anchor ${a} but the issuer does not chain to it: renewing the issuer and restarting everything`,
+        steps: [...waitBundle, { name: 'renew-issuer', why: 'the issuer must chain to the only anchor in the bundle' }, ...fromIssuerRenewed(state, false).filter((step) => step.name !== 'update-bundle')],
+      };
+    }
+    const drop = restarts(state, 'drop-old-anchor', bundleSettled, whyDrop);
+    if (waitBundle.length > 0 || drop.length > 0) {
+      return { phase: 'bundle-trimmed', summary: `the bundle was trimmed to anchor ${a}; proxies that still trust the old anchor are restarted`, steps: [...waitBundle, ...drop] };
+    }
+    if (!options.startNew) return { phase: 'steady', summary: `steady: anchor ${a}, issuer chains to it, every proxy trusts only it`, steps: [] };
+    return {
+      phase: 'steady',
+      summary: `steady on anchor ${a}: a full rotation starts`,
+      steps: [
+        { name: 'renew-anchor', why: 'a new trust anchor; the bundle then holds old and new' },
+        { name: 'wait-bundle', why: 'the bundle must hold old and new anchors before proxies restart' },
+        ...fromAnchorRenewed(state, false),
+      ],
+    };
+  }
+
+  if (signedByAnchor) {
+    return {
+      phase: 'issuer-renewed',
+      summary: `rotation to anchor ${a} under way: the issuer chains to it; proxies adopt the new issuer, then the old anchor is dropped`,
+      steps: [...waitBundle, ...fromIssuerRenewed(state, bundleSettled)],
+    };
+  }
+  if (issuing(state.issuer.certificate.conditions)) {
+    return {
+      phase: 'issuer-renewing',
+      summary: `rotation to anchor ${a} under way: the issuer is being re-issued`,
+      steps: [...waitBundle, { name: 'renew-issuer', resume: true, why: 'await the issuance already under way' }, ...fromIssuerRenewed(state, false)],
+    };
+  }
+  return {
+    phase: 'anchor-renewed',
+    summary: `rotation to anchor ${a} under way: the bundle holds old and new anchors; proxies must trust the new one before the issuer is renewed`,
+    steps: [...waitBundle, ...fromAnchorRenewed(state, bundleSettled)],
+  };
+}

@@ -1,0 +1,130 @@
+import type { RotatorConfig } from '../config.js';
+import { CertificateError, findSigner, parsePemBundle, type ParsedCert } from '../certs/index.js';
+import { PreconditionError } from '../errors.js';
+import type { BundleView, CertificateView, SecretView } from '../kube/model.js';
+import type { ClusterReader } from '../kube/ports.js';
+import { selectorString } from '../kube/selector.js';
+import { classifyPods, classifyWorkloads, type MeshPod, type MeshWorkload } from './mesh.js';
+
+/** One target ConfigMap of the Bundle and the anchors it holds now. */
+export interface BundleTarget {
+  namespace: string;
+  /** Undefined when the ConfigMap or its key is missing. */
+  certs?: ParsedCert[];
+  problem?: string;
+}
+
+/** A meshed pod with the anchors its proxy was born with. */
+export interface StatePod extends MeshPod {
+  /** Fingerprints of the anchors in its env; undefined when unreadable. */
+  anchors?: ReadonlySet<string>;
+  anchorsProblem?: string;
+}
+
+/** Everything the rotator decides from: a snapshot of the cluster, plain data. */
+export interface ObservedState {
+  now: Date;
+  anchor: { certificate: CertificateView; cert: ParsedCert };
+  previous: { secret?: SecretView; certs: ParsedCert[] };
+  issuer: { certificate: CertificateView; cert: ParsedCert; signer?: ParsedCert };
+  bundle: { view: BundleView; configMap: string; targets: BundleTarget[] };
+  workloads: MeshWorkload[];
+  pods: StatePod[];
+}
+
+const describe = (secret: { namespace: string; name: string }): string => `Secret ${secret.namespace}/${secret.name} key tls.crt`;
+
+async function requireCertificate(cluster: ClusterReader, namespace: string, name: string): Promise<CertificateView> {
+  const certificate = await cluster.getCertificate(namespace, name);
+  if (!certificate) throw new PreconditionError(`Certificate ${namespace}/${name} not found: is the rotator pointed at the right names (see --help)?`);
+  return certificate;
+}
+
+async function requireSecretCert(cluster: ClusterReader, namespace: string, name: string): Promise<ParsedCert> {
+  const secret = await cluster.getSecret(namespace, name);
+  if (!secret) throw new PreconditionError(`Secret ${namespace}/${name} not found: has cert-manager issued it?`);
+  const certs = parseOrRefuse(secret.tlsCrt ?? '', describe(secret));
+  const first = certs[0];
+  if (!first) throw new PreconditionError(`${describe(secret)} holds no certificate`);
+  return first;
+}
+
+function parseOrRefuse(pem: string, what: string): ParsedCert[] {
+  try {
+    return parsePemBundle(pem, what);
+  } catch (error) {
+    if (error instanceof CertificateError) throw new PreconditionError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Reads the certificates only: anchor, previous anchor, issuer and which anchor signed it.
+ * Missing or malformed inputs are PreconditionErrors: nothing has been changed yet.
+ */
+export async function observeCertificates(cluster: ClusterReader, config: RotatorConfig): Promise<Pick<ObservedState, 'anchor' | 'previous' | 'issuer'>> {
+  const [anchorCertificate, issuerCertificate] = await Promise.all([
+    requireCertificate(cluster, config.trustNamespace, config.anchorCertificate),
+    requireCertificate(cluster, config.linkerdNamespace, config.issuerCertificate),
+  ]);
+  const [anchorCert, issuerCert, previousSecret] = await Promise.all([
+    requireSecretCert(cluster, config.trustNamespace, config.anchorSecret),
+    requireSecretCert(cluster, config.linkerdNamespace, config.issuerSecret),
+    cluster.getSecret(config.trustNamespace, config.previousAnchorSecret),
+  ]);
+  const previousCerts = previousSecret ? parseOrRefuse(previousSecret.tlsCrt ?? '', describe(previousSecret)) : [];
+  const signer = await findSigner(issuerCert, [anchorCert, ...previousCerts]);
+  return {
+    anchor: { certificate: anchorCertificate, cert: anchorCert },
+    previous: { secret: previousSecret, certs: previousCerts },
+    issuer: { certificate: issuerCertificate, cert: issuerCert, signer },
+  };
+}
+
+/** Reads the Bundle and the anchors in each of its target ConfigMaps. */
+export async function observeBundle(cluster: ClusterReader, config: RotatorConfig): Promise<ObservedState['bundle']> {
+  const view = await cluster.getBundle(config.bundle);
+  if (!view) throw new PreconditionError(`trust-manager Bundle ${config.bundle} not found`);
+  if (!view.configMapKey) throw new PreconditionError(`Bundle ${config.bundle} has no ConfigMap target: the rotator checks the bundle through it`);
+  const namespaces = await cluster.listNamespaces(selectorString(view.namespaceSelector) || undefined);
+  const targets = await Promise.all(
+    namespaces.map(async ({ name }): Promise<BundleTarget> => {
+      const pem = await cluster.getConfigMapValue(name, view.name, view.configMapKey);
+      if (pem === undefined) return { namespace: name, problem: `ConfigMap ${name}/${view.name} has no key ${view.configMapKey} yet` };
+      try {
+        return { namespace: name, certs: parsePemBundle(pem, `ConfigMap ${name}/${view.name} key ${view.configMapKey}`) };
+      } catch (error) {
+        return { namespace: name, problem: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+  return { view, configMap: view.name, targets };
+}
+
+/** Reads workloads and meshed pods and works out which anchors each pod trusts. */
+export async function observeMesh(cluster: ClusterReader, config: RotatorConfig): Promise<Pick<ObservedState, 'workloads' | 'pods'>> {
+  const [namespaces, workloads, pods] = await Promise.all([cluster.listNamespaces(), cluster.listWorkloads(), cluster.listMeshedPods()]);
+  const mesh = classifyWorkloads(workloads, namespaces, config);
+  const parsed = new Map<string, { anchors?: Set<string>; problem?: string }>();
+  const statePods = classifyPods(pods, mesh, config).map((meshPod): StatePod => {
+    const pem = meshPod.pod.trustAnchorsPem;
+    if (pem === undefined) return { ...meshPod, anchorsProblem: 'no literal LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS on its linkerd-proxy container' };
+    let result = parsed.get(pem);
+    if (!result) {
+      try {
+        result = { anchors: new Set(parsePemBundle(pem, 'trust anchors env').map((cert) => cert.fingerprint)) };
+      } catch (error) {
+        result = { problem: error instanceof Error ? error.message : String(error) };
+      }
+      parsed.set(pem, result);
+    }
+    return { ...meshPod, anchors: result.anchors, anchorsProblem: result.problem };
+  });
+  return { workloads: mesh, pods: statePods };
+}
+
+/** The whole snapshot. */
+export async function observe(cluster: ClusterReader, config: RotatorConfig, now: Date): Promise<ObservedState> {
+  const [certs, bundle, mesh] = await Promise.all([observeCertificates(cluster, config), observeBundle(cluster, config), observeMesh(cluster, config)]);
+  return { now, ...certs, bundle, ...mesh };
+}

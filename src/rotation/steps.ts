@@ -1,0 +1,139 @@
+import { shortFingerprint, toPem } from '../certs/index.js';
+import { GateError, PreconditionError } from '../errors.js';
+import { waitUntil } from '../wait/poll.js';
+import { waitOptions, type RunContext } from './context.js';
+import { bundleMismatches, describeStale, expectedBundle, restartableKeys, stalePods, type Purpose, type StalePod } from './gates.js';
+import type { MeshWorkload, Role } from './mesh.js';
+import { anchorTarget, issuerTarget, renewCertificate } from './renew.js';
+import { restartAll } from './restart.js';
+import { observeBundle, observeCertificates, observeMesh, type ObservedState } from './state.js';
+
+/** Label on the previous-anchor Secret the rotator writes, so people can tell who owns it. */
+export const managedByLabel = { 'app.kubernetes.io/managed-by': 'linkerd-cert-rotator' };
+
+type MeshState = Pick<ObservedState, 'anchor' | 'previous' | 'issuer' | 'workloads' | 'pods'>;
+
+export async function observeForRestart(ctx: RunContext): Promise<MeshState> {
+  const [certs, mesh] = await Promise.all([observeCertificates(ctx.cluster, ctx.config), observeMesh(ctx.cluster, ctx.config)]);
+  return { ...certs, ...mesh };
+}
+
+/** Workloads of these roles to restart: every one in scope, or (with a purpose) those with stale pods. */
+export function targetsFor(state: MeshState, roles: readonly Role[], purpose: Purpose | undefined): MeshWorkload[] {
+  const inRoles = state.workloads.filter((w) => roles.includes(w.role));
+  if (!purpose) return inRoles.filter((w) => !w.hold);
+  const keys = restartableKeys(stalePods(state, purpose));
+  return inRoles.filter((w) => keys.has(w.key));
+}
+
+function refuseHeld(state: MeshState, roles: readonly Role[], purpose: Purpose | undefined): void {
+  const stale = purpose ? new Set(stalePods(state, purpose).map((s) => s.pod.workloadKey)) : undefined;
+  const paused = state.workloads.filter((w) => roles.includes(w.role) && w.hold?.kind === 'paused' && (!stale || stale.has(w.key)));
+  if (paused.length > 0) throw new PreconditionError(paused.map((w) => w.hold?.message).join('; '));
+}
+
+/**
+ * Restarts the control plane: the identity controller first (every other proxy gets its
+ * leaf from it), then the rest of the control plane, then extensions, each phase looked at
+ * afresh because restarting identity makes every other proxy older than it.
+ */
+export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number }> {
+  let restarted = 0;
+  let waitedMs = 0;
+  for (const roles of [['identity'], ['control-plane'], ['extension']] as Role[][]) {
+    const state = await observeForRestart(ctx);
+    refuseHeld(state, roles, purpose);
+    const targets = targetsFor(state, roles, purpose);
+    if (targets.length === 0) continue;
+    ctx.logger.info(`restarting ${roles[0]} workloads`, { count: targets.length, purpose: purpose ?? 'all' });
+    const result = await restartAll(ctx, targets, roles[0] === 'identity' ? 1 : ctx.config.concurrency);
+    restarted += result.restarted;
+    waitedMs += result.waitedMs;
+  }
+  return { restarted, waitedMs };
+}
+
+/**
+ * Restarts the data plane with bounded concurrency. Stale pods that no rollout restarts are
+ * deleted when --delete-stale-pods allows it, otherwise reported: they still hold the gates.
+ */
+export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number; deleted: number }> {
+  const state = await observeForRestart(ctx);
+  refuseHeld(state, ['data-plane'], purpose);
+  const targets = targetsFor(state, ['data-plane'], purpose);
+  ctx.logger.info('restarting data-plane workloads', { count: targets.length, concurrency: ctx.config.concurrency, purpose: purpose ?? 'all' });
+  const result = await restartAll(ctx, targets, ctx.config.concurrency);
+  const stale: StalePod[] = purpose
+    ? stalePods(await observeForRestart(ctx), purpose)
+    : state.pods.filter((p) => p.role === 'data-plane' && p.hold).map((pod) => ({ pod, reason: 'no rollout restarts it' }));
+  const unmanaged = stale.filter((s) => s.pod.hold && !s.pod.pod.terminating);
+  let deleted = 0;
+  for (const s of unmanaged) {
+    if (ctx.config.deleteStalePods && s.pod.deletable) {
+      await ctx.cluster.deletePod(s.pod.pod.namespace, s.pod.pod.name);
+      ctx.logger.info('deleted stale pod', { pod: `${s.pod.pod.namespace}/${s.pod.pod.name}`, owner: s.pod.owner });
+      deleted++;
+    } else {
+      ctx.logger.warn('stale pod not restarted', { pod: `${s.pod.pod.namespace}/${s.pod.pod.name}`, owner: s.pod.owner, reason: s.pod.hold });
+    }
+  }
+  return { ...result, deleted };
+}
+
+/**
+ * Waits until no meshed pod is stale for `purpose`. Fails at once, naming the pods, when
+ * every stale pod is one the rotator will not restart (opted out, excluded, bare, Job, OnDelete).
+ */
+export async function awaitGate(ctx: RunContext, purpose: Purpose, gate: string): Promise<void> {
+  await waitUntil(async () => {
+    const stale = stalePods(await observeForRestart(ctx), purpose);
+    if (stale.length === 0) return { done: true, value: undefined };
+    if (stale.every((s) => s.pod.hold && !s.pod.pod.terminating)) {
+      const list = describeStale(stale);
+      throw new GateError(`${gate}: ${list.length} meshed pod(s) must be restarted first: ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}`, list);
+    }
+    return { done: false, waitingFor: `${stale.length} stale pod(s), e.g. ${stale[0]?.pod.pod.namespace}/${stale[0]?.pod.pod.name}` };
+  }, waitOptions(ctx, gate, ctx.config.rolloutTimeoutMs)).catch(async (error: unknown) => {
+    if (error instanceof GateError || !(error instanceof Error) || error.name !== 'TimeoutError') throw error;
+    const list = describeStale(stalePods(await observeForRestart(ctx), purpose));
+    throw new GateError(`${gate}: timed out with ${list.length} stale pod(s): ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}`, list);
+  });
+}
+
+/** Waits until every target ConfigMap of the Bundle holds exactly the current and previous anchors. */
+export async function waitForBundle(ctx: RunContext): Promise<number> {
+  const waited = await waitUntil(async () => {
+    const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config), observeBundle(ctx.cluster, ctx.config)]);
+    if (bundle.targets.length === 0) throw new PreconditionError(`Bundle ${ctx.config.bundle} selects no namespace: no ConfigMap to check`);
+    const mismatches = bundleMismatches({ bundle }, expectedBundle(certs));
+    return mismatches.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: mismatches.join(', ') };
+  }, waitOptions(ctx, `the bundle ${ctx.config.bundle} to hold the expected anchors`, ctx.config.bundleTimeoutMs));
+  ctx.logger.info('bundle holds the expected anchors', { waitedSeconds: Math.round(waited.waitedMs / 100) / 10 });
+  return waited.waitedMs;
+}
+
+export async function renewAnchor(ctx: RunContext): Promise<void> {
+  await renewCertificate(ctx, anchorTarget(ctx));
+}
+
+/** Renews the issuer once every meshed pod trusts the new anchor (gate 1). */
+export async function renewIssuer(ctx: RunContext): Promise<void> {
+  await awaitGate(ctx, 'trust-new-anchor', 'gate before the issuer renewal (every proxy trusts the new anchor)');
+  await renewCertificate(ctx, issuerTarget(ctx));
+}
+
+/**
+ * Writes the current anchor into the previous-anchor Secret as a clean object (certificate
+ * only) once every proxy chains to the new anchor (gate 2), then waits for the trimmed bundle.
+ * A Secret made the old way (type kubernetes.io/tls, with the key) is migrated here, when
+ * the anchor it keeps is no longer needed by any live leaf.
+ */
+export async function updateBundle(ctx: RunContext): Promise<void> {
+  const certs = await observeCertificates(ctx.cluster, ctx.config);
+  const anchor = certs.anchor.cert;
+  const trimmed = certs.previous.certs.length === 1 && certs.previous.certs[0]?.fingerprint === anchor.fingerprint;
+  if (!trimmed) await awaitGate(ctx, 'adopt-new-issuer', 'gate before the old anchor is dropped (every proxy started after identity adopted the new issuer)');
+  const result = await ctx.cluster.writeCertificateOnlySecret(ctx.config.trustNamespace, ctx.config.previousAnchorSecret, toPem([anchor]), managedByLabel);
+  ctx.logger.info(`previous-anchor Secret ${result}`, { secret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}`, anchor: shortFingerprint(anchor.fingerprint) });
+  await waitForBundle(ctx);
+}

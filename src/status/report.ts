@@ -1,0 +1,92 @@
+import { certificateFindings } from '../rotation/health.js';
+import { daysUntil, shortFingerprint, type Finding, type ParsedCert } from '../certs/index.js';
+import { describeStale, stalePods } from '../rotation/gates.js';
+import { derivePlan, type Phase } from '../rotation/plan.js';
+import type { ObservedState } from '../rotation/state.js';
+
+export type Health = 'healthy' | 'warning' | 'broken';
+
+interface CertSummary {
+  fingerprint: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+}
+
+/** What `status` reports: read-only, machine-readable with --output json. */
+export interface StatusReport {
+  health: Health;
+  phase: Phase;
+  summary: string;
+  anchor: CertSummary;
+  previousAnchors: CertSummary[];
+  issuer: CertSummary & { keyAlgorithm: string; signedBy?: string };
+  bundle: { name: string; targets: { namespace: string; anchors: string[]; problem?: string }[] };
+  pods: { meshed: number; lackingNewAnchor: number; trustingOldAnchor: number; untrustingIssuerAnchor: number };
+  stale: { namespace: string; name: string; owner: string; reason: string }[];
+  remainingSteps: string[];
+  findings: Finding[];
+}
+
+const summarize = (cert: ParsedCert, now: Date): CertSummary => ({
+  fingerprint: cert.fingerprint,
+  subject: cert.subject,
+  notBefore: cert.notBefore.toISOString(),
+  notAfter: cert.notAfter.toISOString(),
+  daysLeft: daysUntil(cert.notAfter, now),
+});
+
+/** Builds the report from a snapshot: a pure function of the state and the warning window. */
+export function buildStatus(state: ObservedState, warningDays: number): StatusReport {
+  const findings = certificateFindings(state, warningDays);
+  const plan = derivePlan(state, { startNew: false });
+  const lacking = stalePods(state, 'trust-new-anchor');
+  const old = stalePods(state, 'drop-old-anchor');
+  const signer = state.issuer.signer?.fingerprint;
+  // A proxy that does not trust the anchor behind the current issuer cannot verify new leaves: mTLS breaks.
+  const untrusting = signer ? state.pods.filter((p) => !p.anchors?.has(signer)) : state.pods;
+  if (untrusting.length > 0) {
+    findings.push({ severity: 'error', subject: 'data plane', message: `${untrusting.length} meshed pod(s) do not trust the anchor that signed the current issuer` });
+  }
+  const staleNow = plan.phase === 'steady' ? [] : plan.phase === 'issuer-renewed' ? stalePods(state, 'adopt-new-issuer') : plan.phase === 'bundle-trimmed' ? old : lacking;
+  if (staleNow.length > 0) findings.push({ severity: 'warning', subject: 'data plane', message: `${staleNow.length} meshed pod(s) must restart for the rotation to finish` });
+  if (plan.phase !== 'steady') findings.push({ severity: 'warning', subject: 'rotation', message: `unfinished: ${plan.summary}` });
+  const health: Health = findings.some((f) => f.severity === 'error') ? 'broken' : findings.length > 0 ? 'warning' : 'healthy';
+  return {
+    health,
+    phase: plan.phase,
+    summary: plan.summary,
+    anchor: summarize(state.anchor.cert, state.now),
+    previousAnchors: state.previous.certs.map((cert) => summarize(cert, state.now)),
+    issuer: { ...summarize(state.issuer.cert, state.now), keyAlgorithm: state.issuer.cert.keyAlgorithm, signedBy: signer },
+    bundle: {
+      name: state.bundle.view.name,
+      targets: state.bundle.targets.map((t) => ({ namespace: t.namespace, anchors: (t.certs ?? []).map((c) => c.fingerprint), problem: t.problem })),
+    },
+    pods: { meshed: state.pods.length, lackingNewAnchor: lacking.length, trustingOldAnchor: old.length, untrustingIssuerAnchor: untrusting.length },
+    stale: describeStale(staleNow),
+    remainingSteps: plan.steps.map((s) => (s.purpose ? `${s.name} (${s.purpose})` : s.name)),
+    findings,
+  };
+}
+
+/** The report for a person. */
+export function renderStatus(report: StatusReport): string {
+  const fp = shortFingerprint;
+  const lines = [
+    `health: ${report.health.toUpperCase()}    phase: ${report.phase}`,
+    report.summary,
+    '',
+    `trust anchor     ${fp(report.anchor.fingerprint)}  expires ${report.anchor.notAfter} (${report.anchor.daysLeft} days)`,
+    ...report.previousAnchors.map((p) => `previous anchor  ${fp(p.fingerprint)}  expires ${p.notAfter} (${p.daysLeft} days)`),
+    `identity issuer  ${fp(report.issuer.fingerprint)}  expires ${report.issuer.notAfter} (${report.issuer.daysLeft} days), ${report.issuer.keyAlgorithm}, signed by ${report.issuer.signedBy ? fp(report.issuer.signedBy) : 'an unknown anchor'}`,
+    `bundle ${report.bundle.name}: ${report.bundle.targets.map((t) => `${t.namespace}=[${t.anchors.map(fp).join(',')}]${t.problem ? ` (${t.problem})` : ''}`).join(' ') || 'no target namespace'}`,
+    `meshed pods: ${report.pods.meshed}, lacking the current anchor: ${report.pods.lackingNewAnchor}, trusting an old anchor: ${report.pods.trustingOldAnchor}`,
+  ];
+  if (report.remainingSteps.length > 0) lines.push(`remaining steps: ${report.remainingSteps.join(' -> ')}`);
+  for (const s of report.stale.slice(0, 50)) lines.push(`  stale ${s.namespace}/${s.name} (${s.owner}): ${s.reason}`);
+  if (report.stale.length > 50) lines.push(`  ... and ${report.stale.length - 50} more`);
+  for (const f of report.findings) lines.push(`${f.severity}: ${f.subject}: ${f.message}`);
+  return lines.join('\n');
+}
