@@ -5,6 +5,18 @@ import type { ObservedState } from './state.js';
 
 export const expiredProcedure = 'https://linkerd.io/2/tasks/replacing_expired_certificates/';
 
+const dayMs = 86_400_000;
+
+/**
+ * The issuer's warning window: `linkerd check`'s 60 days, shortened to a third of its
+ * lifetime so that cert-manager's short-lived issuers (48h, renewed daily) only warn when
+ * their renewal is overdue.
+ */
+export function issuerWarningDays(issuer: { notBefore: Date; notAfter: Date }, warningDays: number): number {
+  const lifetimeDays = (issuer.notAfter.getTime() - issuer.notBefore.getTime()) / dayMs;
+  return Math.min(warningDays, lifetimeDays / 3);
+}
+
 /**
  * Everything wrong or worth a warning about the certificates and the bundle, as
  * `linkerd check` would judge it, plus the rotator's own concerns (issuer chain, legacy Secret).
@@ -14,7 +26,7 @@ export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' 
   const findings: Finding[] = [
     ...checkValidity(state.anchor.cert, 'trust anchor', now, warningDays),
     ...checkCa(state.anchor.cert, 'trust anchor'),
-    ...checkValidity(state.issuer.cert, 'identity issuer', now, warningDays),
+    ...checkValidity(state.issuer.cert, 'identity issuer', now, issuerWarningDays(state.issuer.cert, warningDays)),
     ...checkCa(state.issuer.cert, 'identity issuer'),
     ...checkIssuerKey(state.issuer.cert),
   ];

@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** The repository root: the nearest folder above this file holding scripts/cluster (works from sources and from .build/). */
+export const repoRoot = ((): string => {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'scripts/cluster/up.sh')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+
+/** A running local control plane started by scripts/cluster/up.sh. */
+export interface LocalCluster {
+  stateDir: string;
+  kubeconfig: string;
+  env: Record<string, string>;
+}
+
+/** Parses the `export K='v'` lines of STATE_DIR/env. */
+export function readClusterEnv(stateDir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(join(stateDir, 'env'), 'utf8').split('\n')) {
+    const match = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match?.[1]) env[match[1]] = (match[2] ?? '').replace(/^'(.*)'$/, '$1');
+  }
+  return env;
+}
+
+/** Brings a fresh cluster up (building binaries on a cold cache). Output goes to the terminal. */
+export function clusterUp(stateDir = mkdtempSync(join(tmpdir(), 'lcr-e2e-'))): LocalCluster {
+  const result = spawnSync('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`scripts/cluster/up.sh failed with exit code ${String(result.status)}`);
+  return { stateDir, kubeconfig: join(stateDir, 'kubeconfig'), env: readClusterEnv(stateDir) };
+}
+
+/** Stops only the processes the cluster started. */
+export function clusterDown(stateDir: string): void {
+  spawnSync('bash', [join(repoRoot, 'scripts/cluster/down.sh'), stateDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+}

@@ -1,0 +1,205 @@
+import * as k8s from '@kubernetes/client-node';
+import { eventually } from './eventually.js';
+
+/**
+ * The Linkerd world as Linkerd's cert-manager guide lays it down: the self-signed issuer,
+ * the trust-anchor Certificate, the CA ClusterIssuer, the identity-issuer Certificate, the
+ * previous-anchor Secret (a copy of the anchor Secret, as the guide made it), the Bundle;
+ * the control plane with Linkerd's labels, a viz extension, and meshed workloads of every kind.
+ */
+export const names = {
+  trustNs: 'cert-manager',
+  linkerdNs: 'linkerd',
+  vizNs: 'linkerd-viz',
+  anchor: 'linkerd-trust-anchor',
+  issuer: 'linkerd-identity-issuer',
+  previous: 'linkerd-previous-anchor',
+  bundle: 'linkerd-identity-trust-roots',
+};
+
+type Obj = k8s.KubernetesObject & Record<string, unknown>;
+
+const container = { name: 'app', image: 'registry.local/app:1' };
+const tolerations = [{ operator: 'Exists' }];
+
+function podTemplate(app: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Record<string, unknown> {
+  return { metadata: { labels: { app, ...labels }, annotations }, spec: { containers: [container], tolerations, terminationGracePeriodSeconds: 0 } };
+}
+
+export function deployment(namespace: string, name: string, opts: { replicas?: number; labels?: Record<string, string>; templateLabels?: Record<string, string>; templateAnnotations?: Record<string, string>; annotations?: Record<string, string> } = {}): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: opts.labels ?? {}, annotations: opts.annotations ?? {} },
+    spec: {
+      replicas: opts.replicas ?? 1,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      progressDeadlineSeconds: 120,
+      template: podTemplate(name, opts.templateLabels, opts.templateAnnotations),
+    },
+  };
+}
+
+function statefulSet(namespace: string, name: string, replicas: number): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace },
+    spec: { replicas, serviceName: name, selector: { matchLabels: { app: name } }, podManagementPolicy: 'Parallel', template: podTemplate(name) },
+  };
+}
+
+function daemonSet(namespace: string, name: string): Obj {
+  return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace }, spec: { selector: { matchLabels: { app: name } }, template: podTemplate(name) } };
+}
+
+const ns = (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } });
+
+function certificates(): Obj[] {
+  const { trustNs, linkerdNs, anchor, issuer } = names;
+  return [
+    { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'linkerd-trust-root-issuer', namespace: trustNs }, spec: { selfSigned: {} } },
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: anchor, namespace: trustNs },
+      spec: {
+        isCA: true,
+        commonName: 'root.linkerd.cluster.local',
+        secretName: anchor,
+        duration: '8760h0m0s',
+        renewBefore: '7320h0m0s',
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        issuerRef: { name: 'linkerd-trust-root-issuer', kind: 'Issuer', group: 'cert-manager.io' },
+      },
+    },
+    { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: issuer }, spec: { ca: { secretName: anchor } } },
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: issuer, namespace: linkerdNs },
+      spec: {
+        isCA: true,
+        commonName: 'identity.linkerd.cluster.local',
+        dnsNames: ['identity.linkerd.cluster.local'],
+        secretName: issuer,
+        duration: '48h0m0s',
+        renewBefore: '25h0m0s',
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        usages: ['cert sign', 'crl sign', 'server auth', 'client auth'],
+        issuerRef: { name: issuer, kind: 'ClusterIssuer', group: 'cert-manager.io' },
+      },
+    },
+  ];
+}
+
+function bundle(): Obj {
+  return {
+    apiVersion: 'trust.cert-manager.io/v1alpha1',
+    kind: 'Bundle',
+    metadata: { name: names.bundle },
+    spec: {
+      sources: [{ secret: { name: names.anchor, key: 'tls.crt' } }, { secret: { name: names.previous, key: 'tls.crt' } }],
+      target: { configMap: { key: 'ca-bundle.crt' }, namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } },
+    },
+  };
+}
+
+function controlPlane(): Obj[] {
+  const labels = (component: string): Record<string, string> => ({ 'linkerd.io/control-plane-ns': names.linkerdNs, 'linkerd.io/control-plane-component': component });
+  return ['identity', 'destination', 'proxy-injector'].map((component) =>
+    deployment(names.linkerdNs, `linkerd-${component}`, { labels: labels(component), templateLabels: labels(component) }),
+  );
+}
+
+/** Meshed and unmeshed workloads; `optOut` adds a meshed Deployment carrying the rotator's opt-out annotation. */
+export function workloads(): Obj[] {
+  const viz = { 'linkerd.io/extension': 'viz' };
+  const inject = { 'linkerd.io/inject': 'enabled' };
+  return [
+    deployment(names.vizNs, 'web', { labels: viz, templateLabels: viz, templateAnnotations: inject }),
+    deployment(names.vizNs, 'tap', { labels: viz, templateLabels: viz, templateAnnotations: inject }),
+    deployment('shop', 'api', { replicas: 2 }),
+    statefulSet('shop', 'db', 2),
+    daemonSet('shop', 'agent'),
+    deployment('shop', 'legacy', { templateAnnotations: { 'linkerd.io/inject': 'disabled' } }),
+    deployment('blog', 'frontend', { templateAnnotations: inject }),
+    deployment('blog', 'plain'),
+    deployment('jobs', 'worker', { replicas: 2 }),
+  ];
+}
+
+export interface FixtureOptions {
+  /** Make the previous-anchor Secret the old way: a copy of the anchor Secret with its key (default true). */
+  legacyPreviousAnchor?: boolean;
+}
+
+/** Applies the fixture and waits until certificates, bundle and workloads are ready. */
+export async function installFixture(kubeconfig: string, options: FixtureOptions = {}): Promise<void> {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(kubeconfig);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(config);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const apply = async (items: Obj[]): Promise<void> => {
+    for (const item of items) {
+      try {
+        await objects.create(item);
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409) throw error;
+      }
+    }
+  };
+  await apply([
+    ns(names.trustNs),
+    ns(names.linkerdNs, { 'linkerd.io/is-control-plane': 'true', 'linkerd.io/control-plane-ns': names.linkerdNs }, { 'linkerd.io/inject': 'disabled' }),
+    ns(names.vizNs, { 'linkerd.io/extension': 'viz' }),
+    ns('shop', {}, { 'linkerd.io/inject': 'enabled' }),
+    ns('blog'),
+    ns('jobs', {}, { 'linkerd.io/inject': 'enabled' }),
+  ]);
+  await apply(certificates());
+  const anchorSecret = await eventually('anchor Secret issued', () => core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor }));
+  await eventually('issuer Secret issued', () => core.readNamespacedSecret({ namespace: names.linkerdNs, name: names.issuer }));
+  const legacy = options.legacyPreviousAnchor ?? true;
+  await apply([
+    legacy
+      ? {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: names.previous, namespace: names.trustNs, labels: anchorSecret.metadata?.labels ?? {}, annotations: anchorSecret.metadata?.annotations ?? {} },
+          type: anchorSecret.type,
+          data: anchorSecret.data,
+        }
+      : { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': anchorSecret.data?.['tls.crt'] ?? '' } },
+    bundle(),
+  ]);
+  await eventually('bundle ConfigMap in linkerd', async () => {
+    const map = await core.readNamespacedConfigMap({ namespace: names.linkerdNs, name: names.bundle });
+    if (!map.data?.['ca-bundle.crt']?.includes('BEGIN CERTIFICATE')) throw new Error('empty bundle');
+  });
+  await apply(controlPlane());
+  await waitForWorkloads(config, [names.linkerdNs]);
+  await apply(workloads());
+  await waitForWorkloads(config, [names.vizNs, 'shop', 'blog', 'jobs']);
+}
+
+/** Waits until every workload in the namespaces has all replicas ready and updated. */
+export async function waitForWorkloads(config: k8s.KubeConfig, namespaces: string[]): Promise<void> {
+  const apps = config.makeApiClient(k8s.AppsV1Api);
+  for (const namespace of namespaces) {
+    await eventually(`workloads ready in ${namespace}`, async () => {
+      const [deps, sets, daemons] = await Promise.all([
+        apps.listNamespacedDeployment({ namespace }),
+        apps.listNamespacedStatefulSet({ namespace }),
+        apps.listNamespacedDaemonSet({ namespace }),
+      ]);
+      const notReady = [
+        ...deps.items.filter((d) => (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 1) || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 1)).map((d) => d.metadata?.name),
+        ...sets.items.filter((s) => (s.status?.readyReplicas ?? 0) < (s.spec?.replicas ?? 1)).map((s) => s.metadata?.name),
+        ...daemons.items.filter((d) => (d.status?.numberReady ?? 0) < (d.status?.desiredNumberScheduled ?? 1) || (d.status?.desiredNumberScheduled ?? 0) === 0).map((d) => d.metadata?.name),
+      ];
+      if (notReady.length > 0) throw new Error(`not ready: ${notReady.join(', ')}`);
+    }, 120_000);
+  }
+}

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+import { selfSignedServing } from './tls.js';
+
+/**
+ * A stand-in for Linkerd's proxy-injector, as a mutating admission webhook on loopback:
+ * pods of meshed namespaces or annotated templates get a `linkerd-proxy` container whose
+ * LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS is the bundle ConfigMap's content at creation time,
+ * and the `linkerd.io/trust-root-sha256` annotation. A pod keeps that bundle until replaced.
+ */
+export interface Injector {
+  port: number;
+  injected: () => number;
+  stop: () => Promise<void>;
+}
+
+const webhookName = 'linkerd-proxy-injector.e2e.linkerd-cert-rotator';
+
+interface AdmissionPod {
+  metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; generateName?: string };
+  spec?: { containers?: { name: string }[] };
+}
+
+export async function startInjector(kubeconfig: string, options: { linkerdNamespace?: string; bundle?: string } = {}): Promise<Injector> {
+  const linkerdNs = options.linkerdNamespace ?? 'linkerd';
+  const bundle = options.bundle ?? 'linkerd-identity-trust-roots';
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const admission = config.makeApiClient(k8s.AdmissionregistrationV1Api);
+  const tls = await selfSignedServing();
+  let count = 0;
+
+  async function patchFor(namespace: string, pod: AdmissionPod): Promise<unknown[] | undefined> {
+    const annotations = pod.metadata?.annotations ?? {};
+    const labels = pod.metadata?.labels ?? {};
+    if (annotations['linkerd.io/inject'] === 'disabled') return undefined;
+    if (pod.spec?.containers?.some((c) => c.name === 'linkerd-proxy')) return undefined;
+    const controlPlane = namespace === linkerdNs && labels['linkerd.io/control-plane-ns'] === linkerdNs;
+    let meshed = controlPlane || annotations['linkerd.io/inject'] === 'enabled';
+    if (!meshed) {
+      const ns = await core.readNamespace({ name: namespace });
+      meshed = ns.metadata?.annotations?.['linkerd.io/inject'] === 'enabled';
+    }
+    if (!meshed) return undefined;
+    const map = await core.readNamespacedConfigMap({ namespace: linkerdNs, name: bundle });
+    const anchors = map.data?.['ca-bundle.crt'] ?? '';
+    const sha = createHash('sha256').update(anchors.trim()).digest('hex');
+    const owner = pod.metadata?.ownerReferences?.[0];
+    const ownerLabels: Record<string, string> = { 'linkerd.io/control-plane-ns': linkerdNs };
+    if (owner?.kind === 'ReplicaSet') ownerLabels['linkerd.io/proxy-deployment'] = owner.name.replace(/-[a-z0-9]+$/, '');
+    if (owner?.kind === 'StatefulSet') ownerLabels['linkerd.io/proxy-statefulset'] = owner.name;
+    if (owner?.kind === 'DaemonSet') ownerLabels['linkerd.io/proxy-daemonset'] = owner.name;
+    const ops: unknown[] = [];
+    if (!pod.metadata?.labels) ops.push({ op: 'add', path: '/metadata/labels', value: {} });
+    for (const [key, value] of Object.entries(ownerLabels)) ops.push({ op: 'add', path: `/metadata/labels/${key.replace(/\//g, '~1')}`, value });
+    if (!pod.metadata?.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
+    ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1trust-root-sha256', value: sha });
+    ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1proxy-version', value: 'e2e-stand-in' });
+    ops.push({
+      op: 'add',
+      path: '/spec/containers/-',
+      value: { name: 'linkerd-proxy', image: 'cr.l5d.io/linkerd/proxy:stand-in', env: [{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: anchors }] },
+    });
+    return ops;
+  }
+
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string; namespace: string; object: AdmissionPod } };
+        const response: Record<string, unknown> = { uid: review.request.uid, allowed: true };
+        try {
+          const patch = await patchFor(review.request.namespace, review.request.object);
+          if (patch) {
+            count++;
+            response.patchType = 'JSONPatch';
+            response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+          }
+        } catch (error) {
+          // Like a real injector that cannot read the bundle: refuse the pod rather than create it unmeshed.
+          response.allowed = false;
+          response.status = { message: `injector: ${error instanceof Error ? error.message : String(error)}` };
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  const body: k8s.V1MutatingWebhookConfiguration = {
+    metadata: { name: webhookName },
+    webhooks: [
+      {
+        name: 'proxy-injector.linkerd.io',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        reinvocationPolicy: 'Never',
+        timeoutSeconds: 10,
+        clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(tls.certPem).toString('base64') },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease'] }] },
+      },
+    ],
+  };
+  await admission.deleteMutatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
+  await admission.createMutatingWebhookConfiguration({ body });
+  return {
+    port,
+    injected: () => count,
+    stop: async () => {
+      await admission.deleteMutatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { X509Certificate } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { names } from './fixture.js';
+
+/**
+ * The mTLS invariant, checked from outside the rotator with node:crypto (not the rotator's
+ * own certificate code): for every pair of running meshed pods, the anchor that signed the
+ * issuer active when one started is in the other's bundle. Issuers are tracked by sampling
+ * the issuer Secret. Pod start times and certificate notBefore both have second precision,
+ * so an issuer counts as possibly active at a pod's start S when it was issued at or before S
+ * and its successor was not issued before S; every such candidate must be trusted by every peer.
+ */
+export interface Violation {
+  at: string;
+  pod: string;
+  peer: string;
+  missingAnchor: string;
+}
+
+interface IssuerSeen {
+  fingerprint: string;
+  notBefore: number;
+  signer?: string;
+}
+
+const splitPem = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+const fp = (cert: X509Certificate): string => cert.fingerprint256;
+
+export class InvariantMonitor {
+  readonly violations: Violation[] = [];
+  samples = 0;
+  private readonly anchors = new Map<string, X509Certificate>();
+  private readonly issuers = new Map<string, IssuerSeen>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly core: k8s.CoreV1Api;
+
+  constructor(kubeconfig: string, private readonly intervalMs = 200) {
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(kubeconfig);
+    this.core = config.makeApiClient(k8s.CoreV1Api);
+  }
+
+  private async readPem(namespace: string, name: string): Promise<string[]> {
+    const secret = await this.core.readNamespacedSecret({ namespace, name }).catch(() => undefined);
+    const data = secret?.data?.['tls.crt'];
+    return data ? splitPem(Buffer.from(data, 'base64').toString('utf8')) : [];
+  }
+
+  /** One sample: record anchors and issuers seen, then check every pair of running meshed pods. */
+  async sample(): Promise<void> {
+    for (const pem of [...(await this.readPem(names.trustNs, names.anchor)), ...(await this.readPem(names.trustNs, names.previous))]) {
+      const cert = new X509Certificate(pem);
+      this.anchors.set(fp(cert), cert);
+    }
+    const issuerPem = (await this.readPem(names.linkerdNs, names.issuer))[0];
+    if (issuerPem) {
+      const issuer = new X509Certificate(issuerPem);
+      if (!this.issuers.has(fp(issuer))) {
+        const signer = [...this.anchors.values()].find((anchor) => issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey));
+        this.issuers.set(fp(issuer), { fingerprint: fp(issuer), notBefore: new Date(issuer.validFrom).getTime(), signer: signer && fp(signer) });
+      }
+    }
+    const pods = await this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
+    const running = pods.items.filter((pod) => pod.status?.phase === 'Running');
+    const views = running.map((pod) => {
+      const env = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]
+        .filter((c) => c.name === 'linkerd-proxy')
+        .flatMap((c) => c.env ?? [])
+        .find((e) => e.name === 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS')?.value;
+      const trusted = new Set(splitPem(env ?? '').map((pem) => fp(new X509Certificate(pem))));
+      const started = new Date(pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? 0).getTime();
+      return { name: `${pod.metadata?.namespace}/${pod.metadata?.name}`, trusted, leafAnchors: this.leafAnchorsAt(started) };
+    });
+    for (const pod of views) {
+      for (const peer of views) {
+        if (peer === pod) continue;
+        for (const anchor of pod.leafAnchors) {
+          if (!peer.trusted.has(anchor)) {
+            this.violations.push({ at: new Date().toISOString(), pod: pod.name, peer: peer.name, missingAnchor: anchor.slice(0, 23) });
+          }
+        }
+      }
+    }
+    this.samples++;
+  }
+
+  /** Anchors behind every issuer that may have been active when a pod started at `time` (second precision). */
+  private leafAnchorsAt(time: number): string[] {
+    const sorted = [...this.issuers.values()].sort((a, b) => a.notBefore - b.notBefore);
+    const candidates = sorted.filter((issuer, index) => {
+      const next = sorted[index + 1];
+      const from = issuer.notBefore;
+      const until = next ? next.notBefore : Number.POSITIVE_INFINITY;
+      return from <= time && until >= time;
+    });
+    const chosen = candidates.length > 0 ? candidates : sorted.slice(0, 1);
+    return chosen.map((issuer) => issuer.signer ?? `unknown-signer-of-${issuer.fingerprint}`);
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        await this.sample().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.sample();
+  }
+}
