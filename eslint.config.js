@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'chart/**', '*.config.js'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'coverage/**', 'chart/**', '*.config.js', '**/*.cjs', '*.tmp.*'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

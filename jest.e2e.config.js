@@ -11,6 +11,7 @@ export default {
   testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
   globalSetup: '<rootDir>/.build/test/e2e/setup.js',
   globalTeardown: '<rootDir>/.build/test/e2e/teardown.js',
+  testSequencer: '<rootDir>/test/e2e/sequencer.cjs',
   testTimeout: 600_000,
   maxWorkers: 1,
 };

@@ -34,11 +34,11 @@ async function main(): Promise<number> {
     say('linkerd-cert-rotator status (before)');
     await rotator(cluster.kubeconfig, ['status']);
     say('linkerd-cert-rotator rotate --dry-run');
-    await rotator(cluster.kubeconfig, ['rotate', '--dry-run']);
+    await rotator(cluster.kubeconfig, ['rotate', '--dry-run', '--force']);
     const monitor = new InvariantMonitor(cluster.kubeconfig);
     monitor.start();
     say('linkerd-cert-rotator rotate (the invariant monitor samples the mesh meanwhile)');
-    const code = await rotator(cluster.kubeconfig, ['rotate']);
+    const code = await rotator(cluster.kubeconfig, ['rotate', '--force']);
     await monitor.stop();
     say('linkerd-cert-rotator status (after)');
     const status = await rotator(cluster.kubeconfig, ['status']);

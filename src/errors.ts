@@ -51,6 +51,11 @@ export class AbortedError extends Error {
   }
 }
 
+/** Another run holds the rotation lock (a Lease) and did not release it in time: nothing was changed. */
+export class LockedError extends Error {
+  override readonly name = 'LockedError';
+}
+
 /** A step failed for a reason found in the cluster (issuance failed, rollout stuck). */
 export class StepError extends Error {
   override readonly name = 'StepError';
@@ -62,6 +67,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof PreconditionError) return ExitCode.refused;
   if (error instanceof GateError) return ExitCode.gateNotMet;
   if (error instanceof TimeoutError) return ExitCode.timeout;
+  if (error instanceof LockedError) return ExitCode.locked;
   if (error instanceof AbortedError) return error.signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
   return ExitCode.failed;
 }

@@ -9,6 +9,11 @@ import { planRotation, rotate } from '../rotation/rotate.js';
 import { observe, observeBundle, observeCertificates } from '../rotation/state.js';
 import { awaitGate, observeForRestart, restartControlPlane, restartDataPlane, targetsFor, updateBundle } from '../rotation/steps.js';
 import { buildStatus, renderStatus } from '../status/report.js';
+import { nothingToDoReason } from '../unattended/events.js';
+import { snapshotOf, statusExposition } from '../unattended/metrics.js';
+import { policyGate, type PolicyDecision } from '../unattended/policy.js';
+import type { UnattendedPorts } from '../unattended/ports.js';
+import { pushStatusMetrics, supervise, type RunHooks } from '../unattended/supervise.js';
 import type { Clock } from '../wait/poll.js';
 import type { Invocation } from './parse.js';
 import { renderPlan } from './render.js';
@@ -20,26 +25,56 @@ export interface Deps {
   clock: Clock;
   signal?: AbortSignal;
   print: (text: string) => void;
+  /** Lock, Events, Pushgateway, webhook (src/unattended). */
+  unattended: UnattendedPorts;
 }
 
 const cpRoles: Role[] = ['identity', 'control-plane', 'extension'];
 
-/** Runs one command and returns its exit code; errors propagate to main, which maps them. */
+/**
+ * Runs one command and returns its exit code; errors propagate to main, which maps them.
+ * Commands that change the cluster run supervised: under the rotation lock, with Events,
+ * metrics and notifications.
+ */
 export async function run(invocation: Invocation, deps: Deps): Promise<ExitCode> {
+  if (invocation.command === 'status' || invocation.dryRun) return runCommand(invocation, deps);
+  return supervise(invocation, deps, (supervised, hooks) => runCommand(invocation, supervised, hooks));
+}
+
+async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks): Promise<ExitCode> {
   const ctx: RunContext = { cluster: deps.cluster, config: invocation.config, logger: deps.logger, clock: deps.clock, signal: deps.signal };
   const emit = (json: unknown, text: string): void => deps.print(invocation.output === 'json' ? JSON.stringify(json, null, 2) : text);
 
   switch (invocation.command) {
     case 'rotate': {
-      const result = await rotate(ctx, { dryRun: invocation.dryRun });
-      if (invocation.dryRun) emit({ plan: result.plan, findings: result.findings }, renderPlan(result.plan));
-      else emit(result, result.executed.length === 0 ? `nothing to do: ${result.plan.summary}` : `rotation finished: ${result.executed.length} step(s), phase ${result.finalPhase}`);
+      const seen: { decision?: PolicyDecision } = {};
+      const startNew = policyGate(invocation.unattended.policy, (decision) => {
+        seen.decision = decision;
+        hooks?.decided(decision);
+      });
+      const result = await rotate(ctx, { dryRun: invocation.dryRun, startNew, hooks });
+      const { decision } = seen;
+      if (invocation.dryRun) emit({ plan: result.plan, findings: result.findings, decision }, `${renderPlan(result.plan)}${decision ? `\npolicy: ${decision.reason}` : ''}`);
+      else emit({ ...result, decision }, result.executed.length === 0 ? `nothing to do: ${nothingToDoReason({ decision, plan: result.plan })}` : `rotation finished: ${result.executed.length} step(s), phase ${result.finalPhase}`);
       return ExitCode.ok;
     }
     case 'status': {
-      const state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
+      let state;
+      try {
+        state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
+      } catch (error) {
+        // Missing objects or CRDs, malformed certificates: the mesh's trust cannot be judged, which is broken.
+        if (!(error instanceof PreconditionError)) throw error;
+        if (invocation.output === 'prometheus') deps.print(statusExposition(undefined).trimEnd());
+        else emit({ health: 'broken', error: error.message }, `health: BROKEN\n${error.message}`);
+        await pushStatusMetrics(deps, statusExposition(undefined));
+        return ExitCode.statusBroken;
+      }
       const report = buildStatus(state, ctx.config.expiryWarningDays);
-      emit(report, renderStatus(report));
+      const metrics = statusExposition(snapshotOf(state, report, invocation.unattended.policy));
+      if (invocation.output === 'prometheus') deps.print(metrics.trimEnd());
+      else emit(report, renderStatus(report));
+      await pushStatusMetrics(deps, metrics);
       return report.health === 'healthy' ? ExitCode.ok : report.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
     }
     case 'renew-certs': {

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-import { exitCodeFor, ExitCode } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AbortedError, exitCodeFor, ExitCode } from '../errors.js';
 import { KubeCluster, loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../log.js';
+import { Pushgateway, WebhookNotifier } from '../unattended/http.js';
+import { runIdentity } from '../unattended/identity.js';
+import { HolderLiveness } from '../unattended/liveness.js';
+import { KubeUnattended } from '../unattended/kube.js';
 import { systemClock } from '../wait/poll.js';
 import { run } from './commands.js';
 import { parseArgs } from './parse.js';
@@ -24,12 +30,24 @@ async function main(): Promise<number> {
   }
   const started = Date.now();
   try {
-    const cluster = new KubeCluster(loadKubeConfig(invocation), { logger, signal: abort.signal });
-    const code = await run(invocation, { cluster, logger, clock: systemClock, signal: abort.signal, print: (text) => process.stdout.write(`${text}\n`) });
+    const kubeConfig = loadKubeConfig(invocation);
+    const cluster = new KubeCluster(kubeConfig, { logger, signal: abort.signal });
+    const { pushgatewayUrl, webhookUrl } = invocation.unattended;
+    const kube = new KubeUnattended(kubeConfig, { logger });
+    const unattended = {
+      identity: runIdentity(process.env, { hostname: hostname(), pid: process.pid, now: new Date(), random: randomBytes(3).toString('hex') }),
+      lease: kube,
+      holders: new HolderLiveness(kube, { hostname: hostname() }),
+      events: kube,
+      metrics: pushgatewayUrl ? new Pushgateway(pushgatewayUrl) : undefined,
+      notifier: webhookUrl ? new WebhookNotifier(webhookUrl) : undefined,
+    };
+    const code = await run(invocation, { cluster, logger, clock: systemClock, signal: abort.signal, print: (text) => process.stdout.write(`${text}\n`), unattended });
     logger.debug('finished', { command: invocation.command, seconds: (Date.now() - started) / 1000, exitCode: code });
     return code;
   } catch (error) {
-    const code = exitCodeFor(error);
+    // However the abort surfaced (p-retry, a wait, a request), a stopped run exits 128+signal.
+    const code = abort.signal.aborted ? exitCodeFor(new AbortedError(String(abort.signal.reason))) : exitCodeFor(error);
     logger.error(error instanceof Error ? error.message : String(error), { command: invocation.command, error: error instanceof Error ? error.name : 'Error', exitCode: code });
     return code;
   } finally {

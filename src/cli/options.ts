@@ -1,5 +1,6 @@
 import type { RotatorConfig } from '../config.js';
 import { defaultConfig } from '../config.js';
+import { UsageError } from '../errors.js';
 
 /** Prefix of the environment variables that carry options: `--rollout-timeout` is `LCR_ROLLOUT_TIMEOUT`. */
 export const envPrefix = 'LCR';
@@ -24,7 +25,7 @@ export const runOptions: OptionSpec[] = [
   { flag: 'kubeconfig', kind: 'string', describe: 'Path of a kubeconfig file (default: in-cluster config, then KUBECONFIG, then ~/.kube/config)' },
   { flag: 'context', kind: 'string', describe: 'Kubeconfig context to use' },
   { flag: 'dry-run', kind: 'boolean', default: false, describe: 'Print the plan computed from the cluster and change nothing' },
-  { flag: 'output', kind: 'string', default: 'text', choices: ['text', 'json'], describe: 'Format of plans and reports on stdout' },
+  { flag: 'output', kind: 'string', default: 'text', choices: ['text', 'json', 'prometheus'], describe: 'Format of plans and reports on stdout (prometheus: status only, the metrics exposition)' },
   { flag: 'log-level', kind: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], describe: 'Least severe log level written' },
   { flag: 'log-format', kind: 'string', default: 'auto', choices: ['auto', 'json', 'text'], describe: 'Log format: JSON lines, readable text, or auto (text on a terminal)' },
 ];
@@ -54,21 +55,44 @@ export const configOptions: OptionSpec[] = [
   { flag: 'expiry-warning-days', field: 'expiryWarningDays', kind: 'number', default: d.expiryWarningDays, describe: 'Warn when a certificate expires within this many days' },
 ];
 
+/** Options of unattended runs: the lock, the rotation policy, Pushgateway and webhook (see docs/unattended.md). */
+export const unattendedOptions: OptionSpec[] = [
+  { flag: 'lock-namespace', kind: 'string', default: '', describe: 'Namespace of the rotation lock Lease (default: the pod\'s namespace from POD_NAMESPACE, else --linkerd-namespace)' },
+  { flag: 'lock-name', kind: 'string', default: 'linkerd-cert-rotator', describe: 'Name of the rotation lock Lease (coordination.k8s.io/v1)' },
+  { flag: 'lock-duration', kind: 'duration', default: '2m', describe: 'Lease duration: renewed every third of it; a killed run blocks the next one for at most this long' },
+  { flag: 'lock-wait', kind: 'duration', default: '0s', describe: 'How long to wait while another run holds the lock; 0 refuses at once with exit code 6' },
+  { flag: 'rotate-after', kind: 'duration', default: '25d', describe: 'rotate starts a new rotation once the trust anchor is this old (25d: a monthly CronJob rotates every run)' },
+  { flag: 'rotate-before-expiry', kind: 'duration', default: '60d', describe: 'rotate starts a new rotation once the trust anchor expires within this long' },
+  { flag: 'force', kind: 'boolean', default: false, describe: 'rotate starts a new rotation even when the policy says it is not due' },
+  { flag: 'pushgateway-url', kind: 'string', default: '', describe: 'Prometheus Pushgateway base URL; each run pushes its metrics to <url>/metrics/job/linkerd-cert-rotator' },
+  { flag: 'webhook-url', kind: 'string', default: '', describe: 'Slack-compatible incoming webhook URL notified when a run fails or changes something' },
+  { flag: 'cluster-name', kind: 'string', default: '', describe: 'Name of the cluster in notifications' },
+];
+
 /** Every option, for help and documentation. */
-export const allOptions: OptionSpec[] = [...runOptions, ...configOptions];
+export const allOptions: OptionSpec[] = [...runOptions, ...configOptions, ...unattendedOptions];
 
 /** The environment variable that carries an option. */
 export function envName(flag: string): string {
   return `${envPrefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-/** Parses "90", "90s", "5m", "1h", "250ms" into milliseconds; undefined when malformed. */
+/** Parses "90", "90s", "5m", "1h", "25d", "250ms" into milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
   if (!match) return undefined;
   const unit = match[2] ?? 's';
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1000;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1000;
   return Math.round(Number(match[1]) * factor);
+}
+
+/** Reads a boolean flag or environment value ("true", "1", "yes", "false", "0", "no", ""); throws UsageError otherwise. */
+export function parseBoolean(flag: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no', ''].includes(text)) return false;
+  throw new UsageError(`--${flag} must be true or false, got "${String(value)}"`);
 }
 
 /** Splits a comma-separated list, dropping blanks. */

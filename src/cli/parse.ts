@@ -2,7 +2,8 @@ import yargs from 'yargs';
 import type { RotatorConfig } from '../config.js';
 import { defaultConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { allOptions, configOptions, envName, envPrefix, parseDuration, parseList, type OptionSpec } from './options.js';
+import { validateUnattended, type UnattendedOptions } from '../unattended/options.js';
+import { allOptions, configOptions, envName, envPrefix, parseBoolean as toBoolean, parseDuration, parseList, type OptionSpec } from './options.js';
 
 export const commands = {
   rotate: 'Run the whole safe rotation from whatever state the cluster is in (the CronJob runs this)',
@@ -22,11 +23,13 @@ export interface Invocation {
   kubeconfig?: string;
   context?: string;
   dryRun: boolean;
-  output: 'text' | 'json';
+  output: 'text' | 'json' | 'prometheus';
   logLevel: string;
   logFormat: 'auto' | 'json' | 'text';
   /** renew-certs only. */
   which: 'next' | 'anchor' | 'issuer';
+  /** Lock, rotation policy, Pushgateway, webhook. */
+  unattended: UnattendedOptions;
 }
 
 export type ParseResult = { kind: 'run'; invocation: Invocation } | { kind: 'exit'; output: string; code: 0 | 2 };
@@ -36,14 +39,6 @@ type Raw = Record<string, unknown>;
 function envDefault(spec: OptionSpec, env: Record<string, string | undefined>): string | number | boolean | undefined {
   const value = env[envName(spec.flag)];
   return value === undefined ? spec.default : value;
-}
-
-function toBoolean(flag: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  const text = String(value).trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(text)) return true;
-  if (['false', '0', 'no', ''].includes(text)) return false;
-  throw new UsageError(`--${flag} must be true or false, got "${String(value)}"`);
 }
 
 /** Turns the parsed flags into a validated Invocation; a table of cases tests it. Throws UsageError. */
@@ -98,19 +93,16 @@ export function validate(command: CommandName, raw: Raw): Invocation {
     kubeconfig: text('kubeconfig'),
     context: text('context'),
     dryRun: toBoolean('dry-run', raw['dry-run'] ?? false),
-    output: choice('output', ['text', 'json'] as const),
+    output: command === 'status' ? choice('output', ['text', 'json', 'prometheus'] as const) : choice('output', ['text', 'json'] as const),
     logLevel: choice('log-level', ['error', 'warn', 'info', 'debug'] as const),
     logFormat: choice('log-format', ['auto', 'json', 'text'] as const),
     which: command === 'renew-certs' ? choice('which', ['next', 'anchor', 'issuer'] as const) : 'next',
+    unattended: validateUnattended(raw),
   };
 }
 
-/**
- * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
- * Never exits the process: help and usage errors come back as output and a code.
- */
-export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>): Promise<ParseResult> {
-  let chosen: CommandName | undefined;
+/** The yargs parser: options with their env defaults, and one command each; a bad env value throws UsageError. */
+function buildParser(argv: readonly string[], env: Record<string, string | undefined>, onCommand: (name: CommandName) => void): ReturnType<typeof yargs> {
   const parser = yargs([...argv])
     .scriptName('linkerd-cert-rotator')
     .usage('$0 <command> [options]\n\nRotates Linkerd\'s trust anchor and identity issuer without breaking mTLS.\nEvery option can also be set as an environment variable: --rollout-timeout is ' + `${envPrefix}_ROLLOUT_TIMEOUT.`)
@@ -118,7 +110,7 @@ export async function parseArgs(argv: readonly string[], env: Record<string, str
     .exitProcess(false)
     .wrap(Math.min(120, process.stdout.columns || 100))
     .demandCommand(1, 'Name a command.')
-    .epilogue('Exit codes: 0 done, 1 failed, 2 usage, 3 refused precondition, 4 gate not met, 5 timeout, 10/11 status warning/broken, 130/143 interrupted.')
+    .epilogue('Exit codes: 0 done, 1 failed, 2 usage, 3 refused precondition, 4 gate not met, 5 timeout, 6 another run holds the lock, 10/11 status warning/broken, 130/143 interrupted.')
     .fail((message, error) => {
       throw new UsageError(error?.message ?? message);
     });
@@ -140,13 +132,23 @@ export async function parseArgs(argv: readonly string[], env: Record<string, str
         name === 'renew-certs'
           ? y.option('which', { describe: `Which certificate: the next in the safe order, or one by name [env ${envName('which')}]`, type: 'string', choices: ['next', 'anchor', 'issuer'], default: env[envName('which')] ?? 'next' })
           : y,
-      () => {
-        chosen = name;
-      },
+      () => onCommand(name),
     );
   }
+  return parser;
+}
+
+/**
+ * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
+ * Never exits the process: help and usage errors come back as output and a code.
+ */
+export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>): Promise<ParseResult> {
+  let chosen: CommandName | undefined;
   let output = '';
   try {
+    const parser = buildParser(argv, env, (name) => {
+      chosen = name;
+    });
     const raw = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
       output = text;
     });

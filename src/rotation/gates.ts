@@ -47,7 +47,10 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
     case 'adopt-new-issuer': {
       const issued = state.issuer.cert.notBefore;
       const since = identityAdoptedSince(state);
+      const anchorMissing = (pod: StatePod): boolean => !pod.anchors?.has(anchor);
       return state.pods.flatMap((pod) => {
+        // A proxy that does not trust the new anchor cannot verify new leaves, however late it started.
+        if (anchorMissing(pod)) return [{ pod, reason: pod.anchors ? 'its bundle lacks the new trust anchor' : (pod.anchorsProblem ?? 'trust anchors unreadable') }];
         if (pod.role === 'identity') {
           return podTime(pod) < issued ? [{ pod, reason: 'identity controller started before the current issuer was issued' }] : [];
         }

@@ -115,6 +115,15 @@ export function derivePlan(state: ObservedState, options: { startNew: boolean })
     if (waitBundle.length > 0 || drop.length > 0) {
       return { phase: 'bundle-trimmed', summary: `the bundle was trimmed to anchor ${a}; proxies that still trust the old anchor are restarted`, steps: [...waitBundle, ...drop] };
     }
+    const held = stalePods(state, 'drop-old-anchor');
+    if (held.length > 0) {
+      // Not dangerous, but not finished either: no new rotation starts until someone restarts them.
+      return {
+        phase: 'bundle-trimmed',
+        summary: `the bundle was trimmed to anchor ${a}, but ${held.length} meshed pod(s) the rotator may not restart still trust an old anchor: restart them by hand`,
+        steps: [],
+      };
+    }
     if (!options.startNew) return { phase: 'steady', summary: `steady: anchor ${a}, issuer chains to it, every proxy trusts only it`, steps: [] };
     return {
       phase: 'steady',
@@ -138,7 +147,13 @@ export function derivePlan(state: ObservedState, options: { startNew: boolean })
     return {
       phase: 'issuer-renewing',
       summary: `rotation to anchor ${a} under way: the issuer is being re-issued`,
-      steps: [...waitBundle, { name: 'renew-issuer', resume: true, why: 'await the issuance already under way' }, ...fromIssuerRenewed(state, false)],
+      // cert-manager may be renewing the issuer on its own before every proxy trusts the new anchor: restart those first.
+      steps: [
+        ...waitBundle,
+        ...restarts(state, 'trust-new-anchor', bundleSettled, whyTrust),
+        { name: 'renew-issuer', resume: true, why: 'await the issuance already under way' },
+        ...fromIssuerRenewed(state, false),
+      ],
     };
   }
   return {

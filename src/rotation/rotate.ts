@@ -28,11 +28,25 @@ const maxSteps = 40;
 /** The same step for the same purpose more than this often in one run did not take effect. */
 const maxRepeats = 2;
 
+/**
+ * Told around each step of a run (Events, metrics, notifications). A hook must never throw:
+ * reporting a rotation must not fail it.
+ */
+export interface RotationHooks {
+  planned(plan: Plan): Promise<void>;
+  stepStarted(step: PlanStep, index: number): Promise<void>;
+  stepFinished(step: PlanStep, index: number, record: StepRecord): Promise<void>;
+  stepFailed(step: PlanStep, index: number, error: unknown, durationMs: number): Promise<void>;
+}
+
+/** Whether a new rotation may start from a steady state: always, never, or as a policy decides from the state. */
+export type StartNew = boolean | ((state: ObservedState) => boolean);
+
 /** Reads the cluster and derives the plan; refuses unsafe certificates before anything else. */
-export async function planRotation(ctx: RunContext, startNew: boolean): Promise<{ state: ObservedState; plan: Plan; findings: Finding[] }> {
+export async function planRotation(ctx: RunContext, startNew: StartNew): Promise<{ state: ObservedState; plan: Plan; findings: Finding[] }> {
   const state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
   const findings = refuseUnsafe(state, ctx.config.expiryWarningDays);
-  return { state, plan: derivePlan(state, { startNew }), findings };
+  return { state, plan: derivePlan(state, { startNew: typeof startNew === 'function' ? startNew(state) : startNew }), findings };
 }
 
 async function runStep(ctx: RunContext, step: PlanStep): Promise<void> {
@@ -67,10 +81,11 @@ function refuseBlockedWorkloads(state: ObservedState): void {
  * cluster, a run killed anywhere is finished by the next; the anchor is renewed only from a
  * steady state, at most once per run.
  */
-export async function rotate(ctx: RunContext, options: { dryRun: boolean }): Promise<RotationResult> {
-  const first = await planRotation(ctx, true);
+export async function rotate(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<RotationResult> {
+  const first = await planRotation(ctx, options.startNew ?? true);
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
+  await options.hooks?.planned(first.plan);
   if (options.dryRun || first.plan.steps.length === 0) {
     return { plan: first.plan, findings: first.findings, executed: [], finalPhase: first.plan.phase };
   }
@@ -89,11 +104,19 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean }): Pro
       throw new StepError(`step ${key} still remains after running ${count - 1} time(s): the cluster does not reach the expected state (see the logs above)`);
     }
     const started = ctx.clock.now().getTime();
-    ctx.logger.info(`step ${executed.length + 1}: ${step.name}`, { purpose: step.purpose, why: step.why });
-    await runStep(ctx, step);
+    const index = executed.length + 1;
+    ctx.logger.info(`step ${index}: ${step.name}`, { purpose: step.purpose, why: step.why });
+    await options.hooks?.stepStarted(step, index);
+    try {
+      await runStep(ctx, step);
+    } catch (error) {
+      await options.hooks?.stepFailed(step, index, error, ctx.clock.now().getTime() - started);
+      throw error;
+    }
     const durationMs = ctx.clock.now().getTime() - started;
     executed.push({ step: step.name, purpose: step.purpose, durationMs });
     ctx.logger.info(`step ${executed.length} done: ${step.name}`, { purpose: step.purpose, seconds: Math.round(durationMs / 100) / 10 });
+    await options.hooks?.stepFinished(step, index, executed[executed.length - 1] as StepRecord);
     plan = (await planRotation(ctx, false)).plan;
   }
   ctx.logger.info('rotation complete', { steps: executed.length, phase: plan.phase });

@@ -30,7 +30,7 @@ describe('rotate on the Linkerd fixture', () => {
 
   test('--dry-run prints the seven-step plan and changes nothing', async () => {
     const before = await kube.resourceVersions();
-    const run = await runRotator(kubeconfig, ['rotate', '--dry-run', '--output', 'json']);
+    const run = await runRotator(kubeconfig, ['rotate', '--dry-run', '--force', '--output', 'json']);
     expect(run.code).toBe(0);
     const plan = (JSON.parse(run.stdout) as { plan: { steps: { name: string; purpose?: string }[] } }).plan;
     expect(plan.steps.map((s) => s.name)).toEqual([
@@ -54,7 +54,7 @@ describe('rotate on the Linkerd fixture', () => {
     const plainPods = await kube.core.listNamespacedPod({ namespace: 'blog', labelSelector: 'app=plain' });
     const monitor = new InvariantMonitor(kubeconfig);
     monitor.start();
-    const run = await runRotator(kubeconfig, ['rotate']);
+    const run = await runRotator(kubeconfig, ['rotate', '--force']);
     await monitor.stop();
     expect(run.stderr).not.toMatch(/PRIVATE KEY/);
     expect(run.code).toBe(0);

@@ -94,7 +94,7 @@ function certificates(): Obj[] {
   ];
 }
 
-function bundle(): Obj {
+export function bundleObject(): Obj {
   return {
     apiVersion: 'trust.cert-manager.io/v1alpha1',
     kind: 'Bundle',
@@ -172,7 +172,7 @@ export async function installFixture(kubeconfig: string, options: FixtureOptions
           data: anchorSecret.data,
         }
       : { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': anchorSecret.data?.['tls.crt'] ?? '' } },
-    bundle(),
+    bundleObject(),
   ]);
   await eventually('bundle ConfigMap in linkerd', async () => {
     const map = await core.readNamespacedConfigMap({ namespace: names.linkerdNs, name: names.bundle });

@@ -9,6 +9,8 @@ import { selfSignedServing } from './tls.js';
  * pods of meshed namespaces or annotated templates get a `linkerd-proxy` container whose
  * LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS is the bundle ConfigMap's content at creation time,
  * and the `linkerd.io/trust-root-sha256` annotation. A pod keeps that bundle until replaced.
+ * It also records the issuer certificate in force at admission, standing in for the identity
+ * controller's knowledge of which issuer signed that proxy's leaf.
  */
 export interface Injector {
   port: number;
@@ -17,6 +19,9 @@ export interface Injector {
 }
 
 const webhookName = 'linkerd-proxy-injector.e2e.linkerd-cert-rotator';
+const issuerSecretName = 'linkerd-identity-issuer';
+/** Annotation holding the identity issuer (certificate PEM only) in force when the pod was admitted. */
+export const issuerAnnotation = 'e2e.linkerd-cert-rotator.io/issuer-at-admission';
 
 interface AdmissionPod {
   metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; generateName?: string };
@@ -46,6 +51,9 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     }
     if (!meshed) return undefined;
     const map = await core.readNamespacedConfigMap({ namespace: linkerdNs, name: bundle });
+    // The issuer in force when the pod is admitted: the one its leaf will chain through (the monitor reads it).
+    const issuerSecret = await core.readNamespacedSecret({ namespace: linkerdNs, name: issuerSecretName });
+    const issuerPem = Buffer.from(issuerSecret.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
     const anchors = map.data?.['ca-bundle.crt'] ?? '';
     const sha = createHash('sha256').update(anchors.trim()).digest('hex');
     const owner = pod.metadata?.ownerReferences?.[0];
@@ -59,6 +67,7 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     if (!pod.metadata?.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
     ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1trust-root-sha256', value: sha });
     ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1proxy-version', value: 'e2e-stand-in' });
+    ops.push({ op: 'add', path: `/metadata/annotations/${issuerAnnotation.replace(/\//g, '~1')}`, value: issuerPem });
     ops.push({
       op: 'add',
       path: '/spec/containers/-',

@@ -1,14 +1,16 @@
 import { X509Certificate } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { names } from './fixture.js';
+import { issuerAnnotation } from './injector.js';
 
 /**
  * The mTLS invariant, checked from outside the rotator with node:crypto (not the rotator's
  * own certificate code): for every pair of running meshed pods, the anchor that signed the
  * issuer active when one started is in the other's bundle. Issuers are tracked by sampling
- * the issuer Secret. Pod start times and certificate notBefore both have second precision,
- * so an issuer counts as possibly active at a pod's start S when it was issued at or before S
- * and its successor was not issued before S; every such candidate must be trusted by every peer.
+ * the injector's record of the issuer in force when each pod was admitted (the leaf's signer).
+ * For pods without that record, by time: pod start times and certificate notBefore both have
+ * second precision, so an issuer counts as possibly active at a pod's start S when it was issued
+ * at or before S and its successor was not issued before S; every candidate must be trusted.
  */
 export interface Violation {
   at: string;
@@ -54,13 +56,7 @@ export class InvariantMonitor {
       this.anchors.set(fp(cert), cert);
     }
     const issuerPem = (await this.readPem(names.linkerdNs, names.issuer))[0];
-    if (issuerPem) {
-      const issuer = new X509Certificate(issuerPem);
-      if (!this.issuers.has(fp(issuer))) {
-        const signer = [...this.anchors.values()].find((anchor) => issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey));
-        this.issuers.set(fp(issuer), { fingerprint: fp(issuer), notBefore: new Date(issuer.validFrom).getTime(), signer: signer && fp(signer) });
-      }
-    }
+    if (issuerPem) this.signerOf(new X509Certificate(issuerPem));
     const pods = await this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
     const running = pods.items.filter((pod) => pod.status?.phase === 'Running');
     const views = running.map((pod) => {
@@ -70,7 +66,9 @@ export class InvariantMonitor {
         .find((e) => e.name === 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS')?.value;
       const trusted = new Set(splitPem(env ?? '').map((pem) => fp(new X509Certificate(pem))));
       const started = new Date(pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? 0).getTime();
-      return { name: `${pod.metadata?.namespace}/${pod.metadata?.name}`, trusted, leafAnchors: this.leafAnchorsAt(started) };
+      const admittedWith = pod.metadata?.annotations?.[issuerAnnotation];
+      const leafAnchors = admittedWith ? [this.signerOf(new X509Certificate(admittedWith))] : this.leafAnchorsAt(started);
+      return { name: `${pod.metadata?.namespace}/${pod.metadata?.name}`, trusted, leafAnchors };
     });
     for (const pod of views) {
       for (const peer of views) {
@@ -83,6 +81,17 @@ export class InvariantMonitor {
       }
     }
     this.samples++;
+  }
+
+  /** Records an issuer (once) and returns the fingerprint of the anchor that signed it. */
+  private signerOf(issuer: X509Certificate): string {
+    let seen = this.issuers.get(fp(issuer));
+    if (!seen?.signer) {
+      const signer = [...this.anchors.values()].find((anchor) => issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey));
+      seen = { fingerprint: fp(issuer), notBefore: new Date(issuer.validFrom).getTime(), signer: signer && fp(signer) };
+      this.issuers.set(seen.fingerprint, seen);
+    }
+    return seen.signer ?? `unknown-signer-of-${seen.fingerprint}`;
   }
 
   /** Anchors behind every issuer that may have been active when a pod started at `time` (second precision). */

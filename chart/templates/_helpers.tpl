@@ -1,0 +1,196 @@
+{{/* Chart name, possibly overridden. */}}
+{{- define "linkerd-cert-rotator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified name of the release's objects. Truncated to 52 characters: the CronJob controller
+appends an 11-character suffix to Job names, and Job names end up in a 63-character label.
+*/}}
+{{- define "linkerd-cert-rotator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Chart name and version, for the helm.sh/chart label. */}}
+{{- define "linkerd-cert-rotator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "linkerd-cert-rotator.labels" -}}
+helm.sh/chart: {{ include "linkerd-cert-rotator.chart" . }}
+{{ include "linkerd-cert-rotator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Labels that identify the release's pods. */}}
+{{- define "linkerd-cert-rotator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "linkerd-cert-rotator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The ServiceAccount the job runs as. */}}
+{{- define "linkerd-cert-rotator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "linkerd-cert-rotator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Image reference: repository[:tag][@digest]; the tag defaults to appVersion unless a digest pins the image. */}}
+{{- define "linkerd-cert-rotator.image" -}}
+{{- $image := .Values.image }}
+{{- if $image.digest }}
+{{- if $image.tag }}
+{{- printf "%s:%s@%s" $image.repository $image.tag $image.digest }}
+{{- else }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- end }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default .Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Namespaces where the rotator may restart workloads when rbac.restrictToNamespaces is set (JSON list):
+the listed ones, the Linkerd namespace and the extension namespaces. Empty when not restricted.
+*/}}
+{{- define "linkerd-cert-rotator.workloadNamespaces" -}}
+{{- $namespaces := list }}
+{{- if .Values.rbac.restrictToNamespaces }}
+{{- $namespaces = concat .Values.rbac.restrictToNamespaces (list .Values.rotator.linkerdNamespace) .Values.rbac.controlPlaneNamespaces | uniq }}
+{{- end }}
+{{- toJson $namespaces }}
+{{- end }}
+
+{{/*
+The includeNamespaces the rotator runs with (JSON list): the user's, or, when workloads are restricted
+to some namespaces, those namespaces. A user's list that reaches beyond them is refused.
+*/}}
+{{- define "linkerd-cert-rotator.includeNamespaces" -}}
+{{- $permitted := include "linkerd-cert-rotator.workloadNamespaces" . | fromJsonArray }}
+{{- $wanted := .Values.rotator.includeNamespaces }}
+{{- if and $permitted (not $wanted) }}
+{{- $wanted = $permitted }}
+{{- end }}
+{{- if $permitted }}
+{{- range $wanted }}
+{{- if not (has . $permitted) }}
+{{- fail (printf "rotator.includeNamespaces lists %q, which rbac.restrictToNamespaces does not permit (permitted: %s)" . (join ", " $permitted)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $wanted }}
+{{- end }}
+
+{{/* Namespace of the rotation lock Lease: rotator.lockNamespace, else the job's own (the release namespace). */}}
+{{- define "linkerd-cert-rotator.lockNamespace" -}}
+{{- default .Release.Namespace .Values.rotator.lockNamespace }}
+{{- end }}
+
+{{/* LCR_* environment variables from the rotator block; empty strings and lists are left to the CLI's defaults. */}}
+{{- define "linkerd-cert-rotator.rotatorEnv" -}}
+{{- $include := include "linkerd-cert-rotator.includeNamespaces" . | fromJsonArray }}
+{{- range $key, $value := .Values.rotator }}
+{{- if eq $key "includeNamespaces" }}
+{{- $value = $include }}
+{{- end }}
+{{- if kindIs "slice" $value }}
+{{- $value = join "," $value }}
+{{- end }}
+{{- if or (kindIs "bool" $value) (ne (toString $value) "") }}
+- name: LCR_{{ snakecase $key | upper }}
+  value: {{ toString $value | quote }}
+{{- end }}
+{{- end }}
+{{- with .Values.webhookUrlSecret.name }}
+- name: LCR_WEBHOOK_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.webhookUrlSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/* Refuses values that contradict each other; rendered once, from the CronJob template. */}}
+{{- define "linkerd-cert-rotator.validate" -}}
+{{- $r := .Values.rotator }}
+{{- $_ := include "linkerd-cert-rotator.includeNamespaces" . }}
+{{- range $r.includeNamespaces }}
+{{- if has . $r.excludeNamespaces }}
+{{- fail (printf "namespace %q is in both rotator.includeNamespaces and rotator.excludeNamespaces" .) }}
+{{- end }}
+{{- end }}
+{{- if and $r.context (not $r.kubeconfig) }}
+{{- fail "rotator.context needs rotator.kubeconfig: the in-cluster configuration has no contexts" }}
+{{- end }}
+{{- if and (not .Values.serviceAccount.automount) (not $r.kubeconfig) }}
+{{- fail "serviceAccount.automount=false leaves the rotator without credentials: set rotator.kubeconfig (and mount it with extraVolumes) or keep automount" }}
+{{- end }}
+{{- if and $r.kubeconfig (not .Values.extraVolumeMounts) }}
+{{- fail "rotator.kubeconfig points at a file in the container: mount it with extraVolumes and extraVolumeMounts" }}
+{{- end }}
+{{- if eq $r.anchorSecret $r.previousAnchorSecret }}
+{{- fail "rotator.anchorSecret and rotator.previousAnchorSecret must differ (both live in rotator.trustNamespace)" }}
+{{- end }}
+{{- if and (eq $r.trustNamespace $r.linkerdNamespace) (eq $r.issuerSecret $r.anchorSecret) }}
+{{- fail "rotator.issuerSecret and rotator.anchorSecret name the same Secret (trustNamespace equals linkerdNamespace)" }}
+{{- end }}
+{{- if and (eq $r.trustNamespace $r.linkerdNamespace) (eq $r.issuerSecret $r.previousAnchorSecret) }}
+{{- fail "rotator.issuerSecret and rotator.previousAnchorSecret name the same Secret (trustNamespace equals linkerdNamespace)" }}
+{{- end }}
+{{- if and (eq $r.trustNamespace $r.linkerdNamespace) (eq $r.issuerCertificate $r.anchorCertificate) }}
+{{- fail "rotator.issuerCertificate and rotator.anchorCertificate name the same Certificate (trustNamespace equals linkerdNamespace)" }}
+{{- end }}
+{{- if and .Values.rbac.create (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
+{{- fail "rbac.create=true with serviceAccount.create=false would grant the rotation's rights to the namespace's default ServiceAccount: set serviceAccount.name" }}
+{{- end }}
+{{- if and $r.webhookUrl .Values.webhookUrlSecret.name }}
+{{- fail "set either rotator.webhookUrl or webhookUrlSecret.name, not both" }}
+{{- end }}
+{{- if and .Values.rbac.restrictToNamespaces (not .Values.rbac.create) }}
+{{- fail "rbac.restrictToNamespaces only shapes the chart's RBAC: it needs rbac.create=true (set rotator.includeNamespaces instead)" }}
+{{- end }}
+{{- end }}
+
+{{/* Rules for recording Events (both Event APIs), shared by the namespaced Roles. */}}
+{{- define "linkerd-cert-rotator.eventRules" -}}
+- apiGroups: ["", "events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
+
+{{/* A RoleBinding of ROLE in NAMESPACE to the rotator's ServiceAccount. Call with (list $ ROLE NAMESPACE). */}}
+{{- define "linkerd-cert-rotator.roleBinding" -}}
+{{- $root := index . 0 }}
+{{- $role := index . 1 }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $role }}
+  namespace: {{ index . 2 }}
+  labels:
+    {{- include "linkerd-cert-rotator.labels" $root | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $role }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "linkerd-cert-rotator.serviceAccountName" $root }}
+    namespace: {{ $root.Release.Namespace }}
+{{- end }}

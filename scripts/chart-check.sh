@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Static checks of the Helm chart in chart/: helm lint and helm template with the default values and
+# with every values file under chart/ci/, a few assertions on what gets rendered (RBAC scope, env),
+# and proof that the schema and the templates' `fail` calls reject bad values.
+#
+# Usage:
+#   scripts/chart-check.sh               run every check
+#   scripts/chart-check.sh --print-helm  print the path of the helm binary (building it if needed) and exit
+# Environment:
+#   OUT=FILE         also write the manifests rendered from the default values (or OUT_VALUES) to FILE,
+#                    e.g. for a server-side dry run against an apiserver
+#   OUT_VALUES=FILE  values file for the OUT rendering (default: none, i.e. the chart's defaults)
+#   RELEASE=NAME     release name used for rendering (default: lcr)
+#   NAMESPACE=NS     release namespace used for rendering (default: linkerd-cert-rotator)
+#   HELM=PATH        helm binary to use
+#   LCR_CACHE_DIR    cache of built binaries (default: ~/.cache/linkerd-cert-rotator)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+chart="$root/chart"
+cache="${LCR_CACHE_DIR:-$HOME/.cache/linkerd-cert-rotator}"
+release="${RELEASE:-lcr}"
+namespace="${NAMESPACE:-linkerd-cert-rotator}"
+
+log() { printf '[chart-check] %s\n' "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+# find_helm: $HELM, then the newest helm-v3.* in the cache (built by scripts/cluster/build.sh), then
+# helm on PATH; otherwise build the version pinned in scripts/cluster/versions.env into the cache.
+find_helm() {
+  if [[ -n "${HELM:-}" ]]; then echo "$HELM"; return; fi
+  local cached
+  cached="$(find "$cache/bin" -maxdepth 1 -name 'helm-v3.*' -type f -perm -u+x 2>/dev/null | sort -V | tail -n 1)"
+  if [[ -n "$cached" ]]; then echo "$cached"; return; fi
+  if command -v helm >/dev/null 2>&1; then command -v helm; return; fi
+  local version=""
+  if [[ -f "$root/scripts/cluster/versions.env" ]]; then
+    version="$(sed -n 's/^HELM_VERSION=//p' "$root/scripts/cluster/versions.env")"
+  fi
+  if [[ -z "$version" ]]; then
+    # The newest v3 release the Go module proxy serves.
+    version="$(cd /tmp && go list -m -versions helm.sh/helm/v3 | tr ' ' '\n' | grep -E '^v3\.[0-9]+\.[0-9]+$' | sort -V | tail -n 1)"
+  fi
+  log "no helm found; building helm $version with go install (a few minutes) ..."
+  local gobin
+  mkdir -p "$cache/bin" "$cache/tmp"
+  gobin="$(mktemp -d "$cache/tmp/gobin.XXXXXX")"
+  (cd "$cache/tmp" && CGO_ENABLED=0 GOBIN="$gobin" go install -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version" "helm.sh/helm/v3/cmd/helm@$version") >&2
+  mv "$gobin/helm" "$cache/bin/helm-$version"
+  rmdir "$gobin"
+  echo "$cache/bin/helm-$version"
+}
+
+helm="$(find_helm)"
+if [[ "${1:-}" == "--print-helm" ]]; then echo "$helm"; exit 0; fi
+log "helm: $helm ($("$helm" version --short 2>/dev/null))"
+
+# Temporary paths, removed on exit (also on failure).
+cleanup=()
+trap 'rm -rf "${cleanup[@]}"; rmdir "$root/node_modules/.cache" 2>/dev/null || true' EXIT
+
+checks=0
+pass() { checks=$((checks + 1)); log "ok   $*"; }
+
+render() { "$helm" template "$release" "$chart" --namespace "$namespace" "$@"; }
+
+# expect_in TEXT PATTERN WHAT / expect_not_in: grep-based assertions on a rendering.
+expect_in() { grep -qE -- "$2" <<<"$1" || die "$3: expected /$2/ in the rendering"; pass "$3"; }
+expect_not_in() { ! grep -qE -- "$2" <<<"$1" || die "$3: did not expect /$2/ in the rendering"; pass "$3"; }
+
+# reject WHAT MESSAGE_PATTERN HELM_ARGS...: rendering must fail, and for the expected reason.
+reject() {
+  local what=$1 pattern=$2; shift 2
+  local output
+  if output="$(render "$@" 2>&1)"; then
+    die "$what: accepted, but must be rejected (helm template ${*})"
+  fi
+  grep -qE -- "$pattern" <<<"$output" || die "$what: rejected for another reason than /$pattern/: $output"
+  pass "$what is rejected ($(grep -m1 -oE -- "$pattern" <<<"$output"))"
+}
+
+# 1. Lint and render with the defaults and with every CI values file.
+value_sets=("")
+for file in "$chart"/ci/*.yaml; do [[ -e "$file" ]] && value_sets+=("$file"); done
+for file in "${value_sets[@]}"; do
+  args=(); label="default values"
+  if [[ -n "$file" ]]; then args=(--values "$file"); label="${file#"$root"/}"; fi
+  "$helm" lint --strict "$chart" --namespace "$namespace" "${args[@]}" >/dev/null || { "$helm" lint --strict "$chart" "${args[@]}"; die "helm lint ($label)"; }
+  pass "helm lint --strict ($label)"
+  manifests="$(render "${args[@]}")" || die "helm template ($label)"
+  pass "helm template ($label): $(grep -c '^kind:' <<<"$manifests") objects ($(grep '^kind:' <<<"$manifests" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $3; sep=", "}'))"
+done
+
+# 2. What the defaults render.
+defaults="$(render)"
+cluster_role="$(render --show-only templates/clusterrole.yaml)"
+expect_in "$cluster_role" '"deployments", "statefulsets", "daemonsets"' "defaults: ClusterRole may restart workloads cluster-wide"
+expect_in "$(grep -A1 'resources: \["pods"\]' <<<"$cluster_role")" 'verbs: \["get", "list"\]$' "defaults: pods are only read (deleteStalePods=false)"
+expect_in "$(render --set rotator.deleteStalePods=true --show-only templates/clusterrole.yaml | grep -A1 'resources: \["pods"\]')" \
+  'verbs: \["get", "list", "delete"\]$' "deleteStalePods=true: pods may be deleted"
+expect_not_in "$cluster_role" '"delete"' "defaults: ClusterRole grants no delete"
+expect_not_in "$defaults" 'kind: (Certificate|Issuer|ClusterIssuer|Bundle)$' "defaults: no cert-manager objects (certificates.create=false)"
+expect_in "$defaults" 'linkerd.io/inject: disabled' "defaults: pod opts out of the mesh"
+expect_in "$defaults" 'name: LCR_CONCURRENCY' "defaults: rotator options are rendered as LCR_* env"
+expect_not_in "$defaults" 'name: LCR_INCLUDE_NAMESPACES' "defaults: no include list (every meshed namespace)"
+expect_in "$defaults" 'readOnlyRootFilesystem: true' "defaults: read-only root filesystem"
+expect_in "$defaults" 'image: "linkerd-cert-rotator:[0-9]' "defaults: image tag defaults to appVersion"
+
+# The rotator block must carry every CLI option with the CLI's own default: compare the LCR_* env
+# rendered from the default values with src/cli/options.ts (transpiled on the fly, with the local
+# modules it imports, so unrelated compile errors elsewhere in src/ do not matter).
+if [[ -f "$root/src/cli/options.ts" && -d "$root/node_modules/typescript" ]]; then
+  # Under node_modules so that bare imports, if any, resolve to the project's packages.
+  options_out="$root/node_modules/.cache/chart-check-$$"
+  cleanup+=("$options_out")
+  mkdir -p "$options_out"
+  printf '%s\n' "$defaults" >"$options_out/rendered.yaml"
+  # shellcheck disable=SC2016 # the JavaScript below is meant literally
+  env_check="$(cd "$root" && OPTIONS_OUT="$options_out" node --input-type=module -e '
+    import fs from "node:fs";
+    import path from "node:path";
+    const ts = (await import("typescript")).default;
+    const out = process.env.OPTIONS_OUT;
+    const queue = ["cli/options.ts"];
+    const seen = new Set();
+    while (queue.length) {
+      const rel = queue.pop();
+      if (seen.has(rel)) continue;
+      seen.add(rel);
+      const text = fs.readFileSync(path.join("src", rel), "utf8");
+      for (const m of text.matchAll(/from\s+["\x27](\.{1,2}\/[^"\x27]+)\.js["\x27]/g)) {
+        if (!/import\s+type\s/.test(text.slice(text.lastIndexOf("\n", m.index) + 1, m.index + m[0].length))) {
+          queue.push(path.normalize(path.join(path.dirname(rel), m[1] + ".ts")));
+        }
+      }
+      const js = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      fs.mkdirSync(path.join(out, path.dirname(rel)), { recursive: true });
+      fs.writeFileSync(path.join(out, rel.replace(/\.ts$/, ".js")), js);
+    }
+    const { allOptions, envName } = await import(path.resolve(out, "cli/options.js"));
+    const rendered = new Map();
+    const yaml = fs.readFileSync(path.join(out, "rendered.yaml"), "utf8");
+    for (const m of yaml.matchAll(/- name: (LCR_[A-Z0-9_]+)\n\s+value: "([^"]*)"/g)) rendered.set(m[1], m[2]);
+    const problems = [];
+    for (const option of allOptions) {
+      const env = envName(option.flag);
+      const expected = option.default === undefined || option.default === "" ? undefined : String(option.default);
+      const got = rendered.get(env);
+      if (got !== expected) problems.push(`${env}: chart renders ${got === undefined ? "nothing" : JSON.stringify(got)}, CLI default ${expected === undefined ? "empty" : JSON.stringify(expected)}`);
+      rendered.delete(env);
+    }
+    for (const env of rendered.keys()) problems.push(`${env}: rendered by the chart but not an option of the CLI`);
+    console.log(problems.length ? problems.join("\n") : `${allOptions.length} options`);
+    process.exitCode = problems.length ? 1 : 0;
+  ' 2>&1)" || die "rotator block and src/cli/options.ts disagree:"$'\n'"$env_check"
+  pass "defaults: the rotator block renders every CLI option with the CLI's default ($env_check)"
+else
+  log "SKIPPED the rotator-block/CLI-options comparison: src/cli/options.ts or node_modules/typescript missing"
+fi
+
+# 3. Restricted RBAC, created certificates and an image by digest.
+restricted=(--set 'rbac.restrictToNamespaces={apps}' --set rotator.deleteStalePods=true --set certificates.create=true
+  --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef)
+cluster_role="$(render "${restricted[@]}" --show-only templates/clusterrole.yaml)"
+expect_not_in "$cluster_role" 'deployments' "restricted: no cluster-wide workload rule"
+expect_not_in "$cluster_role" '"delete"' "restricted: no cluster-wide pod delete"
+roles="$(render "${restricted[@]}" --show-only templates/role-workloads.yaml)"
+[[ "$(grep -c '^kind: Role$' <<<"$roles")" == 3 ]] || die "restricted: expected 3 workload Roles (apps, linkerd, linkerd-viz)"
+pass "restricted: one workload Role per permitted namespace (apps, linkerd, linkerd-viz)"
+expect_in "$(render "${restricted[@]}")" 'value: "apps,linkerd,linkerd-viz"' "restricted: LCR_INCLUDE_NAMESPACES follows the permitted namespaces"
+expect_in "$(render "${restricted[@]}")" '@sha256:0123' "restricted: image pinned by digest"
+expect_in "$(render "${restricted[@]}" --show-only templates/certificate-trust-anchor.yaml)" 'rotationPolicy: Always' "certificates: anchor key rotates on every issue"
+expect_in "$(render "${restricted[@]}" --show-only templates/secret-previous-anchor.yaml)" 'helm.sh/resource-policy: keep' "certificates: previous-anchor Secret is kept by Helm"
+
+expect_in "$(render --set rotator.lockNamespace=locks --set rotator.lockName=rot-lock --show-only templates/role-lock.yaml)" \
+  'namespace: locks' "lock: the Lease Role follows rotator.lockNamespace"
+expect_in "$(render --set rotator.lockName=rot-lock --show-only templates/role-lock.yaml)" \
+  'resourceNames: \["rot-lock"\]' "lock: the Lease Role follows rotator.lockName"
+expect_in "$(render --set webhookUrlSecret.name=hook)" 'secretKeyRef:' "webhook URL from a Secret, not in the CronJob"
+
+# NOTES.txt: helm template does not render it and helm install --dry-run wants a cluster, so render a
+# copy of the chart in which the notes are wrapped in a manifest (tpl sees the chart's named templates).
+scratch="$(mktemp -d)"
+cleanup+=("$scratch")
+cp -r "$chart" "$scratch/chart"
+mv "$scratch/chart/templates/NOTES.txt" "$scratch/chart/notes.txt.src"
+printf '%s\n' 'notes: |{{ tpl (.Files.Get "notes.txt.src") . | nindent 2 }}' >"$scratch/chart/templates/notes-check.yaml"
+notes="$("$helm" template "$release" "$scratch/chart" --namespace "$namespace" "${restricted[@]}" \
+  --show-only templates/notes-check.yaml)" || die "NOTES.txt does not render"
+expect_in "$notes" "create job --from=cronjob/$release-linkerd-cert-rotator " "NOTES: how to start a run by hand"
+# shellcheck disable=SC2016 # a literal $job in the notes
+expect_in "$notes" 'logs -f "job/\$job"' "NOTES: how to follow a run"
+expect_in "$notes" '^ +4 +gate not met' "NOTES: exit codes"
+expect_in "$notes" '"value":"status"' "NOTES: how to run status"
+
+# 4. Bad values are refused: typos by the schema, contradictions by the templates.
+reject "a typo'd value (rotator.concurency)" "additional properties 'concurency' not allowed" --set rotator.concurency=3
+reject "a typo'd top-level key (schedule)" "additional properties 'schedule' not allowed" --set schedule='0 0 * * *'
+reject "a malformed duration (rotator.rolloutTimeout=5 minutes)" "rolloutTimeout" --set 'rotator.rolloutTimeout=5 minutes'
+reject "an unknown command" "/command" --set command=rotat
+reject "concurrencyPolicy Allow" "concurrencyPolicy" --set cronJob.concurrencyPolicy=Allow
+reject "a zero concurrency" "/rotator/concurrency" --set rotator.concurrency=0
+reject "includeNamespaces beyond restrictToNamespaces" "does not permit" --set 'rbac.restrictToNamespaces={apps}' --set 'rotator.includeNamespaces={other}'
+reject "a namespace both included and excluded" "both rotator.includeNamespaces and rotator.excludeNamespaces" --set 'rotator.includeNamespaces={apps}' --set 'rotator.excludeNamespaces={apps}'
+reject "the anchor Secret as previous anchor" "must differ" --set rotator.previousAnchorSecret=linkerd-trust-anchor
+reject "RBAC for the default ServiceAccount" "default ServiceAccount" --set serviceAccount.create=false
+reject "a webhook URL both inline and from a Secret" "not both" --set rotator.webhookUrl=https://hooks.example.com/x --set webhookUrlSecret.name=hook
+reject "a webhook URL that is not http(s)" "/rotator/webhookUrl" --set rotator.webhookUrl=hooks.example.com/x
+reject "no credentials at all" "without credentials" --set serviceAccount.automount=false
+
+# 5. Optional rendering to a file for later checks against a real apiserver.
+if [[ -n "${OUT:-}" ]]; then
+  out_args=()
+  [[ -n "${OUT_VALUES:-}" ]] && out_args=(--values "$OUT_VALUES")
+  render "${out_args[@]}" >"$OUT"
+  log "wrote the rendered manifests (${OUT_VALUES:-default values}, release $release, namespace $namespace) to $OUT"
+fi
+
+log "all $checks checks passed"

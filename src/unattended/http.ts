@@ -1,0 +1,55 @@
+import type { MetricsSink, Notifier, WebhookPayload } from './ports.js';
+
+/** The job name of the Pushgateway group every run pushes to. */
+export const pushgatewayJob = 'linkerd-cert-rotator';
+
+const timeoutMs = 10_000;
+
+type Fetch = typeof fetch;
+
+async function send(fetchFn: Fetch, method: string, url: string, contentType: string, body: string): Promise<void> {
+  const response = await fetchFn(url, { method, headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) {
+    // The receiver's answer can help (a wrong path, a rejected metric); it never echoes secrets of ours.
+    const detail = (await response.text().catch(() => '')).slice(0, 300).trim();
+    throw new Error(`${method} ${redactUrl(url)} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** A URL safe to log: webhook URLs carry their secret in the path (Slack) or the query, so only the origin is shown. */
+export function redactUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** The group URL: `<base>/metrics/job/linkerd-cert-rotator`. */
+export function pushgatewayGroupUrl(base: string): string {
+  return `${base.replace(/\/+$/, '')}/metrics/job/${pushgatewayJob}`;
+}
+
+/** Pushes to a Prometheus Pushgateway with the global fetch: PUT replaces the group, POST only the metrics sent. */
+export class Pushgateway implements MetricsSink {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly fetchFn: Fetch = fetch,
+  ) {}
+
+  push(exposition: string, mode: 'replace' | 'merge'): Promise<void> {
+    return send(this.fetchFn, mode === 'replace' ? 'PUT' : 'POST', pushgatewayGroupUrl(this.baseUrl), 'text/plain; version=0.0.4; charset=utf-8', exposition);
+  }
+}
+
+/** Posts Slack-compatible JSON to an incoming webhook. */
+export class WebhookNotifier implements Notifier {
+  constructor(
+    private readonly url: string,
+    private readonly fetchFn: Fetch = fetch,
+  ) {}
+
+  send(payload: WebhookPayload): Promise<void> {
+    return send(this.fetchFn, 'POST', this.url, 'application/json', JSON.stringify(payload));
+  }
+}

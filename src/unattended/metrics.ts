@@ -1,0 +1,149 @@
+import type { Phase } from '../rotation/plan.js';
+import type { ObservedState } from '../rotation/state.js';
+import type { Health, StatusReport } from '../status/report.js';
+import { rotationDueAt, type RotationPolicy } from './policy.js';
+import type { RunReport } from './recorder.js';
+
+/** One sample of a metric family. */
+export interface Sample {
+  labels?: Record<string, string>;
+  value: number;
+}
+
+/** A metric family in the Prometheus text exposition format (0.0.4). */
+export interface Family {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Sample[];
+}
+
+export const metricPrefix = 'linkerd_cert_rotator_';
+
+const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+// Every value of these unions: a Record over the type fails to compile when a new one is added.
+const phaseSet: Record<Phase, true> = { steady: true, 'anchor-renewing': true, 'anchor-renewed': true, 'issuer-renewing': true, 'issuer-renewed': true, 'bundle-trimmed': true, inconsistent: true };
+const healthSet: Record<Health, true> = { healthy: true, warning: true, broken: true };
+const phases = Object.keys(phaseSet) as Phase[];
+const healths = Object.keys(healthSet) as Health[];
+
+/** A sample value as Prometheus writes it (Go's ParseFloat reads it back). */
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+/** Renders families as exposition text; throws on an invalid metric or label name (a programming error). */
+export function exposition(families: readonly Family[]): string {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const family of families) {
+    if (!metricName.test(family.name)) throw new Error(`invalid metric name "${family.name}"`);
+    if (family.type === 'counter' && !family.name.endsWith('_total')) throw new Error(`counter "${family.name}" must end in _total`);
+    if (seen.has(family.name)) throw new Error(`metric "${family.name}" appears twice`);
+    seen.add(family.name);
+    if (family.samples.length === 0) continue;
+    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
+    for (const sample of family.samples) {
+      const labels = Object.entries(sample.labels ?? {});
+      for (const [name] of labels) {
+        if (!labelName.test(name) || name.startsWith('__')) throw new Error(`invalid label name "${name}" on ${family.name}`);
+      }
+      const rendered = labels.length === 0 ? '' : `{${labels.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`;
+      lines.push(`${family.name}${rendered} ${formatValue(sample.value)}`);
+    }
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+const seconds = (date: Date): number => date.getTime() / 1000;
+const gauge = (name: string, help: string, samples: Sample[]): Family => ({ name: metricPrefix + name, help, type: 'gauge', samples });
+
+/** What the cluster looks like now, for the certificate and mesh gauges. */
+export interface Snapshot {
+  now: Date;
+  anchor: { notBefore: Date; notAfter: Date };
+  issuer: { notBefore: Date; notAfter: Date };
+  phase: Phase;
+  health: Health;
+  stalePods: number;
+  meshedPods: number;
+  rotationDueAt?: Date;
+}
+
+/** A snapshot from an observed state and the status built from it. */
+export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer'>, report: Pick<StatusReport, 'phase' | 'health' | 'stale' | 'pods'>, policy?: RotationPolicy): Snapshot {
+  return {
+    now: state.now,
+    anchor: { notBefore: state.anchor.cert.notBefore, notAfter: state.anchor.cert.notAfter },
+    issuer: { notBefore: state.issuer.cert.notBefore, notAfter: state.issuer.cert.notAfter },
+    phase: report.phase,
+    health: report.health,
+    stalePods: report.stale.length,
+    meshedPods: report.pods.meshed,
+    ...(policy ? { rotationDueAt: rotationDueAt(state.anchor.cert, policy) } : {}),
+  };
+}
+
+/** Certificate, policy and mesh gauges: what `status --output prometheus` prints. */
+export function snapshotFamilies(s: Snapshot): Family[] {
+  const roles = [['anchor', s.anchor], ['issuer', s.issuer]] as const;
+  return [
+    gauge('certificate_not_after_timestamp_seconds', 'Expiry (notAfter) of the certificate, Unix seconds.', roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notAfter) }))),
+    gauge('certificate_not_before_timestamp_seconds', 'Issue time (notBefore) of the certificate, Unix seconds.', roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notBefore) }))),
+    gauge(
+      'certificate_seconds_until_expiry',
+      'Seconds from the observation until the certificate expires (frozen in a Pushgateway: alert on not_after - time() instead).',
+      roles.map(([role, c]) => ({ labels: { role }, value: (c.notAfter.getTime() - s.now.getTime()) / 1000 })),
+    ),
+    gauge('rotation_due_timestamp_seconds', 'When the rotation policy makes the next trust-anchor rotation due, Unix seconds.', s.rotationDueAt ? [{ value: seconds(s.rotationDueAt) }] : []),
+    gauge('rotation_phase', 'Phase of the rotation read from the cluster (1 for the current one); steady when no rotation is under way.', phases.map((phase) => ({ labels: { phase }, value: phase === s.phase ? 1 : 0 }))),
+    healthFamily(s.health),
+    gauge('stale_pods', 'Meshed pods that must restart before the current rotation can finish.', [{ value: s.stalePods }]),
+    gauge('meshed_pods', 'Meshed pods seen.', [{ value: s.meshedPods }]),
+    gauge('observed_timestamp_seconds', 'When these values were read from the cluster, Unix seconds.', [{ value: seconds(s.now) }]),
+  ];
+}
+
+/** Health as a state set: one sample per value, 1 for the current one. */
+export function healthFamily(current: Health): Family {
+  return gauge('status_health', 'Health as the status command judges it (1 for the current one).', healths.map((health) => ({ labels: { health }, value: health === current ? 1 : 0 })));
+}
+
+/** What `status --output prometheus` prints and pushes: the snapshot, or only "broken" when the cluster could not be judged. */
+export function statusExposition(snapshot: Snapshot | undefined): string {
+  return exposition(snapshot ? snapshotFamilies(snapshot) : [healthFamily('broken')]);
+}
+
+/** The last run: start, finish, result, steps, restarts. */
+export function runFamilies(r: RunReport): Family[] {
+  const command = { command: r.command };
+  const durations = new Map<string, Sample>();
+  for (const step of r.steps) {
+    const labels = { step: step.name, purpose: step.purpose ?? '', result: step.result };
+    const key = JSON.stringify(labels);
+    const sample = durations.get(key) ?? { labels, value: 0 };
+    sample.value += step.durationMs / 1000;
+    durations.set(key, sample);
+  }
+  return [
+    gauge('last_run_start_timestamp_seconds', 'When the last run started, Unix seconds.', [{ labels: command, value: seconds(r.startedAt) }]),
+    gauge('last_run_finish_timestamp_seconds', 'When the last run finished, Unix seconds.', [{ labels: command, value: seconds(r.finishedAt) }]),
+    gauge('last_run_duration_seconds', 'How long the last run took.', [{ labels: command, value: (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 }]),
+    gauge('last_run_success', 'Whether the last run succeeded (1) or failed (0); result is succeeded, nothing-to-do or failed.', [
+      { labels: { ...command, result: r.outcome }, value: r.outcome === 'failed' ? 0 : 1 },
+    ]),
+    gauge('last_run_exit_code', 'Exit code of the last run.', [{ labels: command, value: r.exitCode }]),
+    gauge('last_run_steps', 'Steps the last run executed (including a failed one).', [{ labels: command, value: r.steps.length }]),
+    gauge('step_duration_seconds', 'Duration of each step of the last run, summed when a step ran twice.', [...durations.values()]),
+    { name: `${metricPrefix}workloads_restarted_total`, help: 'Workloads restarted by this run (each run starts at 0).', type: 'counter', samples: [{ labels: command, value: r.restarted }] },
+    { name: `${metricPrefix}pods_deleted_total`, help: 'Stale pods deleted by this run (--delete-stale-pods).', type: 'counter', samples: [{ labels: command, value: r.deletedPods }] },
+  ];
+}

@@ -1,0 +1,84 @@
+import { parseBoolean, parseDuration, unattendedOptions } from '../cli/options.js';
+import type { RotatorConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import type { LockSpec } from './lock.js';
+import type { RotationPolicy } from './policy.js';
+import type { RunIdentity } from './ports.js';
+
+/** The validated options of unattended runs (flags in src/cli/options.ts `unattendedOptions`). */
+export interface UnattendedOptions {
+  /** Undefined: the pod's namespace, else the Linkerd namespace (see lockSpecFor). */
+  lockNamespace?: string;
+  lockName: string;
+  lockDurationMs: number;
+  lockWaitMs: number;
+  policy: RotationPolicy;
+  pushgatewayUrl?: string;
+  webhookUrl?: string;
+  clusterName?: string;
+}
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function value(raw: Record<string, unknown>, flag: string): unknown {
+  return raw[flag] ?? unattendedOptions.find((spec) => spec.flag === flag)?.default;
+}
+
+function text(raw: Record<string, unknown>, flag: string): string | undefined {
+  const v = value(raw, flag);
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+function duration(raw: Record<string, unknown>, flag: string, minMs: number): number {
+  const given = String(value(raw, flag));
+  const ms = parseDuration(given);
+  if (ms === undefined || ms < minMs) {
+    throw new UsageError(`--${flag} must be a duration${minMs > 0 ? ` of at least ${minMs / 1000}s` : ''} such as 90s, 5m, 1h or 25d, got "${given}"`);
+  }
+  return ms;
+}
+
+function url(raw: Record<string, unknown>, flag: string): string | undefined {
+  const given = text(raw, flag);
+  if (given === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(given);
+  } catch {
+    throw new UsageError(`--${flag} must be an http(s) URL, got "${given}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--${flag} must be an http(s) URL, got "${parsed.protocol}" scheme`);
+  return given;
+}
+
+/** Validates the unattended options from the parsed flags; throws UsageError. A pure function, tested as a table. */
+export function validateUnattended(raw: Record<string, unknown>): UnattendedOptions {
+  const lockNamespace = text(raw, 'lock-namespace');
+  if (lockNamespace !== undefined && (!dnsLabel.test(lockNamespace) || lockNamespace.length > 63)) throw new UsageError(`"${lockNamespace}" is not a valid namespace name (--lock-namespace)`);
+  const lockName = text(raw, 'lock-name') ?? '';
+  if (!dnsSubdomain.test(lockName) || lockName.length > 253) throw new UsageError(`--lock-name must be a valid object name, got "${lockName}"`);
+  return {
+    lockNamespace,
+    lockName,
+    lockDurationMs: duration(raw, 'lock-duration', 3000),
+    lockWaitMs: duration(raw, 'lock-wait', 0),
+    policy: { rotateAfterMs: duration(raw, 'rotate-after', 0), rotateBeforeExpiryMs: duration(raw, 'rotate-before-expiry', 0), force: parseBoolean('force', value(raw, 'force')) },
+    pushgatewayUrl: url(raw, 'pushgateway-url'),
+    webhookUrl: url(raw, 'webhook-url'),
+    clusterName: text(raw, 'cluster-name'),
+  };
+}
+
+/** The lock in force: the Lease in the given namespace, else the pod's, else the Linkerd namespace. */
+export function lockSpecFor(options: UnattendedOptions, identity: RunIdentity, config: Pick<RotatorConfig, 'linkerdNamespace' | 'pollIntervalMs'>): LockSpec {
+  return {
+    namespace: options.lockNamespace ?? identity.podNamespace ?? config.linkerdNamespace,
+    name: options.lockName,
+    holder: identity.holder,
+    holderRef: identity.holderRef,
+    durationMs: options.lockDurationMs,
+    waitMs: options.lockWaitMs,
+    pollMs: config.pollIntervalMs,
+  };
+}

@@ -1,0 +1,195 @@
+// Builders of the plain data the rotation logic decides from (ObservedState and its parts), so
+// tests state a cluster snapshot in a few lines. Certificates come from ./certs.ts, generated per run.
+import type { Condition, CertificateView, SecretView, Workload, WorkloadKind } from '../../src/kube/model.js';
+import { workloadKey, type Hold, type MeshWorkload, type Role } from '../../src/rotation/mesh.js';
+import type { ObservedState, StatePod } from '../../src/rotation/state.js';
+import { makeAnchor, makeIssuer, type Generated } from './certs.js';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** A time on the test day, 2025-06-01, UTC ("10:30" or "10:30:15"). */
+export const at = (time: string): Date => new Date(`2025-06-01T${time.length === 5 ? `${time}:00` : time}Z`);
+
+/** The moment every snapshot is taken unless told otherwise. */
+export const NOW = at('12:00');
+/** notBefore of the new identity issuer (the one signed by the new anchor). */
+export const ISSUED = at('10:00');
+
+/** The certificates of one rotation: from `oldAnchor` (signing `oldIssuer`) to `newAnchor` (signing `newIssuer`). */
+export interface Rotation {
+  oldAnchor: Generated;
+  newAnchor: Generated;
+  oldIssuer: Generated;
+  newIssuer: Generated;
+}
+
+/** Valid at NOW and more than a day away from expiry, so a one-day warning window stays quiet. */
+export async function makeRotation(): Promise<Rotation> {
+  const oldAnchor = await makeAnchor({ cn: 'root.linkerd.cluster.local', notBefore: new Date('2024-06-01T00:00:00Z'), notAfter: new Date('2026-06-01T00:00:00Z') });
+  const newAnchor = await makeAnchor({ cn: 'root.linkerd.cluster.local', notBefore: at('08:00'), notAfter: new Date('2027-06-01T00:00:00Z') });
+  const oldIssuer = await makeIssuer(oldAnchor, { notBefore: at('06:00'), notAfter: new Date(at('06:00').getTime() + 48 * HOUR_MS) });
+  const newIssuer = await makeIssuer(newAnchor, { notBefore: ISSUED, notAfter: new Date(ISSUED.getTime() + 48 * HOUR_MS) });
+  return { oldAnchor, newAnchor, oldIssuer, newIssuer };
+}
+
+/** A Deployment, StatefulSet or DaemonSet that rolls out with RollingUpdate and has finished. */
+export function workload(kind: WorkloadKind, namespace: string, name: string, overrides: Partial<Workload> = {}): Workload {
+  return {
+    kind,
+    namespace,
+    name,
+    generation: 1,
+    labels: {},
+    annotations: {},
+    templateAnnotations: {},
+    specReplicas: kind === 'DaemonSet' ? undefined : 1,
+    paused: false,
+    strategy: 'RollingUpdate',
+    status: { conditions: [] },
+    ...overrides,
+  };
+}
+
+/** A classified workload; `hold` makes it one the rotator will not restart. */
+export function meshed(role: Role, kind: WorkloadKind, namespace: string, name: string, hold?: Hold['kind']): MeshWorkload {
+  const w = workload(kind, namespace, name);
+  return { key: workloadKey(w), workload: w, role, ...(hold ? { hold: { kind: hold, message: `${kind} ${namespace}/${name} is held (${hold})` } } : {}) };
+}
+
+export interface PodSpec {
+  name: string;
+  /** The workload that restarts it: sets namespace, role, owner, workloadKey and hold. */
+  of?: MeshWorkload;
+  namespace?: string;
+  role?: Role;
+  /** Anchors in its env; undefined: unreadable. */
+  anchors: readonly Generated[] | undefined;
+  anchorsProblem?: string;
+  /** Default 11:00. */
+  startedAt?: Date;
+  /** Default: 30 s after startedAt; null: not ready. */
+  readySince?: Date | null;
+  terminating?: boolean;
+  /** For pods without a workload: why nothing restarts them. */
+  hold?: string;
+}
+
+/** A meshed pod as observeMesh would produce it. */
+export function statePod(spec: PodSpec): StatePod {
+  const startedAt = spec.startedAt ?? at('11:00');
+  const readySince = spec.readySince === null ? undefined : (spec.readySince ?? new Date(startedAt.getTime() + 30_000));
+  const namespace = spec.of?.workload.namespace ?? spec.namespace ?? 'default';
+  const hold = spec.of?.hold?.message ?? spec.hold;
+  return {
+    pod: {
+      namespace,
+      name: spec.name,
+      phase: 'Running',
+      labels: {},
+      annotations: {},
+      owner: spec.of ? { kind: spec.of.workload.kind, name: spec.of.workload.name } : undefined,
+      createdAt: new Date(startedAt.getTime() - 5_000),
+      startedAt,
+      ready: readySince !== undefined,
+      readySince,
+      terminating: spec.terminating ?? false,
+    },
+    role: spec.of?.role ?? spec.role ?? 'data-plane',
+    workloadKey: spec.of?.key,
+    owner: spec.of ? `${spec.of.workload.kind}/${spec.of.workload.name}` : 'bare pod',
+    ...(hold ? { hold } : {}),
+    deletable: !spec.of,
+    anchors: spec.anchors ? new Set(spec.anchors.map((g) => g.cert.fingerprint)) : undefined,
+    ...(spec.anchorsProblem ? { anchorsProblem: spec.anchorsProblem } : {}),
+  };
+}
+
+/** A cert-manager Certificate, Ready, optionally mid-issuance. */
+export function certificateView(namespace: string, name: string, opts: { issuing?: boolean; conditions?: Condition[] } = {}): CertificateView {
+  const conditions = opts.conditions ?? [
+    { type: 'Ready', status: 'True', observedGeneration: 1 },
+    ...(opts.issuing ? [{ type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] : []),
+  ];
+  return { namespace, name, generation: 1, secretName: name, conditions, revision: 1, failedIssuanceAttempts: 0 };
+}
+
+/** The previous-anchor Secret as the rotator writes it: certificate only, type Opaque. */
+export function cleanPreviousSecret(overrides: Partial<SecretView> = {}): SecretView {
+  return {
+    namespace: 'cert-manager',
+    name: 'linkerd-previous-anchor',
+    type: 'Opaque',
+    resourceVersion: '1',
+    hasPrivateKey: false,
+    otherKeys: [],
+    hasCertManagerMetadata: false,
+    ...overrides,
+  };
+}
+
+export interface StateSpec {
+  now?: Date;
+  anchor: Generated;
+  anchorIssuing?: boolean;
+  /** Certificates in the previous-anchor Secret ([] and no Secret when empty, unless `previousSecret`). */
+  previous: readonly Generated[];
+  previousSecret?: SecretView;
+  issuer: Generated;
+  /** The anchor that signed the issuer, as observeCertificates found it; undefined: none. */
+  signer: Generated | undefined;
+  issuerIssuing?: boolean;
+  /** Target ConfigMaps; default: namespace linkerd holding exactly the expected anchors. */
+  targets?: { namespace: string; anchors?: readonly Generated[]; problem?: string }[];
+  workloads?: MeshWorkload[];
+  pods?: StatePod[];
+}
+
+/** A whole snapshot. */
+export function observedState(spec: StateSpec): ObservedState {
+  const previousCerts = spec.previous.map((g) => g.cert);
+  const expected = [spec.anchor, ...spec.previous.filter((g) => g !== spec.anchor)];
+  const targets = spec.targets ?? [{ namespace: 'linkerd', anchors: [...new Set(expected)] }];
+  return {
+    now: spec.now ?? NOW,
+    anchor: { certificate: certificateView('cert-manager', 'linkerd-trust-anchor', { issuing: spec.anchorIssuing }), cert: spec.anchor.cert },
+    previous: {
+      secret: spec.previousSecret ?? (previousCerts.length > 0 ? cleanPreviousSecret({ tlsCrt: previousCerts.map((c) => c.pem).join('') }) : undefined),
+      certs: previousCerts,
+    },
+    issuer: {
+      certificate: certificateView('linkerd', 'linkerd-identity-issuer', { issuing: spec.issuerIssuing }),
+      cert: spec.issuer.cert,
+      signer: spec.signer?.cert,
+    },
+    bundle: {
+      view: { name: 'linkerd-identity-trust-roots', configMapKey: 'ca-bundle.crt', namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } },
+      configMap: 'linkerd-identity-trust-roots',
+      targets: targets.map((t) => ({ namespace: t.namespace, ...(t.anchors ? { certs: t.anchors.map((g) => g.cert) } : {}), ...(t.problem ? { problem: t.problem } : {}) })),
+    },
+    workloads: spec.workloads ?? [],
+    pods: spec.pods ?? [],
+  };
+}
+
+/** A small mesh: identity, another control-plane Deployment, an extension, two data-plane workloads, one opted out. */
+export const mesh = {
+  identity: meshed('identity', 'Deployment', 'linkerd', 'linkerd-identity'),
+  destination: meshed('control-plane', 'Deployment', 'linkerd', 'linkerd-destination'),
+  viz: meshed('extension', 'Deployment', 'linkerd-viz', 'web'),
+  web: meshed('data-plane', 'Deployment', 'shop', 'web'),
+  db: meshed('data-plane', 'StatefulSet', 'shop', 'db'),
+  legacy: meshed('data-plane', 'Deployment', 'legacy', 'api', 'opted-out'),
+};
+export type MeshName = keyof typeof mesh;
+export const meshWorkloads: MeshWorkload[] = Object.values(mesh);
+
+/**
+ * One pod per workload of `mesh`, named "<workload>-0": `base` applies to all, `each` to one.
+ * The identity pod starts at 10:30 (after ISSUED) and the others at 11:00 unless told otherwise,
+ * so by default every pod has started since identity adopted the new issuer.
+ */
+export function podsOfMesh(base: Omit<PodSpec, 'name' | 'of'>, each: Partial<Record<MeshName, Partial<PodSpec>>> = {}): StatePod[] {
+  return (Object.keys(mesh) as MeshName[]).map((name) =>
+    statePod({ ...base, ...(name === 'identity' ? { startedAt: at('10:30') } : {}), ...each[name], name: `${name}-0`, of: mesh[name] }),
+  );
+}

@@ -1,0 +1,175 @@
+import { defaultConfig } from '../../../src/config.js';
+import { commands, parseArgs, type CommandName, type Invocation } from '../../../src/cli/parse.js';
+import { allOptions } from '../../../src/cli/options.js';
+
+type Env = Record<string, string | undefined>;
+
+async function invocation(argv: string[], env: Env = {}): Promise<Invocation> {
+  const result = await parseArgs(argv, env);
+  if (result.kind !== 'run') throw new Error(`expected a run, got exit ${result.code}: ${result.output}`);
+  return result.invocation;
+}
+
+async function exit(argv: string[], env: Env = {}): Promise<{ code: number; output: string }> {
+  const result = await parseArgs(argv, env);
+  if (result.kind !== 'exit') throw new Error(`expected an exit, got a run of ${result.invocation.command}`);
+  return { code: result.code, output: result.output };
+}
+
+const commandNames = Object.keys(commands) as CommandName[];
+
+describe('parseArgs: commands and defaults', () => {
+  it('with no option the configuration is the documented default', async () => {
+    expect(await invocation(['rotate'])).toEqual({
+      command: 'rotate',
+      config: defaultConfig,
+      kubeconfig: undefined,
+      context: undefined,
+      dryRun: false,
+      output: 'text',
+      logLevel: 'info',
+      logFormat: 'auto',
+      which: 'next',
+      unattended: {
+        lockNamespace: undefined,
+        lockName: 'linkerd-cert-rotator',
+        lockDurationMs: 120_000,
+        lockWaitMs: 0,
+        policy: { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false },
+        pushgatewayUrl: undefined,
+        webhookUrl: undefined,
+        clusterName: undefined,
+      },
+    });
+  });
+
+  it.each(commandNames)('%s is a command', async (name) => {
+    expect((await invocation([name])).command).toBe(name);
+  });
+
+  it('--help exits 0 and lists every command and every option with its environment variable', async () => {
+    const { code, output } = await exit(['--help']);
+    expect(code).toBe(0);
+    for (const name of commandNames) expect(output).toContain(`linkerd-cert-rotator ${name}`);
+    for (const option of allOptions) expect(output).toContain(`--${option.flag}`);
+    expect(output).toContain('LCR_ROLLOUT_TIMEOUT');
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['no command', [], /^Name a command\.\nRun with --help for usage\.$/],
+    ['an unknown command', ['rotat'], /Unknown argument: rotat/],
+    ['an unknown flag', ['rotate', '--bogus'], /Unknown argument: bogus/],
+    ['--which outside renew-certs', ['rotate', '--which', 'anchor'], /Unknown argument: which/],
+    ['an output format not offered', ['status', '--output', 'yaml'], /Invalid values:[\s\S]*output/],
+    ['a log level not offered', ['status', '--log-level', 'trace'], /Invalid values:[\s\S]*log-level/],
+  ])('%s -> usage error, code 2', async (_name, argv, message) => {
+    const { code, output } = await exit(argv);
+    expect(code).toBe(2);
+    expect(output).toMatch(message);
+  });
+
+  it('run options', async () => {
+    const parsed = await invocation(['status', '--kubeconfig', '/tmp/kc', '--context', 'kind', '--dry-run', '--output', 'json', '--log-level', 'debug', '--log-format', 'json']);
+    expect(parsed).toMatchObject({ kubeconfig: '/tmp/kc', context: 'kind', dryRun: true, output: 'json', logLevel: 'debug', logFormat: 'json' });
+  });
+});
+
+describe('parseArgs: flag, then LCR_* environment, then default', () => {
+  it.each<[string, string[], Env, Partial<Invocation['config']>]>([
+    ['default', [], {}, { concurrency: 4 }],
+    ['environment over default', [], { LCR_CONCURRENCY: '7' }, { concurrency: 7 }],
+    ['flag over environment', ['--concurrency', '3'], { LCR_CONCURRENCY: '7' }, { concurrency: 3 }],
+    ['string from the environment', [], { LCR_LINKERD_NAMESPACE: 'l5d' }, { linkerdNamespace: 'l5d' }],
+    ['string flag over environment', ['--linkerd-namespace', 'mesh'], { LCR_LINKERD_NAMESPACE: 'l5d' }, { linkerdNamespace: 'mesh' }],
+    ['boolean from the environment', [], { LCR_DELETE_STALE_PODS: 'true' }, { deleteStalePods: true }],
+    ['boolean flag', ['--delete-stale-pods'], {}, { deleteStalePods: true }],
+    ['negated boolean flag over environment', ['--no-delete-stale-pods'], { LCR_DELETE_STALE_PODS: 'true' }, { deleteStalePods: false }],
+    ['duration from the environment', [], { LCR_CERTIFICATE_TIMEOUT: '2m' }, { certificateTimeoutMs: 120_000 }],
+    ['duration flag over environment', ['--certificate-timeout', '30s'], { LCR_CERTIFICATE_TIMEOUT: '2m' }, { certificateTimeoutMs: 30_000 }],
+    ['list from the environment', [], { LCR_EXCLUDE_NAMESPACES: 'kube-system, batch' }, { excludeNamespaces: ['kube-system', 'batch'] }],
+    ['an unrelated environment variable', [], { CONCURRENCY: '9', LCR_UNKNOWN: 'x' }, { concurrency: 4 }],
+  ])('%s', async (_name, args, env, expected) => {
+    expect((await invocation(['rotate', ...args], env)).config).toMatchObject(expected);
+  });
+});
+
+describe('parseArgs: values', () => {
+  it.each<[string, number]>([
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['250ms', 250],
+    ['90', 90_000],
+    ['1.5m', 90_000],
+  ])('--rollout-timeout %s is %d ms', async (text, ms) => {
+    expect((await invocation(['rotate', '--rollout-timeout', text])).config.rolloutTimeoutMs).toBe(ms);
+  });
+
+  it.each(['5x', '0s', '--rollout-timeout=', 'ten'])('--rollout-timeout %s -> code 2 naming the flag and the value', async (text) => {
+    const argv = text.startsWith('--') ? ['rotate', text] : ['rotate', '--rollout-timeout', text];
+    const { code, output } = await exit(argv);
+    expect(code).toBe(2);
+    expect(output).toContain(`--rollout-timeout must be a duration such as 90s, 5m or 1h, got "${text.startsWith('--') ? '' : text}"`);
+  });
+
+  it('a bad duration in the environment is a usage error too', async () => {
+    expect(await exit(['rotate'], { LCR_POLL_INTERVAL: 'soon' })).toMatchObject({ code: 2, output: expect.stringContaining('--poll-interval must be a duration') as unknown });
+  });
+
+  it.each<[string[], string[]]>([
+    [['--include-namespaces', 'a, b,,c'], ['a', 'b', 'c']],
+    [['--include-namespaces', 'a', '--include-namespaces', 'b,c'], ['a', 'b', 'c']],
+    [['--include-namespaces', ' , '], []],
+  ])('lists: %j -> %j', async (args, expected) => {
+    expect((await invocation(['rotate', ...args])).config.includeNamespaces).toEqual(expected);
+  });
+
+  it.each<[string, string[], string]>([
+    ['include/exclude overlap', ['--include-namespaces', 'a,b', '--exclude-namespaces', 'b,c'], 'namespaces both included and excluded: b'],
+    ['an invalid namespace name', ['--linkerd-namespace', 'Linkerd'], '"Linkerd" is not a valid namespace name'],
+    ['an invalid name in a list', ['--exclude-namespaces', 'ok,under_score'], '"under_score" is not a valid namespace name'],
+    ['a name of 64 characters', ['--trust-namespace', 'a'.repeat(64)], `"${'a'.repeat(64)}" is not a valid namespace name`],
+    ['an empty name', ['--anchor-secret', ''], '--anchor-secret must not be empty'],
+    ['concurrency 0', ['--concurrency', '0'], '--concurrency must be a positive whole number'],
+    ['concurrency 2.5', ['--concurrency', '2.5'], '--concurrency must be a positive whole number'],
+    ['concurrency abc', ['--concurrency', 'abc'], '--concurrency must be a positive whole number'],
+  ])('%s -> code 2', async (_name, args, message) => {
+    const { code, output } = await exit(['rotate', ...args]);
+    expect(code).toBe(2);
+    expect(output).toContain(message);
+  });
+
+  it('a namespace name of 63 characters and an empty control-plane selector are fine', async () => {
+    const parsed = await invocation(['rotate', '--trust-namespace', 'a'.repeat(63), '--control-plane-selector', '']);
+    expect(parsed.config).toMatchObject({ trustNamespace: 'a'.repeat(63), controlPlaneSelector: '' });
+  });
+
+  test('a bad boolean in the environment -> code 2, like every other bad value', async () => {
+    await expect(parseArgs(['rotate'], { LCR_DELETE_STALE_PODS: 'maybe' })).resolves.toMatchObject({ kind: 'exit', code: 2 });
+  });
+});
+
+describe('parseArgs: renew-certs --which', () => {
+  it.each<[string, string[], Env, Invocation['which']]>([
+    ['default', [], {}, 'next'],
+    ['anchor', ['--which', 'anchor'], {}, 'anchor'],
+    ['issuer', ['--which', 'issuer'], {}, 'issuer'],
+    ['from the environment', [], { LCR_WHICH: 'issuer' }, 'issuer'],
+    ['flag over environment', ['--which', 'anchor'], { LCR_WHICH: 'issuer' }, 'anchor'],
+  ])('%s', async (_name, args, env, which) => {
+    expect((await invocation(['renew-certs', ...args], env)).which).toBe(which);
+  });
+
+  it.each<[string[], Env]>([
+    [['--which', 'both'], {}],
+    [[], { LCR_WHICH: 'leaf' }],
+  ])('%j %j -> code 2 listing the choices', async (args, env) => {
+    const { code, output } = await exit(['renew-certs', ...args], env);
+    expect(code).toBe(2);
+    expect(output).toMatch(/which[\s\S]*"next", "anchor", "issuer"/);
+  });
+
+  it('other commands ignore LCR_WHICH', async () => {
+    expect((await invocation(['status'], { LCR_WHICH: 'anchor' })).which).toBe('next');
+  });
+});

@@ -1,0 +1,150 @@
+// The Prometheus exposition: the writer's format, checked by an independent strict reader, and the values.
+import { buildStatus } from '../../../src/status/report.js';
+import { exposition, formatValue, runFamilies, snapshotFamilies, snapshotOf, statusExposition, type Family, type Snapshot } from '../../../src/unattended/metrics.js';
+import type { RunReport } from '../../../src/unattended/recorder.js';
+import { parseExposition, sampleValue } from '../../support/prometheus.js';
+import { makeRotation, meshWorkloads, observedState, podsOfMesh } from '../../support/state.js';
+
+const p = 'linkerd_cert_rotator_';
+const g = (name: string, samples: Family['samples'], help = 'Help.'): Family => ({ name, help, type: 'gauge', samples });
+
+describe('exposition', () => {
+  it('writes HELP and TYPE before the samples, labels in braces, one newline at the end', () => {
+    const text = exposition([g('a_seconds', [{ labels: { role: 'anchor' }, value: 1.5 }, { value: 2 }]), { name: 'b_total', help: 'Counted.', type: 'counter', samples: [{ value: 3 }] }]);
+    expect(text).toBe(['# HELP a_seconds Help.', '# TYPE a_seconds gauge', 'a_seconds{role="anchor"} 1.5', 'a_seconds 2', '# HELP b_total Counted.', '# TYPE b_total counter', 'b_total 3', ''].join('\n'));
+  });
+
+  it('escapes label values and help text so the reader gets them back', () => {
+    const text = exposition([g('m', [{ labels: { why: 'a "quoted" back\\slash\nnewline' }, value: 1 }], 'line one\nline two \\ end')]);
+    const parsed = parseExposition(text);
+    expect(parsed.samples[0]?.labels.why).toBe('a "quoted" back\\slash\nnewline');
+    expect(text).toContain('# HELP m line one\\nline two \\\\ end');
+  });
+
+  it('leaves out families without samples', () => {
+    expect(exposition([g('empty', [])])).toBe('');
+  });
+
+  it.each<[string, Family[], RegExp]>([
+    ['a metric name with a dash', [g('bad-name', [{ value: 1 }])], /invalid metric name "bad-name"/],
+    ['a metric name starting with a digit', [g('1st', [{ value: 1 }])], /invalid metric name/],
+    ['a label name with a dot', [g('m', [{ labels: { 'a.b': 'x' }, value: 1 }])], /invalid label name "a.b"/],
+    ['a reserved label name', [g('m', [{ labels: { __name__: 'x' }, value: 1 }])], /invalid label name "__name__"/],
+    ['a counter not ending in _total', [{ name: 'restarts', help: 'x', type: 'counter', samples: [{ value: 1 }] }], /must end in _total/],
+    ['the same family twice', [g('m', [{ value: 1 }]), g('m', [{ value: 2 }])], /appears twice/],
+  ])('refuses %s', (_name, families, message) => {
+    expect(() => exposition(families)).toThrow(message);
+  });
+
+  it.each<[number, string]>([
+    [0, '0'],
+    [1717243200.123, '1717243200.123'],
+    [-5, '-5'],
+    [NaN, 'NaN'],
+    [Infinity, '+Inf'],
+    [-Infinity, '-Inf'],
+  ])('formats %s as %s', (value, text) => {
+    expect(formatValue(value)).toBe(text);
+  });
+});
+
+const snapshot: Snapshot = {
+  now: new Date('2025-06-01T12:00:00Z'),
+  anchor: { notBefore: new Date('2025-05-01T00:00:00Z'), notAfter: new Date('2026-05-01T00:00:00Z') },
+  issuer: { notBefore: new Date('2025-06-01T10:00:00Z'), notAfter: new Date('2025-06-03T10:00:00Z') },
+  phase: 'issuer-renewed',
+  health: 'warning',
+  stalePods: 4,
+  meshedPods: 17,
+  rotationDueAt: new Date('2025-05-26T00:00:00Z'),
+};
+
+describe('snapshot metrics (status --output prometheus)', () => {
+  const parsed = parseExposition(exposition(snapshotFamilies(snapshot)));
+
+  it('certificate dates as Unix seconds, per role, and seconds until expiry', () => {
+    expect(sampleValue(parsed, `${p}certificate_not_after_timestamp_seconds`, { role: 'anchor' })).toBe(Date.parse('2026-05-01T00:00:00Z') / 1000);
+    expect(sampleValue(parsed, `${p}certificate_not_after_timestamp_seconds`, { role: 'issuer' })).toBe(Date.parse('2025-06-03T10:00:00Z') / 1000);
+    expect(sampleValue(parsed, `${p}certificate_not_before_timestamp_seconds`, { role: 'anchor' })).toBe(Date.parse('2025-05-01T00:00:00Z') / 1000);
+    expect(sampleValue(parsed, `${p}certificate_seconds_until_expiry`, { role: 'issuer' })).toBe(46 * 3600);
+  });
+
+  it('the phase and health as state sets with exactly one 1', () => {
+    const phases = parsed.samples.filter((s) => s.name === `${p}rotation_phase`);
+    expect(phases).toHaveLength(7);
+    expect(phases.filter((s) => s.value === 1).map((s) => s.labels.phase)).toEqual(['issuer-renewed']);
+    expect(parsed.samples.filter((s) => s.name === `${p}status_health` && s.value === 1).map((s) => s.labels.health)).toEqual(['warning']);
+  });
+
+  it('stale and meshed pods, and when the policy makes the next rotation due', () => {
+    expect(sampleValue(parsed, `${p}stale_pods`)).toBe(4);
+    expect(sampleValue(parsed, `${p}meshed_pods`)).toBe(17);
+    expect(sampleValue(parsed, `${p}rotation_due_timestamp_seconds`)).toBe(Date.parse('2025-05-26T00:00:00Z') / 1000);
+  });
+
+  it('a cluster that cannot be judged exposes health broken only', () => {
+    const broken = parseExposition(statusExposition(undefined));
+    expect(broken.samples.filter((s) => s.value === 1).map((s) => `${s.name}/${s.labels.health}`)).toEqual([`${p}status_health/broken`]);
+  });
+
+  it('snapshotOf reads the dates from the observed certificates and the counts from the status', async () => {
+    const r = await makeRotation();
+    const state = observedState({ anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.newIssuer, signer: r.newAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.newAnchor] }) });
+    const s = snapshotOf(state, buildStatus(state, 1), { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false });
+    expect(s).toMatchObject({ anchor: { notAfter: r.newAnchor.cert.notAfter }, issuer: { notAfter: r.newIssuer.cert.notAfter }, phase: 'steady', meshedPods: 6 });
+    expect(s.rotationDueAt).toEqual(new Date(r.newAnchor.cert.notBefore.getTime() + 25 * 86_400_000));
+  });
+});
+
+const report = (fields: Partial<RunReport> = {}): RunReport => ({
+  command: 'rotate',
+  runId: 'r1',
+  holder: 'job-pod',
+  startedAt: new Date('2025-06-01T12:00:00Z'),
+  finishedAt: new Date('2025-06-01T12:03:20Z'),
+  outcome: 'succeeded',
+  exitCode: 0,
+  steps: [
+    { index: 1, name: 'renew-anchor', startedAt: new Date(), durationMs: 4_000, result: 'succeeded', writes: [] },
+    { index: 2, name: 'restart-data-plane', purpose: 'trust-new-anchor', startedAt: new Date(), durationMs: 30_000, result: 'succeeded', writes: [] },
+    { index: 3, name: 'restart-data-plane', purpose: 'trust-new-anchor', startedAt: new Date(), durationMs: 2_500, result: 'succeeded', writes: [] },
+    { index: 4, name: 'renew-issuer', startedAt: new Date(), durationMs: 1_000, result: 'failed', writes: [] },
+  ],
+  restarted: 12,
+  deletedPods: 0,
+  ...fields,
+});
+
+describe('run metrics (pushed after each run)', () => {
+  const parsed = parseExposition(exposition(runFamilies(report())));
+
+  it('start, finish, duration, result and exit code of the last run', () => {
+    expect(sampleValue(parsed, `${p}last_run_start_timestamp_seconds`, { command: 'rotate' })).toBe(Date.parse('2025-06-01T12:00:00Z') / 1000);
+    expect(sampleValue(parsed, `${p}last_run_finish_timestamp_seconds`, { command: 'rotate' })).toBe(Date.parse('2025-06-01T12:03:20Z') / 1000);
+    expect(sampleValue(parsed, `${p}last_run_duration_seconds`)).toBe(200);
+    expect(sampleValue(parsed, `${p}last_run_success`, { command: 'rotate', result: 'succeeded' })).toBe(1);
+    expect(sampleValue(parsed, `${p}last_run_exit_code`)).toBe(0);
+    expect(sampleValue(parsed, `${p}last_run_steps`)).toBe(4);
+  });
+
+  it('one duration per step and purpose, a step run twice summed, a failed step apart', () => {
+    expect(sampleValue(parsed, `${p}step_duration_seconds`, { step: 'restart-data-plane', purpose: 'trust-new-anchor' })).toBe(32.5);
+    expect(sampleValue(parsed, `${p}step_duration_seconds`, { step: 'renew-anchor', purpose: '', result: 'succeeded' })).toBe(4);
+    expect(sampleValue(parsed, `${p}step_duration_seconds`, { step: 'renew-issuer', result: 'failed' })).toBe(1);
+  });
+
+  it('workloads restarted as a counter', () => {
+    expect(parsed.types[`${p}workloads_restarted_total`]).toBe('counter');
+    expect(sampleValue(parsed, `${p}workloads_restarted_total`)).toBe(12);
+  });
+
+  it('a failed run has success 0 and its exit code', () => {
+    const failed = parseExposition(exposition(runFamilies(report({ outcome: 'failed', exitCode: 5 }))));
+    expect(sampleValue(failed, `${p}last_run_success`, { result: 'failed' })).toBe(0);
+    expect(sampleValue(failed, `${p}last_run_exit_code`)).toBe(5);
+  });
+
+  it('snapshot and run metrics together form one valid exposition', () => {
+    expect(() => parseExposition(exposition([...snapshotFamilies(snapshot), ...runFamilies(report())]))).not.toThrow();
+  });
+});

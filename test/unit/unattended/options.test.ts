@@ -1,0 +1,79 @@
+// The unattended options: flag, LCR_* environment, default; validation as a table; the lock's namespace.
+import { parseArgs, type Invocation } from '../../../src/cli/parse.js';
+import { defaultConfig } from '../../../src/config.js';
+import { runIdentity } from '../../../src/unattended/identity.js';
+import { lockSpecFor, validateUnattended, type UnattendedOptions } from '../../../src/unattended/options.js';
+
+const DAY = 86_400_000;
+
+async function parse(argv: string[], env: Record<string, string> = {}): Promise<Invocation> {
+  const result = await parseArgs(argv, env);
+  if (result.kind !== 'run') throw new Error(`exit ${result.code}: ${result.output}`);
+  return result.invocation;
+}
+
+describe('parseArgs: unattended options', () => {
+  it.each<[string, string[], Record<string, string>, Partial<UnattendedOptions>]>([
+    ['defaults: 25 days, 60 days, a 2 m Lease, no wait', [], {}, { lockName: 'linkerd-cert-rotator', lockDurationMs: 120_000, lockWaitMs: 0, policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
+    ['--lock-wait from the environment', [], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 600_000 }],
+    ['--lock-wait flag over environment', ['--lock-wait', '30s'], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 30_000 }],
+    ['--rotate-after in hours', ['--rotate-after', '720h'], {}, { policy: { rotateAfterMs: 30 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
+    ['--force from the environment', [], { LCR_FORCE: 'true' }, { policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: true } }],
+    ['URLs and names', ['--pushgateway-url', 'http://pushgateway.monitoring:9091', '--webhook-url', 'https://hooks.slack.com/services/T/B/X', '--cluster-name', 'prod-eu', '--lock-namespace', 'ops', '--lock-name', 'rotator.lock'], {}, {
+      pushgatewayUrl: 'http://pushgateway.monitoring:9091',
+      webhookUrl: 'https://hooks.slack.com/services/T/B/X',
+      clusterName: 'prod-eu',
+      lockNamespace: 'ops',
+      lockName: 'rotator.lock',
+    }],
+  ])('%s', async (_name, argv, env, expected) => {
+    expect((await parse(['rotate', ...argv], env)).unattended).toMatchObject(expected);
+  });
+
+  it('--output prometheus is offered by status only', async () => {
+    expect((await parse(['status', '--output', 'prometheus'])).output).toBe('prometheus');
+    const refused = await parseArgs(['rotate', '--output', 'prometheus'], {});
+    expect(refused).toMatchObject({ kind: 'exit', code: 2 });
+  });
+});
+
+describe('validateUnattended', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a malformed duration', { 'lock-wait': 'soon' }, '--lock-wait must be a duration such as 90s, 5m, 1h or 25d, got "soon"'],
+    ['a Lease too short to renew', { 'lock-duration': '2s' }, '--lock-duration must be a duration of at least 3s'],
+    ['a relative URL', { 'webhook-url': '/hooks/x' }, '--webhook-url must be an http(s) URL, got "/hooks/x"'],
+    ['another scheme', { 'pushgateway-url': 'ftp://gw' }, '--pushgateway-url must be an http(s) URL'],
+    ['an invalid lock namespace', { 'lock-namespace': 'Ops' }, '"Ops" is not a valid namespace name (--lock-namespace)'],
+    ['an invalid lock name', { 'lock-name': 'lock_1' }, '--lock-name must be a valid object name, got "lock_1"'],
+    ['a boolean that is neither', { force: 'maybe' }, '--force must be true or false, got "maybe"'],
+  ])('refuses %s', (_name, raw, message) => {
+    expect(() => validateUnattended(raw)).toThrow(message);
+  });
+
+  it('accepts zero for the wait and the policy windows (0 rotate-after: rotate on every run)', () => {
+    expect(validateUnattended({ 'lock-wait': '0', 'rotate-after': '0s', 'rotate-before-expiry': '0' })).toMatchObject({ lockWaitMs: 0, policy: { rotateAfterMs: 0, rotateBeforeExpiryMs: 0 } });
+  });
+});
+
+describe('lockSpecFor and runIdentity', () => {
+  const host = { hostname: 'laptop', pid: 4242, now: new Date('2025-06-01T12:00:00Z'), random: 'A1b2C3' };
+  const options = validateUnattended({});
+
+  it('in a pod: the pod is the holder and its namespace holds the Lease', () => {
+    const identity = runIdentity({ POD_NAME: 'rotator-29170080-x7k2p', POD_NAMESPACE: 'linkerd-cert-rotator' }, host);
+    expect(identity).toMatchObject({ holder: 'rotator-29170080-x7k2p', podName: 'rotator-29170080-x7k2p', podNamespace: 'linkerd-cert-rotator' });
+    expect(identity.runId).toMatch(/^[a-z0-9]+-a1b2c3$/);
+    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({ namespace: 'linkerd-cert-rotator', name: 'linkerd-cert-rotator', holder: 'rotator-29170080-x7k2p', durationMs: 120_000 });
+  });
+
+  it('outside a pod: host and pid, and the Linkerd namespace', () => {
+    const identity = runIdentity({}, host);
+    expect(identity.holder).toBe('laptop-4242');
+    expect(lockSpecFor(options, identity, defaultConfig).namespace).toBe('linkerd');
+  });
+
+  it('--lock-namespace wins over the pod namespace', () => {
+    const identity = runIdentity({ POD_NAME: 'p', POD_NAMESPACE: 'a' }, host);
+    expect(lockSpecFor(validateUnattended({ 'lock-namespace': 'ops' }), identity, defaultConfig).namespace).toBe('ops');
+  });
+});
