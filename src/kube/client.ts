@@ -1,6 +1,7 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
+import { throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, statusCode } from './errors.js';
 import type { BundleView, CertificateView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
 import type { Cluster } from './ports.js';
@@ -77,6 +78,7 @@ export class KubeCluster implements Cluster {
     try {
       return await withRetry(`${verb} ${resource} ${object}`, run, this.deps);
     } catch (error) {
+      throwIfAborted(this.deps.signal);
       throw describeFailure(error, verb, resource, object);
     }
   }
@@ -86,6 +88,7 @@ export class KubeCluster implements Cluster {
     try {
       return await withRetry(`get ${resource} ${object}`, run, this.deps);
     } catch (error) {
+      throwIfAborted(this.deps.signal);
       if (statusCode(error) === 404) return undefined;
       throw describeFailure(error, 'get', resource, object);
     }

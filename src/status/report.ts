@@ -50,7 +50,6 @@ export function buildStatus(state: ObservedState, warningDays: number): StatusRe
     findings.push({ severity: 'error', subject: 'data plane', message: `${untrusting.length} meshed pod(s) do not trust the anchor that signed the current issuer` });
   }
   const staleNow = plan.phase === 'steady' ? [] : plan.phase === 'issuer-renewed' ? stalePods(state, 'adopt-new-issuer') : plan.phase === 'bundle-trimmed' ? old : lacking;
-  // (in 'bundle-trimmed' these may be pods the rotator must not restart: opted out, excluded, bare, Jobs)
   if (staleNow.length > 0) findings.push({ severity: 'warning', subject: 'data plane', message: `${staleNow.length} meshed pod(s) must restart for the rotation to finish` });
   if (plan.phase !== 'steady') findings.push({ severity: 'warning', subject: 'rotation', message: `unfinished: ${plan.summary}` });
   const health: Health = findings.some((f) => f.severity === 'error') ? 'broken' : findings.length > 0 ? 'warning' : 'healthy';

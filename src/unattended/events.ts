@@ -13,6 +13,7 @@ export const reportingController = 'linkerd-cert-rotator';
 /** Label on every Event of one run: `kubectl get events -l linkerd-cert-rotator.io/run-id=<id>`. */
 export const runIdLabel = 'linkerd-cert-rotator.io/run-id';
 
+/** The reasons of the rotator's Events (documented in docs/unattended.md). */
 export type EventReason = 'RotationStarted' | 'NothingToDo' | 'RotationSucceeded' | 'RotationFailed' | 'StepStarted' | 'StepSucceeded' | 'StepFailed';
 
 /** events.k8s.io/v1 refuses notes over 1 kB. */

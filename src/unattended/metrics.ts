@@ -18,6 +18,7 @@ export interface Family {
   samples: Sample[];
 }
 
+/** Every metric's name starts with it. */
 export const metricPrefix = 'linkerd_cert_rotator_';
 
 const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

@@ -84,6 +84,7 @@ export interface Notifier {
   send(payload: WebhookPayload): Promise<void>;
 }
 
+/** Slack-compatible JSON: `text` for every receiver, `blocks` for Slack's layout. */
 export interface WebhookPayload {
   text: string;
   blocks?: unknown[];

@@ -23,6 +23,7 @@ export interface StepOutcome {
   error?: string;
 }
 
+/** How a run ended: metrics' `result` label, the final Event's reason, whether to notify. */
 export type RunOutcome = 'succeeded' | 'nothing-to-do' | 'failed';
 
 /** The story of one run: what Events, metrics and notifications are made from. Never holds key material. */

@@ -1,17 +1,9 @@
 // derivePlan from the second half of a rotation: issuer renewing/renewed, bundle trimmed, inconsistent.
-import type { Purpose } from '../../../src/rotation/gates.js';
-import { derivePlan, type Plan, type StepName } from '../../../src/rotation/plan.js';
+import { derivePlan } from '../../../src/rotation/plan.js';
+import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
 import { at, makeRotation, mesh, meshWorkloads, observedState, podsOfMesh, statePod, type Rotation, type StateSpec } from '../../support/state.js';
 
-interface Shape {
-  name: StepName;
-  purpose?: Purpose;
-  targets?: string[];
-  resume?: boolean;
-}
-const shape = (plan: Plan): Shape[] => plan.steps.map(({ name, purpose, targets, resume }) => ({ name, purpose, targets, resume }));
-const s = (name: StepName, purpose?: Purpose, targets?: string[]): Shape => ({ name, ...(purpose ? { purpose } : {}), ...(targets ? { targets } : {}) });
 
 const DESTINATION = 'Deployment/linkerd/linkerd-destination';
 const WEB = 'Deployment/shop/web';

@@ -1,17 +1,9 @@
 // derivePlan from a steady state and from the first half of a rotation (anchor renewed, restarts pending).
-import type { Purpose } from '../../../src/rotation/gates.js';
-import { derivePlan, type Plan, type StepName } from '../../../src/rotation/plan.js';
+import { derivePlan } from '../../../src/rotation/plan.js';
+import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
 import { makeRotation, meshWorkloads, observedState, podsOfMesh, statePod, mesh, type Rotation, type StateSpec } from '../../support/state.js';
 
-interface Shape {
-  name: StepName;
-  purpose?: Purpose;
-  targets?: string[];
-  resume?: boolean;
-}
-const shape = (plan: Plan): Shape[] => plan.steps.map(({ name, purpose, targets, resume }) => ({ name, purpose, targets, resume }));
-const s = (name: StepName, purpose?: Purpose, targets?: string[]): Shape => ({ name, ...(purpose ? { purpose } : {}), ...(targets ? { targets } : {}) });
 
 const IDENTITY = 'Deployment/linkerd/linkerd-identity';
 const VIZ = 'Deployment/linkerd-viz/web';
