@@ -163,7 +163,7 @@ fi
 restricted=(--set 'rbac.restrictToNamespaces={apps}' --set rotator.deleteStalePods=true --set certificates.create=true
   --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef)
 cluster_role="$(render "${restricted[@]}" --show-only templates/clusterrole.yaml)"
-expect_not_in "$cluster_role" 'deployments' "restricted: no cluster-wide workload rule"
+expect_in "$(grep -A1 '"deployments", "statefulsets", "daemonsets"' <<<"$cluster_role")" 'verbs: \["list"\]$' "restricted: workloads are only listed cluster-wide (no get, no patch)"
 expect_not_in "$cluster_role" '"delete"' "restricted: no cluster-wide pod delete"
 roles="$(render "${restricted[@]}" --show-only templates/role-workloads.yaml)"
 [[ "$(grep -c '^kind: Role$' <<<"$roles")" == 3 ]] || die "restricted: expected 3 workload Roles (apps, linkerd, linkerd-viz)"
