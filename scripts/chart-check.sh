@@ -105,6 +105,11 @@ expect_in "$defaults" 'linkerd.io/inject: disabled' "defaults: pod opts out of t
 expect_in "$defaults" 'name: LCR_CONCURRENCY' "defaults: rotator options are rendered as LCR_* env"
 expect_not_in "$defaults" 'name: LCR_INCLUDE_NAMESPACES' "defaults: no include list (every meshed namespace)"
 expect_in "$defaults" 'readOnlyRootFilesystem: true' "defaults: read-only root filesystem"
+expect_not_in "$defaults" 'kind: PrometheusRule' "defaults: no PrometheusRule (prometheusRule.enabled=false)"
+rule="$(render --set prometheusRule.enabled=true --set prometheusRule.anchorExpiryDays=45 --show-only templates/prometheusrule.yaml)"
+expect_in "$rule" 'role="anchor"\}\) - time\(\) < 45 \* 86400' "prometheusRule: anchor expiry alert uses the configured window"
+expect_in "$rule" 'alert: LinkerdCertRotation(Failed|Overdue)' "prometheusRule: failed and overdue rotation alerts"
+expect_in "$rule" 'summary: "The last linkerd-cert-rotator \{\{ \$labels.command \}\} run failed' "prometheusRule: Prometheus templates survive Helm rendering"
 expect_in "$defaults" 'image: "linkerd-cert-rotator:[0-9]' "defaults: image tag defaults to appVersion"
 
 # The rotator block must carry every CLI option with the CLI's own default: compare the LCR_* env

@@ -69,6 +69,24 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<void> {
   }
 }
 
+/**
+ * Meshed pods the rotator will not restart (opted out, outside the restart scope, bare, Jobs,
+ * OnDelete) hold both gates: say so before a new rotation starts, so the plan is not a surprise.
+ */
+function heldPodFindings(state: ObservedState): Finding[] {
+  const held = new Map<string, string>();
+  for (const pod of state.pods) if (pod.hold && !pod.pod.terminating) held.set(`${pod.pod.namespace}/${pod.owner}`, pod.hold);
+  if (held.size === 0) return [];
+  const examples = [...held.values()].slice(0, 5).join('; ');
+  return [
+    {
+      severity: 'warning',
+      subject: 'data plane',
+      message: `${held.size} meshed owner(s) will not be restarted and will stop the rotation at each gate until restarted by hand: ${examples}${held.size > 5 ? '; ...' : ''}`,
+    },
+  ];
+}
+
 /** Paused Deployments would stop the rotation half-way: refuse before the first change. */
 function refuseBlockedWorkloads(state: ObservedState): void {
   const paused = state.workloads.filter((w) => w.hold?.kind === 'paused');
@@ -83,6 +101,7 @@ function refuseBlockedWorkloads(state: ObservedState): void {
  */
 export async function rotate(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<RotationResult> {
   const first = await planRotation(ctx, options.startNew ?? true);
+  if (first.plan.steps.some((step) => step.name === 'renew-anchor' && !step.resume)) first.findings.push(...heldPodFindings(first.state));
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
   await options.hooks?.planned(first.plan);

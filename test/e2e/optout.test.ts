@@ -19,6 +19,11 @@ describe('a meshed workload opted out of restarts', () => {
     const issuer = await kube.issuer();
     const oldAnchor = await kube.anchor();
 
+    // The plan warns up front that the opted-out workload will hold the gates.
+    const dry = await runRotator(kubeconfig, ['rotate', '--force', '--dry-run', '--output', 'json']);
+    const findings = (JSON.parse(dry.stdout) as { findings: { message: string }[] }).findings.map((f) => f.message).join('\n');
+    expect(findings).toMatch(/will not be restarted.*Deployment jobs\/worker is opted out/s);
+
     const blocked = await runRotator(kubeconfig, ['rotate', '--force']);
     expect(blocked.code).toBe(4);
     expect(blocked.stderr).toMatch(/gate before the issuer renewal/);

@@ -126,7 +126,10 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     injected: () => count,
     stop: async () => {
       await admission.deleteMutatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The apiserver keeps connections to the webhook alive: close them, or close() waits for ever.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
