@@ -55,7 +55,9 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
           return podTime(pod) < issued ? [{ pod, reason: 'identity controller started before the current issuer was issued' }] : [];
         }
         if (!since) return [{ pod, reason: 'the identity controller is not yet running with the current issuer' }];
-        return podTime(pod) < since ? [{ pod, reason: 'started before the identity controller ran with the current issuer' }] : [];
+        // Judged by creation, not start: a pod created before the adoption (a slow rollout, an
+        // outage) may have been set up against the old issuer; one more restart costs little.
+        return pod.pod.createdAt < since ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }] : [];
       });
     }
     case 'drop-old-anchor':

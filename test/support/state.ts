@@ -67,6 +67,8 @@ export interface PodSpec {
   anchorsProblem?: string;
   /** Default 11:00. */
   startedAt?: Date;
+  /** Default: 5 s before startedAt. */
+  createdAt?: Date;
   /** Default: 30 s after startedAt; null: not ready. */
   readySince?: Date | null;
   terminating?: boolean;
@@ -88,7 +90,7 @@ export function statePod(spec: PodSpec): StatePod {
       labels: {},
       annotations: {},
       owner: spec.of ? { kind: spec.of.workload.kind, name: spec.of.workload.name } : undefined,
-      createdAt: new Date(startedAt.getTime() - 5_000),
+      createdAt: spec.createdAt ?? new Date(startedAt.getTime() - 5_000),
       startedAt,
       ready: readySince !== undefined,
       readySince,

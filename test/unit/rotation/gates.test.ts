@@ -41,10 +41,11 @@ describe('stalePods', () => {
 
   describe('adopt-new-issuer (identity ready since 10:30:30)', () => {
     it.each<[string, Partial<PodSpec>, string | undefined]>([
-      ['started long before', { startedAt: at('09:00') }, 'started before the identity controller ran with the current issuer'],
-      ['started a second before identity was ready', { startedAt: at('10:30:29') }, 'started before the identity controller ran with the current issuer'],
-      ['started as identity became ready', { startedAt: at('10:30:30') }, undefined],
-      ['started later', { startedAt: at('11:00') }, undefined],
+      ['created long before', { createdAt: at('09:00'), startedAt: at('09:00') }, 'created before the identity controller ran with the current issuer'],
+      ['created a second before identity was ready', { createdAt: at('10:30:29'), startedAt: at('10:30:29') }, 'created before the identity controller ran with the current issuer'],
+      ['created before identity was ready but started after it', { createdAt: at('10:30:20'), startedAt: at('10:31') }, 'created before the identity controller ran with the current issuer'],
+      ['created as identity became ready', { createdAt: at('10:30:30'), startedAt: at('10:30:30') }, undefined],
+      ['created later', { createdAt: at('11:00'), startedAt: at('11:00') }, undefined],
     ])('a data-plane pod %s', (_name, over, reason) => {
       const stale = stalePods(state([identityPod(), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor], ...over })]), 'adopt-new-issuer');
       expect(reasons(stale)).toEqual(reason ? [['web-0', reason]] : []);

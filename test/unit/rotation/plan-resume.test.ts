@@ -68,8 +68,11 @@ describe('issuer renewed: it chains to the new anchor, the bundle still holds th
     expect(shape(plan)).toEqual([...ADOPT, s('update-bundle'), ...DROP]);
   });
 
-  it('identity adopted the issuer (ready at 10:30:30): only pods started before that restart', () => {
-    const pods = podsOfMesh({ anchors: both }, { destination: { startedAt: at('10:15') }, web: { startedAt: at('10:30:29') }, db: { startedAt: at('10:30:30') } });
+  it('identity adopted the issuer (ready at 10:30:30): only pods created before that restart', () => {
+    const pods = podsOfMesh(
+      { anchors: both },
+      { destination: { startedAt: at('10:15') }, web: { createdAt: at('10:30:29'), startedAt: at('10:30:31') }, db: { createdAt: at('10:30:30'), startedAt: at('10:30:30') } },
+    );
     expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: true }))).toEqual([
       s('restart-control-plane', 'adopt-new-issuer', [DESTINATION]),
       s('restart-data-plane', 'adopt-new-issuer', [WEB]),

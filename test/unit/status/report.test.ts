@@ -68,11 +68,11 @@ describe('buildStatus', () => {
     ]);
   });
 
-  it('issuer renewed: the stale pods are those started before identity adopted it', () => {
+  it('issuer renewed: the stale pods are those created before identity adopted it', () => {
     const pods = podsOfMesh({ anchors: both }, { db: { startedAt: at('10:20') } });
     const report = buildStatus(observedState(steady({ previous: [r.oldAnchor], pods })), WARNING_DAYS);
     expect(report).toMatchObject({ health: 'warning', phase: 'issuer-renewed' });
-    expect(report.stale).toEqual([{ namespace: 'shop', name: 'db-0', owner: 'StatefulSet/db', reason: 'started before the identity controller ran with the current issuer' }]);
+    expect(report.stale).toEqual([{ namespace: 'shop', name: 'db-0', owner: 'StatefulSet/db', reason: 'created before the identity controller ran with the current issuer' }]);
   });
 
   it('pods not trusting the anchor that signed the issuer: broken', () => {
