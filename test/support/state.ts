@@ -195,3 +195,20 @@ export function podsOfMesh(base: Omit<PodSpec, 'name' | 'of'>, each: Partial<Rec
     statePod({ ...base, ...(name === 'identity' ? { startedAt: at('10:30') } : {}), ...each[name], name: `${name}-0`, of: mesh[name] }),
   );
 }
+
+/**
+ * The rotation's states as specs, so tests name the state and change only what they are about:
+ * steady (one anchor everywhere), anchor renewed (issuer still on the old anchor, pods trusting
+ * both) and issuer renewed (issuer on the new anchor, the bundle still holding both).
+ */
+export function steadySpec(r: Rotation, over: Partial<StateSpec> = {}): StateSpec {
+  return { anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.newIssuer, signer: r.newAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.newAnchor] }), ...over };
+}
+
+export function anchorRenewedSpec(r: Rotation, over: Partial<StateSpec> = {}): StateSpec {
+  return { anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.oldIssuer, signer: r.oldAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.oldAnchor, r.newAnchor] }), ...over };
+}
+
+export function issuerRenewedSpec(r: Rotation, over: Partial<StateSpec> = {}): StateSpec {
+  return { ...anchorRenewedSpec(r), issuer: r.newIssuer, signer: r.newAnchor, ...over };
+}

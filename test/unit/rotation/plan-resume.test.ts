@@ -2,7 +2,7 @@
 import { derivePlan } from '../../../src/rotation/plan.js';
 import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
-import { at, makeRotation, mesh, meshWorkloads, observedState, podsOfMesh, statePod, type Rotation, type StateSpec } from '../../support/state.js';
+import { anchorRenewedSpec, at, issuerRenewedSpec, makeRotation, mesh, meshWorkloads, observedState, podsOfMesh, statePod, steadySpec, type Rotation, type StateSpec } from '../../support/state.js';
 
 
 const DESTINATION = 'Deployment/linkerd/linkerd-destination';
@@ -19,16 +19,7 @@ beforeAll(async () => {
 });
 
 describe('issuer renewing (Issuing=True on the issuer Certificate, anchor renewed)', () => {
-  const renewing = (over: Partial<StateSpec> = {}): StateSpec => ({
-    anchor: r.newAnchor,
-    previous: [r.oldAnchor],
-    issuer: r.oldIssuer,
-    signer: r.oldAnchor,
-    issuerIssuing: true,
-    workloads: meshWorkloads,
-    pods: podsOfMesh({ anchors: both }),
-    ...over,
-  });
+  const renewing = (over: Partial<StateSpec> = {}): StateSpec => anchorRenewedSpec(r, { issuerIssuing: true, ...over });
 
   it('the issuance under way is awaited, then the rest of the rotation', () => {
     const plan = derivePlan(observedState(renewing()), { startNew: true });
@@ -51,15 +42,7 @@ describe('issuer renewing (Issuing=True on the issuer Certificate, anchor renewe
 });
 
 describe('issuer renewed: it chains to the new anchor, the bundle still holds the old one', () => {
-  const renewed = (over: Partial<StateSpec> = {}): StateSpec => ({
-    anchor: r.newAnchor,
-    previous: [r.oldAnchor],
-    issuer: r.newIssuer,
-    signer: r.newAnchor,
-    workloads: meshWorkloads,
-    pods: podsOfMesh({ anchors: both }),
-    ...over,
-  });
+  const renewed = (over: Partial<StateSpec> = {}): StateSpec => issuerRenewedSpec(r, over);
 
   it('identity started before the issuer was issued: it restarts, then every workload (targets unknown yet)', () => {
     const pods = podsOfMesh({ anchors: both }, { identity: { startedAt: at('09:00') } });
@@ -93,15 +76,8 @@ describe('issuer renewed: it chains to the new anchor, the bundle still holds th
 });
 
 describe('bundle trimmed: the previous-anchor Secret holds the current anchor', () => {
-  const trimmed = (over: Partial<StateSpec> = {}): StateSpec => ({
-    anchor: r.newAnchor,
-    previous: [r.newAnchor],
-    issuer: r.newIssuer,
-    signer: r.newAnchor,
-    workloads: meshWorkloads,
-    pods: podsOfMesh({ anchors: [r.newAnchor] }, { destination: { anchors: both }, web: { anchors: both }, legacy: { anchors: both } }),
-    ...over,
-  });
+  const trimmed = (over: Partial<StateSpec> = {}): StateSpec =>
+    steadySpec(r, { pods: podsOfMesh({ anchors: [r.newAnchor] }, { destination: { anchors: both }, web: { anchors: both }, legacy: { anchors: both } }), ...over });
 
   it.each([true, false])('pods still trusting the old anchor restart (startNew %s), opted-out ones are no targets', (startNew) => {
     const plan = derivePlan(observedState(trimmed()), { startNew });

@@ -2,7 +2,7 @@
 import { derivePlan } from '../../../src/rotation/plan.js';
 import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
-import { makeRotation, meshWorkloads, observedState, podsOfMesh, statePod, mesh, type Rotation, type StateSpec } from '../../support/state.js';
+import { makeRotation, meshWorkloads, observedState, podsOfMesh, statePod, mesh, type Rotation, type StateSpec, anchorRenewedSpec, steadySpec } from '../../support/state.js';
 
 
 const IDENTITY = 'Deployment/linkerd/linkerd-identity';
@@ -28,14 +28,7 @@ beforeAll(async () => {
 });
 
 describe('steady: the bundle holds only the anchor, which signed the issuer, and every proxy trusts only it', () => {
-  const steady = (): StateSpec => ({
-    anchor: r.newAnchor,
-    previous: [r.newAnchor],
-    issuer: r.newIssuer,
-    signer: r.newAnchor,
-    workloads: meshWorkloads,
-    pods: podsOfMesh({ anchors: [r.newAnchor] }),
-  });
+  const steady = (): StateSpec => steadySpec(r);
 
   it('without startNew there is nothing to do', () => {
     const plan = derivePlan(observedState(steady()), { startNew: false });
@@ -90,16 +83,12 @@ describe('anchor being issued (Issuing=True on the anchor Certificate)', () => {
 });
 
 describe('anchor renewed (by the rotator or by cert-manager on its own): the bundle holds old and new', () => {
-  const renewed = (over: Partial<StateSpec> = {}): StateSpec => ({
-    anchor: r.newAnchor,
-    previous: [r.oldAnchor],
-    issuer: r.oldIssuer,
-    signer: r.oldAnchor,
-    workloads: meshWorkloads,
-    // identity, viz, web and the opted-out legacy pod still carry only the old anchor.
-    pods: podsOfMesh({ anchors: both }, { identity: { anchors: [r.oldAnchor] }, viz: { anchors: [r.oldAnchor] }, web: { anchors: [r.oldAnchor] }, legacy: { anchors: [r.oldAnchor] } }),
-    ...over,
-  });
+  // identity, viz, web and the opted-out legacy pod still carry only the old anchor.
+  const renewed = (over: Partial<StateSpec> = {}): StateSpec =>
+    anchorRenewedSpec(r, {
+      pods: podsOfMesh({ anchors: both }, { identity: { anchors: [r.oldAnchor] }, viz: { anchors: [r.oldAnchor] }, web: { anchors: [r.oldAnchor] }, legacy: { anchors: [r.oldAnchor] } }),
+      ...over,
+    });
 
   it.each([true, false])('bundle settled (startNew %s): only workloads with stale pods restart, never a second renew-anchor', (startNew) => {
     const plan = derivePlan(observedState(renewed()), { startNew });

@@ -1,6 +1,6 @@
 import { buildStatus, renderStatus } from '../../../src/status/report.js';
 import type { Generated } from '../../support/certs.js';
-import { at, makeRotation, meshWorkloads, observedState, podsOfMesh, type Rotation, type StateSpec } from '../../support/state.js';
+import { at, makeRotation, observedState, podsOfMesh, type Rotation, type StateSpec, anchorRenewedSpec, steadySpec } from '../../support/state.js';
 
 // The default window: the 48h issuer stays quiet (its window is a third of its lifetime).
 const WARNING_DAYS = 60;
@@ -12,15 +12,7 @@ beforeAll(async () => {
   both = [r.oldAnchor, r.newAnchor];
 });
 
-const steady = (over: Partial<StateSpec> = {}): StateSpec => ({
-  anchor: r.newAnchor,
-  previous: [r.newAnchor],
-  issuer: r.newIssuer,
-  signer: r.newAnchor,
-  workloads: meshWorkloads,
-  pods: podsOfMesh({ anchors: [r.newAnchor] }),
-  ...over,
-});
+const steady = (over: Partial<StateSpec> = {}): StateSpec => steadySpec(r, over);
 
 describe('buildStatus', () => {
   it('steady: healthy, nothing remains, no finding', () => {
@@ -39,14 +31,7 @@ describe('buildStatus', () => {
   });
 
   it('mid-rotation (anchor renewed, two workloads not restarted yet): warning with the remaining steps and the stale pods', () => {
-    const state = observedState({
-      anchor: r.newAnchor,
-      previous: [r.oldAnchor],
-      issuer: r.oldIssuer,
-      signer: r.oldAnchor,
-      workloads: meshWorkloads,
-      pods: podsOfMesh({ anchors: both }, { web: { anchors: [r.oldAnchor] }, legacy: { anchors: [r.oldAnchor] } }),
-    });
+    const state = observedState(anchorRenewedSpec(r, { pods: podsOfMesh({ anchors: both }, { web: { anchors: [r.oldAnchor] }, legacy: { anchors: [r.oldAnchor] } }) }));
     const report = buildStatus(state, WARNING_DAYS);
     expect(report.health).toBe('warning');
     expect(report.phase).toBe('anchor-renewed');
@@ -105,14 +90,7 @@ describe('buildStatus', () => {
 
 describe('renderStatus', () => {
   it('puts health and phase first, then the certificates, the remaining steps and the stale pods', () => {
-    const state = observedState({
-      anchor: r.newAnchor,
-      previous: [r.oldAnchor],
-      issuer: r.oldIssuer,
-      signer: r.oldAnchor,
-      workloads: meshWorkloads,
-      pods: podsOfMesh({ anchors: both }, { web: { anchors: [r.oldAnchor] } }),
-    });
+    const state = observedState(anchorRenewedSpec(r, { pods: podsOfMesh({ anchors: both }, { web: { anchors: [r.oldAnchor] } }) }));
     const lines = renderStatus(buildStatus(state, WARNING_DAYS)).split('\n');
     const short = (g: Generated): string => g.cert.fingerprint.slice(0, 12);
     expect(lines[0]).toBe('health: WARNING    phase: anchor-renewed');
