@@ -96,6 +96,9 @@ done
 defaults="$(render)"
 cluster_role="$(render --show-only templates/clusterrole.yaml)"
 expect_in "$cluster_role" '"deployments", "statefulsets", "daemonsets"' "defaults: ClusterRole may restart workloads cluster-wide"
+expect_in "$(grep -A1 '"deployments", "statefulsets", "daemonsets"' <<<"$cluster_role")" 'verbs: \["get", "list", "watch", "patch"\]$' "defaults: workloads are read, watched (rollout status) and patched (restarts)"
+expect_in "$(render --set rotator.watchRollouts=false --show-only templates/clusterrole.yaml | grep -A1 '"deployments", "statefulsets", "daemonsets"')" \
+  'verbs: \["get", "list", "patch"\]$' "watchRollouts=false: no watch permission"
 expect_in "$(grep -A1 'resources: \["pods"\]' <<<"$cluster_role")" 'verbs: \["get", "list"\]$' "defaults: pods are only read (deleteStalePods=false)"
 expect_in "$(render --set rotator.deleteStalePods=true --show-only templates/clusterrole.yaml | grep -A1 'resources: \["pods"\]')" \
   'verbs: \["get", "list", "delete"\]$' "deleteStalePods=true: pods may be deleted"
@@ -171,7 +174,7 @@ fi
 restricted=(--set 'rbac.restrictToNamespaces={apps}' --set rotator.deleteStalePods=true --set certificates.create=true
   --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef)
 cluster_role="$(render "${restricted[@]}" --show-only templates/clusterrole.yaml)"
-expect_in "$(grep -A1 '"deployments", "statefulsets", "daemonsets"' <<<"$cluster_role")" 'verbs: \["list"\]$' "restricted: workloads are only listed cluster-wide (no get, no patch)"
+expect_in "$(grep -A1 '"deployments", "statefulsets", "daemonsets"' <<<"$cluster_role")" 'verbs: \["list", "watch"\]$' "restricted: workloads are only listed and watched cluster-wide (no get, no patch)"
 expect_not_in "$cluster_role" '"delete"' "restricted: no cluster-wide pod delete"
 roles="$(render "${restricted[@]}" --show-only templates/role-workloads.yaml)"
 [[ "$(grep -c '^kind: Role$' <<<"$roles")" == 3 ]] || die "restricted: expected 3 workload Roles (apps, linkerd, linkerd-viz)"

@@ -29,6 +29,8 @@ export interface RotatorConfig {
   optOutAnnotation: string;
   /** How many workloads restart at the same time. */
   concurrency: number;
+  /** Follow each restart pass's rollouts through one watch per workload kind (else: a GET per rollout per poll). */
+  watchRollouts: boolean;
   /** Delete stale meshed pods that no rollout can restart (bare pods, Jobs' pods, OnDelete workloads). */
   deleteStalePods: boolean;
   /** Deadline for one certificate issuance, in milliseconds. */
@@ -59,7 +61,8 @@ export const defaultConfig: RotatorConfig = {
   includeNamespaces: [],
   excludeNamespaces: [],
   optOutAnnotation: 'linkerd-cert-rotator.io/skip',
-  concurrency: 4,
+  concurrency: 8,
+  watchRollouts: true,
   deleteStalePods: false,
   certificateTimeoutMs: 5 * 60_000,
   rolloutTimeoutMs: 10 * 60_000,

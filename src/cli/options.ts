@@ -47,6 +47,7 @@ export const configOptions: OptionSpec[] = [
   { flag: 'exclude-namespaces', field: 'excludeNamespaces', kind: 'list', default: '', describe: 'Comma-separated namespaces never restarted (their pods still count for the gates)' },
   { flag: 'opt-out-annotation', field: 'optOutAnnotation', kind: 'string', default: d.optOutAnnotation, describe: 'Annotation ("true") on a workload or its pod template that keeps it from being restarted' },
   { flag: 'concurrency', field: 'concurrency', kind: 'number', default: d.concurrency, describe: 'Workloads restarted at the same time' },
+  { flag: 'watch-rollouts', field: 'watchRollouts', kind: 'boolean', default: d.watchRollouts, describe: 'Follow rollouts through one watch per workload kind instead of polling each one (--no-watch-rollouts: poll, no "watch" permission needed)' },
   { flag: 'delete-stale-pods', field: 'deleteStalePods', kind: 'boolean', default: d.deleteStalePods, describe: 'Delete stale meshed pods that no rollout restarts (bare pods, Jobs, OnDelete)' },
   { flag: 'certificate-timeout', field: 'certificateTimeoutMs', kind: 'duration', default: ms(d.certificateTimeoutMs), describe: 'Deadline for one certificate issuance' },
   { flag: 'rollout-timeout', field: 'rolloutTimeoutMs', kind: 'duration', default: ms(d.rolloutTimeoutMs), describe: "Deadline for one workload's rollout" },

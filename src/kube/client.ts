@@ -1,12 +1,14 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { throwIfAborted } from '../wait/poll.js';
+import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, statusCode } from './errors.js';
 import type { BundleView, CertificateView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
-import type { Cluster } from './ports.js';
+import type { Cluster, WorkloadChange, WorkloadFeed } from './ports.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload } from './convert.js';
+import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
+import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
 const certManager = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' };
 const trustManager = { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles' };
@@ -46,13 +48,25 @@ class ConnectionReusingKubeConfig extends k8s.KubeConfig {
   }
 }
 
-/** Loads a kubeconfig: the given file, else in-cluster, else KUBECONFIG / ~/.kube/config. */
+/**
+ * Loads a kubeconfig: the given file, else in-cluster, else KUBECONFIG / ~/.kube/config.
+ * A file that cannot be read or parsed, or an unknown context, is a configuration error (exit 2).
+ */
 export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
   const config = new ConnectionReusingKubeConfig();
-  if (connection.kubeconfig) config.loadFromFile(connection.kubeconfig);
-  else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
-  else config.loadFromDefault();
-  if (connection.context) config.setCurrentContext(connection.context);
+  try {
+    if (connection.kubeconfig) config.loadFromFile(connection.kubeconfig);
+    else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
+    else config.loadFromDefault();
+  } catch (error) {
+    throw new UsageError(`cannot load the kubeconfig${connection.kubeconfig ? ` ${connection.kubeconfig}` : ''}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (connection.context) {
+    if (!config.getContexts().some((context) => context.name === connection.context)) {
+      throw new UsageError(`the kubeconfig has no context named ${connection.context}`);
+    }
+    config.setCurrentContext(connection.context);
+  }
   return config;
 }
 
@@ -62,6 +76,7 @@ export class KubeCluster implements Cluster {
   private readonly apps: k8s.AppsV1Api;
   private readonly custom: k8s.CustomObjectsApi;
   private readonly discovery: k8s.ApisApi;
+  private readonly watcher: k8s.Watch;
 
   constructor(
     config: k8s.KubeConfig,
@@ -71,6 +86,7 @@ export class KubeCluster implements Cluster {
     this.apps = config.makeApiClient(k8s.AppsV1Api);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
     this.discovery = config.makeApiClient(k8s.ApisApi);
+    this.watcher = new k8s.Watch(config);
   }
 
   /** One call with transient retries; a final failure names the verb, resource and object. */
@@ -170,6 +186,40 @@ export class KubeCluster implements Cluster {
     }
   }
 
+  async watchWorkloads(kind: WorkloadKind, onChange: (change: WorkloadChange) => void): Promise<WorkloadFeed> {
+    const resource = resourceOf(kind);
+    const list = (): Promise<{ metadata?: { resourceVersion?: string } }> => {
+      switch (kind) {
+        case 'Deployment':
+          return this.apps.listDeploymentForAllNamespaces({ limit: 1 });
+        case 'StatefulSet':
+          return this.apps.listStatefulSetForAllNamespaces({ limit: 1 });
+        case 'DaemonSet':
+          return this.apps.listDaemonSetForAllNamespaces({ limit: 1 });
+      }
+    };
+    const source = {
+      version: async () => (await this.call('list', resource, '(all)', list)).metadata?.resourceVersion ?? '',
+      open: (resourceVersion: string, handlers: WatchHandlers) =>
+        openWatch(this.watcher, `/apis/apps/v1/${kind.toLowerCase()}s`, { resourceVersion, allowWatchBookmarks: true }, handlers),
+    };
+    const watch = new ResumingWatch(
+      source,
+      ({ type, object, span }) => {
+        const workload = toWorkload(kind, object as AnyWorkload);
+        onChange({ ref: { kind, namespace: workload.namespace, name: workload.name }, workload: type === 'DELETED' ? undefined : workload, span });
+      },
+      { what: `watch ${resource}`, logger: this.deps.logger, clock: systemClock, signal: this.deps.signal },
+    );
+    try {
+      await watch.start();
+    } catch (error) {
+      throwIfAborted(this.deps.signal);
+      throw describeFailure(error, 'watch', resource, '(all)');
+    }
+    return watch;
+  }
+
   async triggerIssuance(namespace: string, name: string, now: Date): Promise<void> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
@@ -193,14 +243,14 @@ export class KubeCluster implements Cluster {
     }
   }
 
-  async restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<number> {
+  async restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<Workload> {
     const { namespace, name } = ref;
     const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
     // Generated patch methods default to JSON patch; a restart is a strategic merge patch.
     const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
     const object = `${namespace}/${name}`;
     const resource = resourceOf(ref.kind);
-    const patched = await this.call('patch', resource, object, () => {
+    const patched = await this.call('patch', resource, object, (): Promise<AnyWorkload> => {
       switch (ref.kind) {
         case 'Deployment':
           return this.apps.patchNamespacedDeployment({ namespace, name, body }, options);
@@ -210,7 +260,7 @@ export class KubeCluster implements Cluster {
           return this.apps.patchNamespacedDaemonSet({ namespace, name, body }, options);
       }
     });
-    return patched.metadata?.generation ?? 0;
+    return toWorkload(ref.kind, patched);
   }
 
   async writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'created' | 'updated' | 'replaced'> {
@@ -294,4 +344,32 @@ export class KubeCluster implements Cluster {
 
 function resourceOf(kind: WorkloadKind): string {
   return `${kind.toLowerCase()}s.apps`;
+}
+
+/**
+ * Opens one watch with client-node's Watch. Its `done` callback serves both a failed open
+ * (non-200, connection refused) and the end of a stream that did open; this tells them apart.
+ */
+async function openWatch(watcher: k8s.Watch, path: string, query: Record<string, string | boolean>, handlers: WatchHandlers): Promise<WatchStream> {
+  let opened = false;
+  let failure: { error: Error } | undefined;
+  const controller = await watcher.watch(
+    path,
+    query,
+    (type: string, object: unknown) => handlers.event(type, object),
+    (error: unknown) => {
+      if (opened) handlers.closed(error ?? undefined);
+      else failure = { error: withCode(error, path) };
+    },
+  );
+  if (failure) throw failure.error;
+  opened = true;
+  return { close: () => controller.abort() };
+}
+
+/** client-node's Watch reports an HTTP status as `statusCode`; the rest of the adapter reads `code`. */
+function withCode(error: unknown, path: string): Error {
+  if (!(error instanceof Error)) return new Error(`watch ${path} closed as it opened`);
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? Object.assign(error, { code: status }) : error;
 }

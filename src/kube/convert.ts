@@ -135,7 +135,8 @@ export function toPodView(pod: V1Pod): PodView {
   };
 }
 
-type AnyWorkload = V1Deployment | V1StatefulSet | V1DaemonSet;
+/** A Deployment, StatefulSet or DaemonSet as client-node types it. */
+export type AnyWorkload = V1Deployment | V1StatefulSet | V1DaemonSet;
 
 /** Deployments, StatefulSets and DaemonSets flattened into one shape. */
 export function toWorkload(kind: Workload['kind'], object: AnyWorkload): Workload {

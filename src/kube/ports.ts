@@ -5,8 +5,27 @@ import type {
   PodView,
   SecretView,
   Workload,
+  WorkloadKind,
   WorkloadRef,
 } from './model.js';
+
+/** A change a workload watch delivered: the workload as it now is (undefined once deleted). */
+export interface WorkloadChange {
+  ref: WorkloadRef;
+  workload: Workload | undefined;
+  /** The unbroken stretch of the watch it arrived in (see WorkloadFeed.span). */
+  span: number;
+}
+
+/** A watch on one kind of workload in all namespaces, resumed across dropped connections. */
+export interface WorkloadFeed {
+  /**
+   * The watch's unbroken stretch: the same number while no event can have been missed,
+   * a new one after the watch had to start afresh, undefined while it is not streaming.
+   */
+  readonly span: number | undefined;
+  stop(): void;
+}
 
 /** Reads the rotator needs; `undefined` means the object does not exist. */
 export interface ClusterReader {
@@ -22,14 +41,16 @@ export interface ClusterReader {
   /** Deployments, StatefulSets and DaemonSets, in one namespace or all, paged. */
   listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]>;
   getWorkload(ref: WorkloadRef): Promise<Workload | undefined>;
+  /** Opens one watch on a workload kind, all namespaces; throws ApiError when it cannot (403). */
+  watchWorkloads(kind: WorkloadKind, onChange: (change: WorkloadChange) => void): Promise<WorkloadFeed>;
 }
 
 /** Writes the rotator makes. Each throws ApiError on failure. */
 export interface ClusterWriter {
   /** Sets Issuing=True (reason ManuallyTriggered) through the status subresource, retrying on conflict. */
   triggerIssuance(namespace: string, name: string, now: Date): Promise<void>;
-  /** Patches the pod template's restartedAt annotation (strategic merge); returns the new generation. */
-  restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<number>;
+  /** Patches the pod template's restartedAt annotation (strategic merge); returns the patched workload. */
+  restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<Workload>;
   /**
    * Makes the Secret a clean object holding only `tls.crt`: type Opaque, no key, no
    * cert-manager metadata. Replaces the data in place when it can; a Secret of another

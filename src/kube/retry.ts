@@ -9,6 +9,9 @@ export interface RetryPolicy {
   maxTimeoutMs: number;
 }
 
+/** What every retried failure logs (tests and operators look for it). */
+export const retryMessage = 'transient API failure, retrying';
+
 export const defaultRetryPolicy: RetryPolicy = { retries: 6, minTimeoutMs: 200, maxTimeoutMs: 5_000 };
 
 /**
@@ -38,7 +41,7 @@ export async function withRetry<T>(
       randomize: true,
       signal: deps.signal,
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        deps.logger.warn('transient API failure, retrying', {
+        deps.logger.warn(retryMessage, {
           call: what,
           attempt: attemptNumber,
           retriesLeft,

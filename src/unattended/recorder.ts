@@ -135,6 +135,7 @@ class RecordingCluster implements Cluster {
   listMeshedPods: Cluster['listMeshedPods'] = () => this.inner.listMeshedPods();
   listWorkloads: Cluster['listWorkloads'] = (namespace, labelSelector) => this.inner.listWorkloads(namespace, labelSelector);
   getWorkload: Cluster['getWorkload'] = (ref) => this.inner.getWorkload(ref);
+  watchWorkloads: Cluster['watchWorkloads'] = (kind, onChange) => this.inner.watchWorkloads(kind, onChange);
 
   triggerIssuance: Cluster['triggerIssuance'] = async (namespace, name, now) => {
     await this.inner.triggerIssuance(namespace, name, now);
@@ -142,9 +143,9 @@ class RecordingCluster implements Cluster {
   };
 
   restartWorkload: Cluster['restartWorkload'] = async (ref, restartedAt) => {
-    const generation = await this.inner.restartWorkload(ref, restartedAt);
+    const patched = await this.inner.restartWorkload(ref, restartedAt);
     this.note({ kind: 'restart', object: `${ref.kind} ${ref.namespace}/${ref.name}` });
-    return generation;
+    return patched;
   };
 
   writeCertificateOnlySecret: Cluster['writeCertificateOnlySecret'] = async (namespace, name, pem, labels) => {

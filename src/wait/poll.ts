@@ -31,6 +31,8 @@ export interface WaitOptions {
   intervalMs: number;
   clock: Clock;
   signal?: AbortSignal;
+  /** How to pause between two looks; the clock's sleep unless the waiter can wake earlier (a watch). */
+  nap?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface Waited<T> {
@@ -38,6 +40,9 @@ export interface Waited<T> {
   waitedMs: number;
   looks: number;
 }
+
+/** Milliseconds as seconds with one decimal, as logs report waits (`waitedSeconds`). */
+export const inSeconds = (ms: number): number => Math.round(ms / 100) / 10;
 
 /** Throws AbortedError when the run was told to stop. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -64,7 +69,8 @@ export async function waitUntil<T>(check: () => Promise<Check<T>>, options: Wait
     if (waitedMs >= options.timeoutMs) {
       throw new TimeoutError(`timed out after ${Math.round(waitedMs / 1000)}s waiting for ${options.what}: still waiting for ${result.waitingFor}`);
     }
-    await options.clock.sleep(Math.min(options.intervalMs, options.timeoutMs - waitedMs), options.signal);
+    const pause = Math.min(options.intervalMs, options.timeoutMs - waitedMs);
+    await (options.nap ? options.nap(pause, options.signal) : options.clock.sleep(pause, options.signal));
   }
 }
 

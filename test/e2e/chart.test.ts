@@ -379,10 +379,10 @@ describe('the Helm chart on the real apiserver', () => {
   test(
     ...timed('with rbac.restrictToNamespaces the identity cannot restart workloads outside the listed namespaces', async () => {
       succeeded(helm(['upgrade', release, chart, '--namespace', releaseNs, '--reuse-values', '--set', 'rbac.restrictToNamespaces={shop}']), 'helm upgrade');
-      // Cluster-wide, workloads are only listed (each meshed pod's owner counts for the gates); get and patch are namespaced.
+      // Cluster-wide, workloads are only listed (each meshed pod's owner counts for the gates) and watched (rollout status); get and patch are namespaced.
       const clusterRole = await rbac.readClusterRole({ name: fullname });
       expect(clusterRole.rules?.filter((r) => r.apiGroups?.includes('apps'))).toEqual([
-        expect.objectContaining({ resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['list'] }),
+        expect.objectContaining({ resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['list', 'watch'] }),
       ]);
       for (const namespace of ['shop', names.linkerdNs, names.vizNs]) expect(await statusOfCall(rbac.readNamespacedRole({ namespace, name: `${fullname}-workloads` }))).toBe(200);
       expect((await chartEnv()).LCR_INCLUDE_NAMESPACES).toBe('shop,linkerd,linkerd-viz');

@@ -12,8 +12,9 @@ import { selfSignedServing } from './tls.js';
  * it), counts requests by verb and resource, and injects faults into a seeded random fraction
  * of them: 429 with Retry-After, 500, 503 (Status JSON bodies like the apiserver's), a reset
  * before the request reaches the apiserver, a reset after it was served (the write happened,
- * the answer is lost), or added latency. Watches stream through. `refuse()` closes the
- * listener for a while, as an apiserver outage looks to a client.
+ * the answer is lost; for a watch, the stream is cut soon after it opened), or added latency.
+ * Watches stream through. `refuse()` closes the listener for a while, as an apiserver outage
+ * looks to a client.
  */
 export type FaultKind = 'throttle' | 'server-error' | 'unavailable' | 'reset' | 'drop-response' | 'latency';
 
@@ -249,7 +250,9 @@ export class FaultProxy {
         return;
       }
       default:
-        this.forward(req, res, fault === 'drop-response');
+        // A watch never ends on its own, so its lost answer is a stream cut soon after it opened.
+        this.forward(req, res, fault === 'drop-response' && kind.verb !== 'watch');
+        if (fault === 'drop-response' && kind.verb === 'watch') setTimeout(() => req.socket.destroy(), this.random() * 500);
     }
   }
 

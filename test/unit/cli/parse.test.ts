@@ -76,7 +76,7 @@ describe('parseArgs: commands and defaults', () => {
 
 describe('parseArgs: flag, then LCR_* environment, then default', () => {
   it.each<[string, string[], Env, Partial<Invocation['config']>]>([
-    ['default', [], {}, { concurrency: 4 }],
+    ['default', [], {}, { concurrency: 8 }],
     ['environment over default', [], { LCR_CONCURRENCY: '7' }, { concurrency: 7 }],
     ['flag over environment', ['--concurrency', '3'], { LCR_CONCURRENCY: '7' }, { concurrency: 3 }],
     ['string from the environment', [], { LCR_LINKERD_NAMESPACE: 'l5d' }, { linkerdNamespace: 'l5d' }],
@@ -87,7 +87,7 @@ describe('parseArgs: flag, then LCR_* environment, then default', () => {
     ['duration from the environment', [], { LCR_CERTIFICATE_TIMEOUT: '2m' }, { certificateTimeoutMs: 120_000 }],
     ['duration flag over environment', ['--certificate-timeout', '30s'], { LCR_CERTIFICATE_TIMEOUT: '2m' }, { certificateTimeoutMs: 30_000 }],
     ['list from the environment', [], { LCR_EXCLUDE_NAMESPACES: 'kube-system, batch' }, { excludeNamespaces: ['kube-system', 'batch'] }],
-    ['an unrelated environment variable', [], { CONCURRENCY: '9', LCR_UNKNOWN: 'x' }, { concurrency: 4 }],
+    ['an unrelated environment variable', [], { CONCURRENCY: '9', LCR_UNKNOWN: 'x' }, { concurrency: 8 }],
   ])('%s', async (_name, args, env, expected) => {
     expect((await invocation(['rotate', ...args], env)).config).toMatchObject(expected);
   });

@@ -11,6 +11,7 @@ import type { UnattendedPorts } from '../../../src/unattended/ports.js';
 import { supervise, type RunHooks, type SupervisedDeps } from '../../../src/unattended/supervise.js';
 import { throwIfAborted } from '../../../src/wait/poll.js';
 import { ManualClock } from '../../support/clock.js';
+import { workload } from '../../support/state.js';
 import { parseExposition, sampleValue } from '../../support/prometheus.js';
 import { FakeEvents, FakeLeaseStore, FakeMetricsSink, FakeNotifier } from '../../support/unattended.js';
 
@@ -22,7 +23,7 @@ async function invocation(argv: string[]): Promise<Invocation> {
 
 /** A cluster whose reads fail (the after-run look is best effort) and whose restarts succeed. */
 const cluster = new Proxy({} as Cluster, {
-  get: (_target, method) => (method === 'restartWorkload' ? () => Promise.resolve(2) : () => Promise.reject(new Error(`${String(method)}: not in this test`))),
+  get: (_target, method) => (method === 'restartWorkload' ? () => Promise.resolve(workload('Deployment', 'shop', 'api', { generation: 2 })) : () => Promise.reject(new Error(`${String(method)}: not in this test`))),
 });
 
 interface World {

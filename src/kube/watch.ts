@@ -1,0 +1,141 @@
+import type { Logger } from '../log.js';
+import { throwIfAborted, type Clock } from '../wait/poll.js';
+import { isTransient, statusCode, statusMessage } from './errors.js';
+import { retryMessage, withRetry } from './retry.js';
+
+/** One open watch stream. */
+export interface WatchStream {
+  close(): void;
+}
+
+/** What a watch stream reports: each event, and once, its end. */
+export interface WatchHandlers {
+  event(type: string, object: unknown): void;
+  closed(error?: unknown): void;
+}
+
+/** The two API calls a resuming watch is built from; the client-node adapter implements them. */
+export interface WatchSource {
+  /** The collection's current resourceVersion (a list of at most one item). */
+  version(): Promise<string>;
+  /** Opens a watch from `resourceVersion`: resolves once it streams, rejects when it cannot open. */
+  open(resourceVersion: string, handlers: WatchHandlers): Promise<WatchStream>;
+}
+
+/** An object the watch delivered, with the span it arrived in. */
+export type WatchChange = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: unknown; span: number };
+
+const reconnectMs = { first: 250, max: 5_000 };
+
+function versionOf(object: unknown): string | undefined {
+  const metadata = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
+  return typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
+}
+
+/**
+ * One watch on a collection that survives dropped connections, like an informer without its
+ * cache. A dropped stream is resumed from the last resourceVersion seen, so no event is lost and
+ * the span stays the same; when the server no longer has that version (410 Gone) the watch starts
+ * afresh from the current version and the span changes: whatever the consumer learnt in the old
+ * span may since have changed unseen. While no stream is open, `span` is undefined.
+ */
+export class ResumingWatch {
+  private spans = 0;
+  private current: number | undefined;
+  private version: string | undefined;
+  private stream: WatchStream | undefined;
+  private readonly halt = new AbortController();
+
+  constructor(
+    private readonly source: WatchSource,
+    private readonly onChange: (change: WatchChange) => void,
+    private readonly deps: { what: string; logger: Logger; clock: Clock; signal?: AbortSignal },
+  ) {}
+
+  /** The unbroken stretch the watch is in, or undefined while it is not streaming. */
+  get span(): number | undefined {
+    return this.current;
+  }
+
+  /** Opens the first stream, retrying transient failures; throws what the API answered when it cannot (403, ...). */
+  async start(): Promise<void> {
+    throwIfAborted(this.deps.signal);
+    this.deps.signal?.addEventListener('abort', this.stop, { once: true });
+    try {
+      await withRetry(this.deps.what, () => this.connect(), { logger: this.deps.logger, signal: this.halt.signal });
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+  }
+
+  /** Closes the stream; the watch does not reconnect after this. */
+  readonly stop = (): void => {
+    this.halt.abort();
+    this.current = undefined;
+    this.deps.signal?.removeEventListener('abort', this.stop);
+    this.stream?.close();
+    this.stream = undefined;
+  };
+
+  private async connect(): Promise<void> {
+    const resume = this.version !== undefined;
+    const version = this.version ?? (await this.source.version());
+    const span = resume ? this.spans : ++this.spans;
+    this.version = version;
+    let open = true;
+    const stream = await this.source.open(version, {
+      event: (type, object) => {
+        if (open && !this.halt.signal.aborted) this.event(type, object, span);
+      },
+      closed: (error) => {
+        if (!open) return;
+        open = false;
+        this.dropped(error);
+      },
+    });
+    if (this.halt.signal.aborted || !open) {
+      stream.close();
+      return;
+    }
+    this.stream = stream;
+    this.current = span;
+  }
+
+  private event(type: string, object: unknown, span: number): void {
+    if (type === 'ERROR') {
+      // The server ends a watch whose version it has compacted away with an ERROR event (410).
+      if (statusCode(object) === 410 || (object as { code?: unknown } | null)?.code === 410) this.version = undefined;
+      this.deps.logger.debug('watch error event', { watch: this.deps.what, code: (object as { code?: unknown } | null)?.code });
+      return;
+    }
+    const version = versionOf(object);
+    if (version !== undefined) this.version = version;
+    if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.onChange({ type, object, span });
+  }
+
+  private dropped(error: unknown): void {
+    this.current = undefined;
+    this.stream = undefined;
+    if (this.halt.signal.aborted) return;
+    // The server ends watches after a while (a clean close); a broken stream is a failure, retried like any call.
+    if (error === undefined || error === null) this.deps.logger.debug('watch closed, resuming', { watch: this.deps.what });
+    else this.deps.logger.warn(retryMessage, { call: this.deps.what, status: statusCode(error) ?? (error as { code?: unknown }).code ?? statusMessage(error) });
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let delay = reconnectMs.first; !this.halt.signal.aborted; delay = Math.min(delay * 2, reconnectMs.max)) {
+      try {
+        await this.connect();
+        return;
+      } catch (error) {
+        if (statusCode(error) === 410) this.version = undefined;
+        const status = statusCode(error) ?? (error as { code?: unknown }).code ?? statusMessage(error);
+        if (isTransient(error) || statusCode(error) === 410) this.deps.logger.warn(retryMessage, { call: this.deps.what, status, retryInMs: delay });
+        else this.deps.logger.warn('watch cannot resume, rollouts are read with GETs meanwhile', { call: this.deps.what, status, error: statusMessage(error), retryInMs: delay });
+        await this.deps.clock.sleep(delay, this.halt.signal);
+      }
+    }
+  }
+}
