@@ -5,10 +5,12 @@
  * at 10 / 100 / 1,000 meshed namespaces (time, API requests through a counting proxy, peak
  * memory), the entrypoint's start-up and the image size. Prints Markdown tables; not a test.
  *
- *   npm run bench [-- --scales 10,100,1000 --concurrency 32 --baseline-factor 10 --skip startup,baseline,scale --out results.json --keep]
+ *   npm run bench [-- --scales 10,100,1000 --concurrency 32 --baseline-factor 10 --skip startup,baseline,scale,polling --out results.json --keep]
  *
- * --concurrency N adds one more rotation at the largest scale with --concurrency N, to show how
- * far the default of 4 concurrent restarts is from what the cluster can take.
+ * At the largest scale two more rotations run in the same cluster: one with --no-watch-rollouts
+ * (every rollout polled with GETs, as before rollouts were watched: the baseline of the watch's
+ * gain; `--skip polling` leaves it out) and one with --concurrency N, to show how far the
+ * default concurrency is from what the cluster can take.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { ensureScale } from './bench/scale.js';
 import { imageSizes, startupTimes } from './bench/startup.js';
 import { stepTimings, type RunTiming } from './bench/steps.js';
 import { format, ratio, seconds, table } from './bench/table.js';
+import { defaultConfig } from '../src/config.js';
 import { clusterDown, clusterUp, repoRoot } from '../test/e2e/harness/cluster.js';
 import { FaultProxy, type ProxyCounts } from '../test/e2e/harness/fault-proxy.js';
 import { installFixture } from '../test/e2e/harness/fixture.js';
@@ -138,8 +141,8 @@ function printScale(rows: ScaleRow[]): void {
   const watches = (r: ScaleRow): number => Object.entries(r.run.requests.byRequest).filter(([key]) => key.startsWith('watch ')).reduce((n, [, v]) => n + v, 0);
   print(
     table(
-      'Scale: one rotation (defaults: --concurrency 4, --poll-interval 2s) with N meshed namespaces of one 1-replica Deployment each, plus the fixture',
-      ['meshed ns', 'options', 'meshed workloads', 'total s', 'waiting s', 'overhead s', 'API requests', 'req / workload', 'TLS conns', 'list pages followed', 'watches', 'rollout polls / restart', 'peak RSS MiB', 'time vs N=10', 'requests vs N=10', 'RSS vs N=10', "blog's fixed sleeps s"],
+      `Scale: one rotation (defaults: --concurrency ${defaultConfig.concurrency}, --poll-interval ${defaultConfig.pollIntervalMs / 1000}s, rollouts watched) with N meshed namespaces of one 1-replica Deployment each, plus the fixture`,
+      ['meshed ns', 'options', 'meshed workloads', 'total s', 'waiting s', 'overhead s', 'API requests', 'req / workload', 'TLS conns', 'list pages followed', 'watches', 'rollout GETs / restart', 'peak RSS MiB', 'time vs N=10', 'requests vs N=10', 'RSS vs N=10', "blog's fixed sleeps s"],
       rows.map((r) => [
         r.namespaces,
         r.label,
@@ -162,6 +165,24 @@ function printScale(rows: ScaleRow[]): void {
     ),
   );
   const last = [...rows].reverse().find((r) => r.label === 'defaults') ?? first;
+  const polled = rows.find((r) => r.label === '--no-watch-rollouts');
+  if (polled) {
+    print(
+      table(
+        `Watching rollouts vs polling them at ${last.namespaces} namespaces (same cluster, same run; polling is the baseline)`,
+        ['rollouts', 'total s', 'API requests', 'watches', 'rollout GETs', 'time vs polling', 'requests vs polling'],
+        [last, polled].map((r) => [
+          r === polled ? 'polled (--no-watch-rollouts)' : 'watched (default)',
+          seconds(r.run.run.wallMs),
+          r.run.requests.total,
+          watches(r),
+          gets(r),
+          ratio(r.run.run.wallMs, polled.run.run.wallMs),
+          ratio(r.run.requests.total, polled.run.requests.total),
+        ]),
+      ),
+    );
+  }
   const mix = Object.entries(last.run.requests.byRequest).sort((a, b) => b[1] - a[1]);
   print(table(`API request mix at ${last.namespaces} namespaces`, ['request', 'count', 'per workload'], mix.map(([key, count]) => [key, count, (count / last.workloads).toFixed(2)])));
   print(stepTable(`Overhead per step at ${last.namespaces} namespaces`, last.run.timing));
@@ -218,6 +239,12 @@ async function main(): Promise<number> {
         if (flags.out) writeFileSync(flags.out, JSON.stringify(results, null, 2));
       }
       const largest = scales[scales.length - 1];
+      if (!skip.has('polling') && largest !== undefined) {
+        const run = await rotation(`${largest} namespaces, --no-watch-rollouts`, proxy, proxyKubeconfig, cluster.kubeconfig, { LCR_WATCH_ROLLOUTS: 'false' });
+        rows.push({ label: '--no-watch-rollouts', namespaces: largest, workloads: workloadsOf(run), run });
+        results.scale = rows.map((r) => ({ namespaces: r.namespaces, options: r.label, workloads: r.workloads, ...summary(r.run) }));
+        if (flags.out) writeFileSync(flags.out, JSON.stringify(results, null, 2));
+      }
       if (flags.concurrency && largest !== undefined) {
         const run = await rotation(`${largest} namespaces, --concurrency ${flags.concurrency}`, proxy, proxyKubeconfig, cluster.kubeconfig, { LCR_CONCURRENCY: flags.concurrency });
         rows.push({ label: `--concurrency ${flags.concurrency}`, namespaces: largest, workloads: workloadsOf(run), run });

@@ -2,23 +2,29 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AbortedError, exitCodeFor, ExitCode } from '../errors.js';
-import { KubeCluster, loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../log.js';
-import { Pushgateway, WebhookNotifier } from '../unattended/http.js';
-import { runIdentity } from '../unattended/identity.js';
-import { HolderLiveness } from '../unattended/liveness.js';
-import { KubeUnattended } from '../unattended/kube.js';
 import { systemClock } from '../wait/poll.js';
-import { run } from './commands.js';
 import { parseArgs } from './parse.js';
 
-/** The entrypoint: parse, build the real clients once, run one command, exit with its code. */
+/**
+ * The entrypoint: parse, build the real clients once, run one command, exit with its code.
+ * The API client and the commands load only after parsing: `--help`, `--version` and usage
+ * errors answer without them (they are most of the start-up time).
+ */
 async function main(): Promise<number> {
   const parsed = await parseArgs(process.argv.slice(2), process.env);
   if (parsed.kind === 'exit') {
     (parsed.code === 0 ? process.stdout : process.stderr).write(`${parsed.output}\n`);
     return parsed.code;
   }
+  const [{ KubeCluster, loadKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { KubeUnattended }, { run }] = await Promise.all([
+    import('../kube/client.js'),
+    import('../unattended/http.js'),
+    import('../unattended/identity.js'),
+    import('../unattended/liveness.js'),
+    import('../unattended/kube.js'),
+    import('./commands.js'),
+  ]);
   const { invocation } = parsed;
   const logger = createLogger({ level: invocation.logLevel, format: invocation.logFormat, tty: Boolean(process.stderr.isTTY) });
   const abort = new AbortController();

@@ -1,7 +1,7 @@
 import { parsePemBundle, shortFingerprint } from '../certs/index.js';
 import { StepError } from '../errors.js';
 import type { CertificateView } from '../kube/model.js';
-import { waitUntil, type Check } from '../wait/poll.js';
+import { inSeconds, waitUntil, type Check } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
 
 /** What a Certificate looked like before its renewal was triggered. */
@@ -103,6 +103,6 @@ export async function renewCertificate(ctx: RunContext, target: RenewTarget): Pr
     return judgeIssuance(baseline, current, await secretFingerprint(ctx, target));
   }, waitOptions(ctx, `${target.role} ${target.namespace}/${target.certificate} to be re-issued`, ctx.config.certificateTimeoutMs));
   const fingerprint = (await secretFingerprint(ctx, target)) ?? '';
-  logger.info(`${target.role}: re-issued`, { fingerprint: shortFingerprint(fingerprint), waitedSeconds: Math.round(waited.waitedMs / 100) / 10 });
+  logger.info(`${target.role}: re-issued`, { fingerprint: shortFingerprint(fingerprint), waitedSeconds: inSeconds(waited.waitedMs) });
   return { fingerprint, waitedMs: waited.waitedMs, triggered: !underway };
 }

@@ -1,6 +1,6 @@
 import type { Finding } from '../certs/index.js';
 import { PreconditionError, StepError } from '../errors.js';
-import { throwIfAborted } from '../wait/poll.js';
+import { inSeconds, throwIfAborted } from '../wait/poll.js';
 import type { RunContext } from './context.js';
 import { refuseUnsafe } from './health.js';
 import { derivePlan, type Plan, type PlanStep } from './plan.js';
@@ -134,7 +134,7 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
     }
     const durationMs = ctx.clock.now().getTime() - started;
     executed.push({ step: step.name, purpose: step.purpose, durationMs });
-    ctx.logger.info(`step ${executed.length} done: ${step.name}`, { purpose: step.purpose, seconds: Math.round(durationMs / 100) / 10 });
+    ctx.logger.info(`step ${executed.length} done: ${step.name}`, { purpose: step.purpose, seconds: inSeconds(durationMs) });
     await options.hooks?.stepFinished(step, index, executed[executed.length - 1] as StepRecord);
     plan = (await planRotation(ctx, false)).plan;
   }

@@ -1,6 +1,6 @@
 import { shortFingerprint, toPem } from '../certs/index.js';
 import { GateError, PreconditionError } from '../errors.js';
-import { waitUntil } from '../wait/poll.js';
+import { inSeconds, waitUntil } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
 import { bundleMismatches, describeStale, expectedBundle, restartableKeys, stalePods, type Purpose, type StalePod } from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
@@ -85,7 +85,7 @@ export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Prom
  * every stale pod is one the rotator will not restart (opted out, excluded, bare, Job, OnDelete).
  */
 export async function awaitGate(ctx: RunContext, purpose: Purpose, gate: string): Promise<void> {
-  await waitUntil(async () => {
+  const waited = await waitUntil(async () => {
     const stale = stalePods(await observeForRestart(ctx), purpose);
     if (stale.length === 0) return { done: true, value: undefined };
     if (stale.every((s) => s.pod.hold && !s.pod.pod.terminating)) {
@@ -98,6 +98,7 @@ export async function awaitGate(ctx: RunContext, purpose: Purpose, gate: string)
     const list = describeStale(stalePods(await observeForRestart(ctx), purpose));
     throw new GateError(`${gate}: timed out with ${list.length} stale pod(s): ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}`, list);
   });
+  ctx.logger.info('gate met', { gate: purpose, waitedSeconds: inSeconds(waited.waitedMs) });
 }
 
 /** Waits until every target ConfigMap of the Bundle holds exactly the current and previous anchors. */
@@ -108,7 +109,7 @@ export async function waitForBundle(ctx: RunContext): Promise<number> {
     const mismatches = bundleMismatches({ bundle }, expectedBundle(certs));
     return mismatches.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: mismatches.join(', ') };
   }, waitOptions(ctx, `the bundle ${ctx.config.bundle} to hold the expected anchors`, ctx.config.bundleTimeoutMs));
-  ctx.logger.info('bundle holds the expected anchors', { waitedSeconds: Math.round(waited.waitedMs / 100) / 10 });
+  ctx.logger.info('bundle holds the expected anchors', { waitedSeconds: inSeconds(waited.waitedMs) });
   return waited.waitedMs;
 }
 
