@@ -29,6 +29,13 @@ export function statusCode(error: unknown): number | undefined {
   return undefined;
 }
 
+/** What a log says of a failure: its HTTP status, else its error code (ECONNRESET), else its name. */
+export function failureStatus(error: unknown): number | string {
+  const code = statusCode(error) ?? (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' || typeof code === 'string') return code;
+  return error instanceof Error ? error.name : String(error);
+}
+
 /** The Status message the API server sent, without echoing request bodies. */
 export function statusMessage(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'body' in error) {

@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../log.js';
-import { isTransient, statusCode } from './errors.js';
+import { failureStatus, isTransient } from './errors.js';
 
 /** How hard to retry transient API failures. */
 export interface RetryPolicy {
@@ -45,7 +45,7 @@ export async function withRetry<T>(
           call: what,
           attempt: attemptNumber,
           retriesLeft,
-          status: statusCode(error) ?? (error as { code?: unknown }).code ?? error.name,
+          status: failureStatus(error),
         });
       },
     },

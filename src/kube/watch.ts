@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { throwIfAborted, type Clock } from '../wait/poll.js';
-import { isTransient, statusCode, statusMessage } from './errors.js';
+import { failureStatus, isTransient, statusCode, statusMessage } from './errors.js';
 import { retryMessage, withRetry } from './retry.js';
 
 /** One open watch stream. */
@@ -120,7 +120,7 @@ export class ResumingWatch {
     if (this.halt.signal.aborted) return;
     // The server ends watches after a while (a clean close); a broken stream is a failure, retried like any call.
     if (error === undefined || error === null) this.deps.logger.debug('watch closed, resuming', { watch: this.deps.what });
-    else this.deps.logger.warn(retryMessage, { call: this.deps.what, status: statusCode(error) ?? (error as { code?: unknown }).code ?? statusMessage(error) });
+    else this.deps.logger.warn(retryMessage, { call: this.deps.what, status: failureStatus(error) });
     void this.reconnect();
   }
 
@@ -131,7 +131,7 @@ export class ResumingWatch {
         return;
       } catch (error) {
         if (statusCode(error) === 410) this.version = undefined;
-        const status = statusCode(error) ?? (error as { code?: unknown }).code ?? statusMessage(error);
+        const status = failureStatus(error);
         if (isTransient(error) || statusCode(error) === 410) this.deps.logger.warn(retryMessage, { call: this.deps.what, status, retryInMs: delay });
         else this.deps.logger.warn('watch cannot resume, rollouts are read with GETs meanwhile', { call: this.deps.what, status, error: statusMessage(error), retryInMs: delay });
         await this.deps.clock.sleep(delay, this.halt.signal);

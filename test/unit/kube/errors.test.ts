@@ -1,6 +1,6 @@
 import { ApiException, FetchError } from '@kubernetes/client-node';
 import { PreconditionError } from '../../../src/errors.js';
-import { ApiError, describeFailure, isTransient, MissingApiError, statusCode, statusMessage } from '../../../src/kube/errors.js';
+import { ApiError, describeFailure, failureStatus, isTransient, MissingApiError, statusCode, statusMessage } from '../../../src/kube/errors.js';
 
 /** What client-node throws: the Kubernetes Status JSON as raw text in `body`. */
 const apiException = (code: number, message: string, reason = 'Unknown'): ApiException<string> =>
@@ -50,6 +50,18 @@ describe('statusCode and statusMessage', () => {
 
   it('a transport error has no code', () => {
     expect(statusCode(withCode('ECONNRESET'))).toBeUndefined();
+  });
+});
+
+describe('failureStatus', () => {
+  it.each<[string, unknown, number | string]>([
+    ['an HTTP status', apiException(503, 'unavailable'), 503],
+    ['a socket error code', withCode('ECONNRESET'), 'ECONNRESET'],
+    ['a watch that failed to open (HTTP status set by the adapter)', Object.assign(new Error('Gone'), { code: 410 }), 410],
+    ['an error with neither', new FetchError('network timeout', 'request-timeout'), 'FetchError'],
+    ['not an Error at all', 'boom', 'boom'],
+  ])('%s', (_name, error, expected) => {
+    expect(failureStatus(error)).toBe(expected);
   });
 });
 
