@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiserverOutage, apiserverReady } from './harness/apiserver.js';
@@ -97,6 +97,7 @@ describe('faults: the rotation survives API errors, an apiserver outage and bein
 
   afterAll(async () => {
     await proxy.stop();
+    rmSync(scratch, { recursive: true, force: true });
     // Leave the shared cluster as the next file expects it: up, and steady.
     expect(await apiserverReady(stateDir)).toBe(true);
     await ensureSteady(kubeconfig);
