@@ -20,6 +20,14 @@ export interface StalePod {
 const podTime = (pod: StatePod): Date => pod.pod.startedAt ?? pod.pod.createdAt;
 
 /**
+ * Kubernetes timestamps and certificate validity have whole-second precision: a moment stamped
+ * in the same second as `reference` may have come before it, so only a later second is surely after.
+ */
+export function notSurelyAfter(moment: Date, reference: Date): boolean {
+  return moment.getTime() < Math.floor(reference.getTime() / 1000) * 1000 + 1000;
+}
+
+/**
  * The moment since which the identity controller has been running with the current issuer:
  * every identity pod started after the issuer was issued and is ready. Undefined if not (yet).
  */
@@ -29,7 +37,7 @@ export function identityAdoptedSince(state: Pick<ObservedState, 'pods' | 'issuer
   const issued = state.issuer.cert.notBefore.getTime();
   let since = 0;
   for (const p of identity) {
-    if (!p.pod.ready || !p.pod.readySince || podTime(p).getTime() < issued) return undefined;
+    if (!p.pod.ready || !p.pod.readySince || notSurelyAfter(podTime(p), new Date(issued))) return undefined;
     since = Math.max(since, p.pod.readySince.getTime());
   }
   return new Date(since);
@@ -52,12 +60,12 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
         // A proxy that does not trust the new anchor cannot verify new leaves, however late it started.
         if (anchorMissing(pod)) return [{ pod, reason: pod.anchors ? 'its bundle lacks the new trust anchor' : (pod.anchorsProblem ?? 'trust anchors unreadable') }];
         if (pod.role === 'identity') {
-          return podTime(pod) < issued ? [{ pod, reason: 'identity controller started before the current issuer was issued' }] : [];
+          return notSurelyAfter(podTime(pod), issued) ? [{ pod, reason: 'identity controller started before the current issuer was issued' }] : [];
         }
         if (!since) return [{ pod, reason: 'the identity controller is not yet running with the current issuer' }];
         // Judged by creation, not start: a pod created before the adoption (a slow rollout, an
         // outage) may have been set up against the old issuer; one more restart costs little.
-        return pod.pod.createdAt < since ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }] : [];
+        return notSurelyAfter(pod.pod.createdAt, since) ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }] : [];
       });
     }
     case 'drop-old-anchor':
@@ -66,6 +74,17 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
         return pod.anchors.size === 1 && pod.anchors.has(anchor) ? [] : [{ pod, reason: 'its bundle still holds another anchor than the current one' }];
       });
   }
+}
+
+/**
+ * When restarts for `purpose` may begin so that the pods they create are surely after what the
+ * gate compares them with (see notSurelyAfter): the second after the issuance for the identity
+ * controller, the second after identity adopted the issuer for everything else. Undefined: at once.
+ */
+export function restartNotBefore(state: Pick<ObservedState, 'pods' | 'issuer'>, purpose: Purpose | undefined, identity: boolean): Date | undefined {
+  if (purpose !== 'adopt-new-issuer') return undefined;
+  const reference = identity ? state.issuer.cert.notBefore : identityAdoptedSince(state);
+  return reference && new Date(Math.floor(reference.getTime() / 1000) * 1000 + 1000);
 }
 
 /** Stale pods that a restart in this run can still fix (not terminating, owned by a restartable workload). */

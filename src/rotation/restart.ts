@@ -41,11 +41,17 @@ async function restartAndWait(ctx: RunContext, target: MeshWorkload, watch: Roll
 /**
  * Restarts workloads with bounded concurrency, a new one starting as soon as one finishes;
  * returns how many and the total time waited. The pass's rollouts are watched through at
- * most one watch per workload kind, opened for the pass and closed after it.
+ * most one watch per workload kind, opened for the pass and closed after it. With `notBefore`,
+ * the first restart waits until then (at most a second: see gates.restartNotBefore).
  */
-export async function restartAll(ctx: RunContext, targets: readonly MeshWorkload[], concurrency: number): Promise<{ restarted: number; waitedMs: number }> {
+export async function restartAll(ctx: RunContext, targets: readonly MeshWorkload[], concurrency: number, notBefore?: Date): Promise<{ restarted: number; waitedMs: number }> {
   if (targets.length === 0) return { restarted: 0, waitedMs: 0 };
   const started = ctx.clock.now().getTime();
+  const early = notBefore ? notBefore.getTime() - started : 0;
+  if (early > 0) {
+    ctx.logger.debug('waiting for the next second before restarting, so new pods are surely later than the gate reference', { ms: early });
+    await ctx.clock.sleep(early, ctx.signal);
+  }
   const watch = await RolloutWatch.open(ctx, targets.map((target) => target.workload.kind));
   try {
     await inBatches(targets, concurrency, (target) => restartAndWait(ctx, target, watch));

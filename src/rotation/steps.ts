@@ -2,7 +2,7 @@ import { shortFingerprint, toPem } from '../certs/index.js';
 import { GateError, PreconditionError } from '../errors.js';
 import { inSeconds, waitUntil } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
-import { bundleMismatches, describeStale, expectedBundle, restartableKeys, stalePods, type Purpose, type StalePod } from './gates.js';
+import { bundleMismatches, describeStale, expectedBundle, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
 import { anchorTarget, issuerTarget, renewCertificate } from './renew.js';
 import { restartAll } from './restart.js';
@@ -46,7 +46,8 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
     const targets = targetsFor(state, roles, purpose);
     if (targets.length === 0) continue;
     ctx.logger.info(`restarting ${roles[0]} workloads`, { count: targets.length, purpose: purpose ?? 'all' });
-    const result = await restartAll(ctx, targets, roles[0] === 'identity' ? 1 : ctx.config.concurrency);
+    const identity = roles[0] === 'identity';
+    const result = await restartAll(ctx, targets, identity ? 1 : ctx.config.concurrency, restartNotBefore(state, purpose, identity));
     restarted += result.restarted;
     waitedMs += result.waitedMs;
   }
@@ -62,7 +63,7 @@ export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Prom
   refuseHeld(state, ['data-plane'], purpose);
   const targets = targetsFor(state, ['data-plane'], purpose);
   ctx.logger.info('restarting data-plane workloads', { count: targets.length, concurrency: ctx.config.concurrency, purpose: purpose ?? 'all' });
-  const result = await restartAll(ctx, targets, ctx.config.concurrency);
+  const result = await restartAll(ctx, targets, ctx.config.concurrency, restartNotBefore(state, purpose, false));
   const stale: StalePod[] = purpose
     ? stalePods(await observeForRestart(ctx), purpose)
     : state.pods.filter((p) => p.role === 'data-plane' && p.hold).map((pod) => ({ pod, reason: 'no rollout restarts it' }));

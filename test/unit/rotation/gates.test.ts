@@ -1,4 +1,4 @@
-import { bundleMismatches, expectedBundle, identityAdoptedSince, restartableKeys, stalePods, type Purpose, type StalePod } from '../../../src/rotation/gates.js';
+import { bundleMismatches, expectedBundle, identityAdoptedSince, notSurelyAfter, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from '../../../src/rotation/gates.js';
 import type { StatePod } from '../../../src/rotation/state.js';
 import type { Generated } from '../../support/certs.js';
 import { at, ISSUED, makeRotation, mesh, observedState, statePod, type PodSpec, type Rotation } from '../../support/state.js';
@@ -44,7 +44,9 @@ describe('stalePods', () => {
       ['created long before', { createdAt: at('09:00'), startedAt: at('09:00') }, 'created before the identity controller ran with the current issuer'],
       ['created a second before identity was ready', { createdAt: at('10:30:29'), startedAt: at('10:30:29') }, 'created before the identity controller ran with the current issuer'],
       ['created before identity was ready but started after it', { createdAt: at('10:30:20'), startedAt: at('10:31') }, 'created before the identity controller ran with the current issuer'],
-      ['created as identity became ready', { createdAt: at('10:30:30'), startedAt: at('10:30:30') }, undefined],
+      // Timestamps have whole seconds: a pod stamped in the second identity became ready may have been created before it.
+      ['created in the second identity became ready', { createdAt: at('10:30:30'), startedAt: at('10:30:30') }, 'created before the identity controller ran with the current issuer'],
+      ['created the second after identity became ready', { createdAt: at('10:30:31'), startedAt: at('10:30:31') }, undefined],
       ['created later', { createdAt: at('11:00'), startedAt: at('11:00') }, undefined],
     ])('a data-plane pod %s', (_name, over, reason) => {
       const stale = stalePods(state([identityPod(), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor], ...over })]), 'adopt-new-issuer');
@@ -81,7 +83,8 @@ describe('identityAdoptedSince', () => {
   it.each<[string, () => StatePod[], Date | undefined]>([
     ['no identity pod', () => [statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor] })], undefined],
     ['one ready identity pod started after the issuance', () => [identityPod()], at('10:30:30')],
-    ['started exactly at the issuance', () => [identityPod({ startedAt: ISSUED })], at('10:00:30')],
+    ['started in the second of the issuance (maybe before it)', () => [identityPod({ startedAt: ISSUED })], undefined],
+    ['started the second after the issuance', () => [identityPod({ startedAt: new Date(ISSUED.getTime() + 1000) })], at('10:00:31')],
     ['started before the issuance', () => [identityPod({ startedAt: at('09:59:59') })], undefined],
     ['not ready', () => [identityPod({ readySince: null })], undefined],
     ['two replicas: the later readiness counts', () => [identityPod(), identityPod({ name: 'identity-1', readySince: at('10:45') })], at('10:45')],
@@ -141,5 +144,33 @@ describe('expectedBundle and bundleMismatches', () => {
   ])('bundleMismatches: %s', (_name, targets, expected) => {
     const observed = observedState({ anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.newIssuer, signer: r.newAnchor, targets: targets(r) });
     expect(bundleMismatches(observed, expectedBundle(observed))).toEqual(expected);
+  });
+});
+
+describe('notSurelyAfter (whole-second timestamps)', () => {
+  it.each<[string, Date, Date, boolean]>([
+    ['a second earlier', at('10:30:29'), at('10:30:30'), true],
+    ['the same second', at('10:30:30'), at('10:30:30'), true],
+    ['the same second, reference with milliseconds', at('10:30:30'), new Date(at('10:30:30').getTime() + 766), true],
+    ['the next second', at('10:30:31'), new Date(at('10:30:30').getTime() + 999), false],
+    ['much later', at('11:00'), at('10:30:30'), false],
+  ])('%s', (_name, moment, reference, expected) => {
+    expect(notSurelyAfter(moment, reference)).toBe(expected);
+  });
+});
+
+describe('restartNotBefore', () => {
+  it.each<[string, Purpose | undefined, boolean, Date | undefined]>([
+    ['identity, adopting the issuer: the second after the issuance', 'adopt-new-issuer', true, new Date(ISSUED.getTime() + 1000)],
+    ['the rest, adopting the issuer: the second after identity became ready', 'adopt-new-issuer', false, at('10:30:31')],
+    ['trusting the new anchor: at once', 'trust-new-anchor', false, undefined],
+    ['dropping the old anchor: at once', 'drop-old-anchor', true, undefined],
+    ['a restart for no purpose: at once', undefined, false, undefined],
+  ])('%s', (_name, purpose, identity, expected) => {
+    expect(restartNotBefore(state([identityPod()]), purpose, identity)).toEqual(expected);
+  });
+
+  it('while identity has not adopted the issuer, the rest has nothing to wait for (its gate holds anyway)', () => {
+    expect(restartNotBefore(state([identityPod({ readySince: null })]), 'adopt-new-issuer', false)).toBeUndefined();
   });
 });

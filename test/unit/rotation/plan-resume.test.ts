@@ -54,7 +54,7 @@ describe('issuer renewed: it chains to the new anchor, the bundle still holds th
   it('identity adopted the issuer (ready at 10:30:30): only pods created before that restart', () => {
     const pods = podsOfMesh(
       { anchors: both },
-      { destination: { startedAt: at('10:15') }, web: { createdAt: at('10:30:29'), startedAt: at('10:30:31') }, db: { createdAt: at('10:30:30'), startedAt: at('10:30:30') } },
+      { destination: { startedAt: at('10:15') }, web: { createdAt: at('10:30:29'), startedAt: at('10:30:31') }, db: { createdAt: at('10:30:31'), startedAt: at('10:30:31') } },
     );
     expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: true }))).toEqual([
       s('restart-control-plane', 'adopt-new-issuer', [DESTINATION]),

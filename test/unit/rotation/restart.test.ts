@@ -255,6 +255,20 @@ describe('restartAll with a watch per kind', () => {
     expect(late.feeds.map((f) => f.stopped)).toEqual([true]);
   });
 
+  it('with a not-before moment, the first restart waits for it (so new pods are stamped a later second)', async () => {
+    const api = new ScriptedWorkloads(shop.map((t) => t.workload));
+    const clock = new ManualClock();
+    const notBefore = new Date(clock.now().getTime() + 700);
+    const pass = track(restartAll(context(api, clock), shop.slice(0, 1), 1, notBefore));
+    await clock.advance(699);
+    expect(api.patched).toEqual([]);
+    await clock.advance(1);
+    expect(api.patched).toEqual(keys.slice(0, 1));
+    api.finish(keys[0] as string);
+    await settle();
+    expect(await pass.result()).toMatchObject({ restarted: 1, waitedMs: 700 });
+  });
+
   it('a workload deleted during its restart fails the pass with its name', async () => {
     const api = new ScriptedWorkloads(shop.map((t) => t.workload));
     const pass = track(restartAll(context(api, new ManualClock()), shop.slice(0, 1), 1));
