@@ -79,10 +79,11 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
 /**
  * When restarts for `purpose` may begin so that the pods they create are surely after what the
  * gate compares them with (see notSurelyAfter): the second after the issuance for the identity
- * controller, the second after identity adopted the issuer for everything else. Undefined: at once.
+ * controller, the second after identity adopted the issuer for everything else. A restart for
+ * no purpose (the restart tasks run alone) must satisfy gate 2 as well. Undefined: at once.
  */
 export function restartNotBefore(state: Pick<ObservedState, 'pods' | 'issuer'>, purpose: Purpose | undefined, identity: boolean): Date | undefined {
-  if (purpose !== 'adopt-new-issuer') return undefined;
+  if (purpose !== undefined && purpose !== 'adopt-new-issuer') return undefined;
   const reference = identity ? state.issuer.cert.notBefore : identityAdoptedSince(state);
   return reference && new Date(Math.floor(reference.getTime() / 1000) * 1000 + 1000);
 }

@@ -165,7 +165,7 @@ describe('restartNotBefore', () => {
     ['the rest, adopting the issuer: the second after identity became ready', 'adopt-new-issuer', false, at('10:30:31')],
     ['trusting the new anchor: at once', 'trust-new-anchor', false, undefined],
     ['dropping the old anchor: at once', 'drop-old-anchor', true, undefined],
-    ['a restart for no purpose: at once', undefined, false, undefined],
+    ['a restart for no purpose (a task run alone) satisfies gate 2 too', undefined, false, at('10:30:31')],
   ])('%s', (_name, purpose, identity, expected) => {
     expect(restartNotBefore(state([identityPod()]), purpose, identity)).toEqual(expected);
   });
