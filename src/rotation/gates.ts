@@ -24,8 +24,11 @@ const podTime = (pod: StatePod): Date => pod.pod.startedAt ?? pod.pod.createdAt;
  * in the same second as `reference` may have come before it, so only a later second is surely after.
  */
 export function notSurelyAfter(moment: Date, reference: Date): boolean {
-  return moment.getTime() < Math.floor(reference.getTime() / 1000) * 1000 + 1000;
+  return moment < nextSecond(reference);
 }
+
+/** The start of the whole second after the one `moment` falls in. */
+const nextSecond = (moment: Date): Date => new Date(Math.floor(moment.getTime() / 1000) * 1000 + 1000);
 
 /**
  * The moment since which the identity controller has been running with the current issuer:
@@ -85,7 +88,7 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
 export function restartNotBefore(state: Pick<ObservedState, 'pods' | 'issuer'>, purpose: Purpose | undefined, identity: boolean): Date | undefined {
   if (purpose !== undefined && purpose !== 'adopt-new-issuer') return undefined;
   const reference = identity ? state.issuer.cert.notBefore : identityAdoptedSince(state);
-  return reference && new Date(Math.floor(reference.getTime() / 1000) * 1000 + 1000);
+  return reference && nextSecond(reference);
 }
 
 /** Stale pods that a restart in this run can still fix (not terminating, owned by a restartable workload). */
