@@ -47,13 +47,14 @@ async function restartAndWait(ctx: RunContext, target: MeshWorkload, watch: Roll
 export async function restartAll(ctx: RunContext, targets: readonly MeshWorkload[], concurrency: number, notBefore?: Date): Promise<{ restarted: number; waitedMs: number }> {
   if (targets.length === 0) return { restarted: 0, waitedMs: 0 };
   const started = ctx.clock.now().getTime();
-  const early = notBefore ? notBefore.getTime() - started : 0;
-  if (early > 0) {
-    ctx.logger.debug('waiting for the next second before restarting, so new pods are surely later than the gate reference', { ms: early });
-    await ctx.clock.sleep(early, ctx.signal);
-  }
   const watch = await RolloutWatch.open(ctx, targets.map((target) => target.workload.kind));
   try {
+    // Opening the watches first lets the two waits overlap.
+    const early = notBefore ? notBefore.getTime() - ctx.clock.now().getTime() : 0;
+    if (early > 0) {
+      ctx.logger.debug('waiting for the next second before restarting, so new pods are surely later than the gate reference', { ms: early });
+      await ctx.clock.sleep(early, ctx.signal);
+    }
     await inBatches(targets, concurrency, (target) => restartAndWait(ctx, target, watch));
   } finally {
     watch.close();
