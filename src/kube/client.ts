@@ -12,6 +12,8 @@ import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js'
 
 const certManager = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' };
 const trustManager = { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles' };
+/** trust-manager's successor of Bundle; looked for first, so a migrated ClusterBundle wins over its Bundle. */
+const clusterBundles = { group: 'trust-manager.io', version: 'v1alpha2', plural: 'clusterbundles' };
 const pageSize = 250;
 const conflictAttempts = 8;
 
@@ -124,6 +126,21 @@ export class KubeCluster implements Cluster {
   }
 
   async getBundle(name: string): Promise<BundleView | undefined> {
+    const serves = (api: typeof trustManager): Promise<boolean> =>
+      this.requireApi(api, 'trust-manager').then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof MissingApiError) return false;
+          throw error;
+        },
+      );
+    const clusterBundleServed = await serves(clusterBundles);
+    if (clusterBundleServed) {
+      const raw: unknown = await this.find('clusterbundles.trust-manager.io', name, () => this.custom.getClusterCustomObject({ ...clusterBundles, name }));
+      if (raw !== undefined) return toBundle(raw);
+    }
+    // Only ClusterBundle served (a trust-manager that dropped Bundle): the object is simply absent.
+    if (clusterBundleServed && !(await serves(trustManager))) return undefined;
     await this.requireApi(trustManager, 'trust-manager');
     const raw: unknown = await this.find('bundles.trust.cert-manager.io', name, () => this.custom.getClusterCustomObject({ ...trustManager, name }));
     return raw === undefined ? undefined : toBundle(raw);

@@ -1,5 +1,5 @@
 import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1DaemonSet, V1Condition } from '@kubernetes/client-node';
-import type { BundleView, CertificateView, Condition, NamespaceView, PodView, SecretView, Workload } from './model.js';
+import type { BundleSourceView, BundleView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodView, SecretView, Workload } from './model.js';
 
 /** The env var Linkerd's proxy-injector writes the trust bundle into. */
 export const trustAnchorsEnv = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
@@ -58,27 +58,80 @@ export function toCertificate(raw: unknown): CertificateView {
   };
 }
 
-/** A trust-manager Bundle's target (untyped JSON). */
-export function toBundle(raw: unknown): BundleView {
-  const object = asRecord(raw);
-  const target = asRecord(asRecord(object.spec).target);
-  const selector = asRecord(target.namespaceSelector);
+function toSelector(raw: unknown): LabelSelectorView {
+  const selector = asRecord(raw);
   const expressions = Array.isArray(selector.matchExpressions)
-    ? selector.matchExpressions.map((raw: unknown) => {
-        const item = asRecord(raw);
+    ? selector.matchExpressions.map((item: unknown) => {
+        const expression = asRecord(item);
         return {
-          key: asString(item.key) ?? '',
-          operator: asString(item.operator) ?? '',
-          values: Array.isArray(item.values) ? item.values.map(String) : undefined,
+          key: asString(expression.key) ?? '',
+          operator: asString(expression.operator) ?? '',
+          values: Array.isArray(expression.values) ? expression.values.map(String) : undefined,
         };
       })
     : undefined;
+  return { matchLabels: asStrings(selector.matchLabels), matchExpressions: expressions };
+}
+
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+
+/** A v1alpha1 `secret`/`configMap` source: by name or selector, one key or all of them. */
+function objectSource(kind: 'Secret' | 'ConfigMap', raw: unknown): BundleSourceView {
+  const ref = asRecord(raw);
   return {
-    name: asString(asRecord(object.metadata).name) ?? '',
-    configMapKey: asString(asRecord(target.configMap).key) ?? '',
-    namespaceSelector:
-      target.namespaceSelector === undefined ? undefined : { matchLabels: asStrings(selector.matchLabels), matchExpressions: expressions },
+    kind,
+    name: asString(ref.name),
+    ...(ref.selector !== undefined ? { bySelector: true } : {}),
+    key: ref.includeAllKeys === true ? '*' : asString(ref.key),
   };
+}
+
+function bundleSources(spec: Json): BundleSourceView[] {
+  return asList(spec.sources).flatMap((raw): BundleSourceView[] => {
+    const source = asRecord(raw);
+    const found: BundleSourceView[] = [];
+    if (source.secret !== undefined) found.push(objectSource('Secret', source.secret));
+    if (source.configMap !== undefined) found.push(objectSource('ConfigMap', source.configMap));
+    if (asString(source.inLine)) found.push({ kind: 'inline' });
+    if (source.useDefaultCAs === true) found.push({ kind: 'default-cas' });
+    return found;
+  });
+}
+
+function clusterBundleSources(spec: Json): BundleSourceView[] {
+  const refs = asList(spec.sourceRefs).map((raw): BundleSourceView => {
+    const ref = asRecord(raw);
+    return {
+      kind: asString(ref.kind) === 'ConfigMap' ? 'ConfigMap' : 'Secret',
+      name: asString(ref.name),
+      ...(ref.selector !== undefined ? { bySelector: true } : {}),
+      key: asString(ref.key),
+    };
+  });
+  const extra: BundleSourceView[] = [];
+  if (asString(spec.inLineCAs)) extra.push({ kind: 'inline' });
+  if (asString(asRecord(spec.defaultCAs).provider) === 'System') extra.push({ kind: 'default-cas' });
+  return [...refs, ...extra];
+}
+
+/**
+ * A trust-manager Bundle (trust.cert-manager.io/v1alpha1) or ClusterBundle (trust-manager.io/v1alpha2),
+ * told apart by apiVersion. A ClusterBundle's PEM key is the first `target.configMap.data[]` entry
+ * in PEM format (PKCS12 entries are binary); its required `namespaceSelector` `{}` selects every namespace.
+ */
+export function toBundle(raw: unknown): BundleView {
+  const object = asRecord(raw);
+  const spec = asRecord(object.spec);
+  const target = asRecord(spec.target);
+  const name = asString(asRecord(object.metadata).name) ?? '';
+  const namespaceSelector = target.namespaceSelector === undefined ? undefined : toSelector(target.namespaceSelector);
+  if ((asString(object.apiVersion) ?? '').startsWith('trust-manager.io/')) {
+    const pem = asList(asRecord(target.configMap).data)
+      .map(asRecord)
+      .find((entry) => (asString(entry.format) ?? 'PEM') === 'PEM');
+    return { kind: 'ClusterBundle', name, configMapKey: asString(pem?.key) ?? '', namespaceSelector, sources: clusterBundleSources(spec) };
+  }
+  return { kind: 'Bundle', name, configMapKey: asString(asRecord(target.configMap).key) ?? '', namespaceSelector, sources: bundleSources(spec) };
 }
 
 const certManagerPrefixes = ['cert-manager.io/', 'controller.cert-manager.io/'];

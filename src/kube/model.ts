@@ -48,11 +48,33 @@ export interface LabelSelectorView {
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 
-/** A trust-manager Bundle's target, which is all the rotator reads from it. */
+/**
+ * One source of a trust bundle, in the terms both kinds share. A Bundle's `secret`/`configMap`
+ * source and a ClusterBundle's `sourceRefs[]` entry become `Secret`/`ConfigMap` (by name or by
+ * selector; key `*` stands for includeAllKeys); inline PEM and default CAs become `inline` and
+ * `default-cas`, which the rotator does not manage.
+ */
+export interface BundleSourceView {
+  kind: 'Secret' | 'ConfigMap' | 'inline' | 'default-cas';
+  /** The object's name in the trust namespace; undefined for a selector source. */
+  name?: string;
+  /** True when the source selects objects by label instead of naming one. */
+  bySelector?: boolean;
+  key?: string;
+}
+
+/**
+ * A trust-manager bundle object: a `Bundle` (trust.cert-manager.io/v1alpha1) or a `ClusterBundle`
+ * (trust-manager.io/v1alpha2), both cluster-scoped. Its target ConfigMaps carry its name.
+ */
 export interface BundleView {
+  kind: 'Bundle' | 'ClusterBundle';
   name: string;
+  /** The ConfigMap key holding the PEM bundle; empty when there is no PEM ConfigMap target. */
   configMapKey: string;
+  /** Undefined or empty selects every namespace (a Bundle without a selector; a ClusterBundle's `{}`). */
   namespaceSelector?: LabelSelectorView;
+  sources: BundleSourceView[];
 }
 
 export interface NamespaceView {

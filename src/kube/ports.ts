@@ -31,7 +31,10 @@ export interface WorkloadFeed {
 export interface ClusterReader {
   getCertificate(namespace: string, name: string): Promise<CertificateView | undefined>;
   getSecret(namespace: string, name: string): Promise<SecretView | undefined>;
-  /** Throws MissingApiError when the Bundle CRD is not installed. */
+  /**
+   * The ClusterBundle of that name when trust-manager.io/v1alpha2 is served and it exists, else the
+   * Bundle. Throws MissingApiError when neither CRD is installed.
+   */
   getBundle(name: string): Promise<BundleView | undefined>;
   listNamespaces(labelSelector?: string): Promise<NamespaceView[]>;
   /** Returns one key of a ConfigMap, or undefined when the ConfigMap or key is missing. */

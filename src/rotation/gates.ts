@@ -102,9 +102,10 @@ export function expectedBundle(state: Pick<ObservedState, 'anchor' | 'previous'>
   return [state.anchor.cert, ...state.previous.certs].filter((cert) => (seen.has(cert.fingerprint) ? false : (seen.add(cert.fingerprint), true)));
 }
 
-/** Targets that do not hold exactly `expected` yet. */
+/** Targets that do not hold exactly `expected` yet. A bundle that selects no namespace is never settled. */
 export function bundleMismatches(state: Pick<ObservedState, 'bundle'>, expected: readonly ParsedCert[]): string[] {
   const want = fingerprints(expected);
+  if (state.bundle.targets.length === 0) return [`${state.bundle.view.kind} ${state.bundle.view.name} selects no namespace`];
   return state.bundle.targets.flatMap((target) => {
     if (!target.certs) return [`${target.namespace}: ${target.problem ?? 'missing'}`];
     const have = fingerprints(target.certs);

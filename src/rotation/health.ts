@@ -1,5 +1,6 @@
 import { checkCa, checkIssuerKey, checkValidity, shortFingerprint, type Finding } from '../certs/index.js';
 import { PreconditionError } from '../errors.js';
+import { bundleRefusals, usableTarget } from './bundle-check.js';
 import { bundleMismatches, expectedBundle } from './gates.js';
 import type { ObservedState } from './state.js';
 
@@ -38,19 +39,21 @@ export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' 
     for (const finding of checkValidity(cert, 'previous anchor', now, 0)) findings.push({ ...finding, severity: 'warning' });
   }
   const secret = state.previous.secret;
-  if (!secret) {
-    findings.push({ severity: 'warning', subject: 'previous anchor', message: 'Secret missing: the bundle has no second source until update-bundle writes it' });
-  } else if (secret.hasPrivateKey || secret.type !== 'Opaque' || secret.hasCertManagerMetadata) {
+  if (secret && (secret.hasPrivateKey || secret.type !== 'Opaque' || secret.hasCertManagerMetadata)) {
     findings.push({
       severity: 'warning',
       subject: 'previous anchor',
       message: `Secret ${secret.namespace}/${secret.name} is a copy of the anchor Secret (type ${secret.type}${secret.hasPrivateKey ? ', holds a private key' : ''}${secret.hasCertManagerMetadata ? ', cert-manager metadata' : ''}): the next update-bundle rewrites it as a certificate-only Secret`,
     });
   }
-  if (state.bundle.targets.length === 0) {
-    findings.push({ severity: 'error', subject: 'bundle', message: `Bundle ${state.bundle.view.name} selects no namespace` });
+  // What would make the next anchor rotation (ours, or cert-manager's own renewal) strand the mesh,
+  // or a restart start proxies without anchors, is an error now, not when it happens.
+  for (const reason of bundleRefusals(state, state.bundle.names)) findings.push({ severity: 'error', subject: 'bundle', message: reason });
+  // Unusable ConfigMaps are errors above already; the rest are compared with the expected anchors.
+  const usable = state.bundle.targets.filter(usableTarget);
+  if (usable.length > 0) {
+    for (const mismatch of bundleMismatches({ bundle: { ...state.bundle, targets: usable } }, expectedBundle(state))) findings.push({ severity: 'warning', subject: 'bundle', message: mismatch });
   }
-  for (const mismatch of bundleMismatches(state, expectedBundle(state))) findings.push({ severity: 'warning', subject: 'bundle', message: mismatch });
   return findings;
 }
 

@@ -1,6 +1,7 @@
 import type { Finding } from '../certs/index.js';
 import { PreconditionError, StepError } from '../errors.js';
 import { inSeconds, throwIfAborted } from '../wait/poll.js';
+import { bundleRefusals } from './bundle-check.js';
 import type { RunContext } from './context.js';
 import { refuseUnsafe } from './health.js';
 import { derivePlan, type Plan, type PlanStep } from './plan.js';
@@ -101,9 +102,14 @@ function refuseBlockedWorkloads(state: ObservedState): void {
  */
 export async function rotate(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<RotationResult> {
   const first = await planRotation(ctx, options.startNew ?? true);
-  if (first.plan.steps.some((step) => step.name === 'renew-anchor' && !step.resume)) first.findings.push(...heldPodFindings(first.state));
+  const startsNew = first.plan.steps.some((step) => step.name === 'renew-anchor' && !step.resume);
+  if (startsNew) first.findings.push(...heldPodFindings(first.state));
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
+  // A bundle that cannot carry the new anchor (or keep the old one) strands the rotation after the
+  // renewal: refuse before anything changes, and a dry run says so too.
+  const refusals = startsNew ? bundleRefusals(first.state, ctx.config) : [];
+  if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation: ${refusals.join('; ')}`);
   await options.hooks?.planned(first.plan);
   if (options.dryRun || first.plan.steps.length === 0) {
     return { plan: first.plan, findings: first.findings, executed: [], finalPhase: first.plan.phase };

@@ -14,6 +14,23 @@ export interface BundleTarget {
   problem?: string;
 }
 
+/** The configured names the bundle is checked against (see bundleRefusals). */
+export type BundleNames = Pick<RotatorConfig, 'trustNamespace' | 'anchorSecret' | 'previousAnchorSecret' | 'linkerdNamespace'>;
+
+/** The Bundle or ClusterBundle and what its target ConfigMaps hold. */
+export interface ObservedBundle {
+  view: BundleView;
+  configMap: string;
+  /** One per namespace its selector matches. */
+  targets: BundleTarget[];
+  /**
+   * The ConfigMap in the Linkerd namespace, where the identity controller and the proxy injector
+   * read it: the same reading as its entry in `targets` when the selector matches that namespace.
+   */
+  controlPlane: BundleTarget;
+  names: BundleNames;
+}
+
 /** A meshed pod with the anchors its proxy was born with. */
 export interface StatePod extends MeshPod {
   /** Fingerprints of the anchors in its env; undefined when unreadable. */
@@ -27,7 +44,7 @@ export interface ObservedState {
   anchor: { certificate: CertificateView; cert: ParsedCert };
   previous: { secret?: SecretView; certs: ParsedCert[] };
   issuer: { certificate: CertificateView; cert: ParsedCert; signer?: ParsedCert };
-  bundle: { view: BundleView; configMap: string; targets: BundleTarget[] };
+  bundle: ObservedBundle;
   workloads: MeshWorkload[];
   pods: StatePod[];
 }
@@ -81,24 +98,32 @@ export async function observeCertificates(cluster: ClusterReader, config: Rotato
   };
 }
 
-/** Reads the Bundle and the anchors in each of its target ConfigMaps. */
-export async function observeBundle(cluster: ClusterReader, config: RotatorConfig): Promise<ObservedState['bundle']> {
+async function readTarget(cluster: ClusterReader, namespace: string, view: BundleView): Promise<BundleTarget> {
+  const what = `ConfigMap ${namespace}/${view.name} key ${view.configMapKey}`;
+  const pem = await cluster.getConfigMapValue(namespace, view.name, view.configMapKey);
+  if (pem === undefined) return { namespace, problem: `${what} is missing` };
+  try {
+    const certs = parsePemBundle(pem, what);
+    return certs.length > 0 ? { namespace, certs } : { namespace, certs, problem: `${what} holds no certificate` };
+  } catch (error) {
+    return { namespace, problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Reads the Bundle (or the ClusterBundle of that name, which wins) and the anchors in each of its
+ * target ConfigMaps and in the Linkerd namespace's. The objects' status is never read: only the
+ * PEM in the ConfigMaps counts.
+ */
+export async function observeBundle(cluster: ClusterReader, config: RotatorConfig): Promise<ObservedBundle> {
   const view = await cluster.getBundle(config.bundle);
-  if (!view) throw new PreconditionError(`trust-manager Bundle ${config.bundle} not found`);
-  if (!view.configMapKey) throw new PreconditionError(`Bundle ${config.bundle} has no ConfigMap target: the rotator checks the bundle through it`);
+  if (!view) throw new PreconditionError(`trust-manager ClusterBundle or Bundle ${config.bundle} not found`);
+  if (!view.configMapKey) throw new PreconditionError(`${view.kind} ${config.bundle} has no PEM ConfigMap target: the rotator checks the bundle through it`);
   const namespaces = await cluster.listNamespaces(selectorString(view.namespaceSelector) || undefined);
-  const targets = await Promise.all(
-    namespaces.map(async ({ name }): Promise<BundleTarget> => {
-      const pem = await cluster.getConfigMapValue(name, view.name, view.configMapKey);
-      if (pem === undefined) return { namespace: name, problem: `ConfigMap ${name}/${view.name} has no key ${view.configMapKey} yet` };
-      try {
-        return { namespace: name, certs: parsePemBundle(pem, `ConfigMap ${name}/${view.name} key ${view.configMapKey}`) };
-      } catch (error) {
-        return { namespace: name, problem: error instanceof Error ? error.message : String(error) };
-      }
-    }),
-  );
-  return { view, configMap: view.name, targets };
+  const targets = await Promise.all(namespaces.map(({ name }) => readTarget(cluster, name, view)));
+  const controlPlane = targets.find((t) => t.namespace === config.linkerdNamespace) ?? (await readTarget(cluster, config.linkerdNamespace, view));
+  const { trustNamespace, anchorSecret, previousAnchorSecret, linkerdNamespace } = config;
+  return { view, configMap: view.name, targets, controlPlane, names: { trustNamespace, anchorSecret, previousAnchorSecret, linkerdNamespace } };
 }
 
 /** Reads workloads and meshed pods and works out which anchors each pod trusts. */

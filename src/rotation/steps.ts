@@ -1,6 +1,7 @@
 import { shortFingerprint, toPem } from '../certs/index.js';
 import { GateError, PreconditionError } from '../errors.js';
 import { inSeconds, waitUntil } from '../wait/poll.js';
+import { refuseRestartWithoutAnchors } from './bundle-check.js';
 import { waitOptions, type RunContext } from './context.js';
 import { bundleMismatches, describeStale, expectedBundle, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
@@ -38,6 +39,7 @@ function refuseHeld(state: MeshState, roles: readonly Role[], purpose: Purpose |
  * afresh because restarting identity makes every other proxy older than it.
  */
 export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number }> {
+  await refuseRestartWithoutAnchors(ctx);
   let restarted = 0;
   let waitedMs = 0;
   for (const roles of [['identity'], ['control-plane'], ['extension']] as Role[][]) {
@@ -59,6 +61,7 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
  * deleted when --delete-stale-pods allows it, otherwise reported: they still hold the gates.
  */
 export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number; deleted: number }> {
+  await refuseRestartWithoutAnchors(ctx);
   const state = await observeForRestart(ctx);
   refuseHeld(state, ['data-plane'], purpose);
   const targets = targetsFor(state, ['data-plane'], purpose);

@@ -1,8 +1,8 @@
 // Builders of the plain data the rotation logic decides from (ObservedState and its parts), so
 // tests state a cluster snapshot in a few lines. Certificates come from ./certs.ts, generated per run.
-import type { Condition, CertificateView, SecretView, Workload, WorkloadKind } from '../../src/kube/model.js';
+import type { BundleView, Condition, CertificateView, SecretView, Workload, WorkloadKind } from '../../src/kube/model.js';
 import { workloadKey, type Hold, type MeshWorkload, type Role } from '../../src/rotation/mesh.js';
-import type { ObservedState, StatePod } from '../../src/rotation/state.js';
+import type { BundleNames, BundleTarget, ObservedBundle, ObservedState, StatePod } from '../../src/rotation/state.js';
 import { makeAnchor, makeIssuer, type Generated } from './certs.js';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -122,6 +122,8 @@ export function cleanPreviousSecret(overrides: Partial<SecretView> = {}): Secret
     name: 'linkerd-previous-anchor',
     type: 'Opaque',
     resourceVersion: '1',
+    // The key is there (trust-manager needs it), empty unless told otherwise.
+    tlsCrt: '',
     hasPrivateKey: false,
     otherKeys: [],
     hasCertManagerMetadata: false,
@@ -142,8 +144,44 @@ export interface StateSpec {
   issuerIssuing?: boolean;
   /** Target ConfigMaps; default: namespace linkerd holding exactly the expected anchors. */
   targets?: { namespace: string; anchors?: readonly Generated[]; problem?: string }[];
+  /** The Linkerd namespace's ConfigMap when no target is in namespace linkerd (default: the expected anchors). */
+  controlPlane?: { namespace: string; anchors?: readonly Generated[]; problem?: string };
+  /** Overrides of the Bundle object (kind, sources, ...). */
+  bundle?: Partial<BundleView>;
   workloads?: MeshWorkload[];
   pods?: StatePod[];
+}
+
+/** The fixture's Bundle: the anchor and previous-anchor Secrets as sources, Linkerd's control-plane namespaces as targets. */
+export const bundleView = (over: Partial<BundleView> = {}): BundleView => ({
+  kind: 'Bundle',
+  name: 'linkerd-identity-trust-roots',
+  configMapKey: 'ca-bundle.crt',
+  namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } },
+  sources: [
+    { kind: 'Secret', name: 'linkerd-trust-anchor', key: 'tls.crt' },
+    { kind: 'Secret', name: 'linkerd-previous-anchor', key: 'tls.crt' },
+  ],
+  ...over,
+});
+
+/** The names of defaultConfig that the bundle is checked against. */
+export const bundleNames: BundleNames = { trustNamespace: 'cert-manager', anchorSecret: 'linkerd-trust-anchor', previousAnchorSecret: 'linkerd-previous-anchor', linkerdNamespace: 'linkerd' };
+
+type TargetSpec = NonNullable<StateSpec['targets']>[number];
+
+const toTarget = (t: TargetSpec): BundleTarget => ({ namespace: t.namespace, ...(t.anchors ? { certs: t.anchors.map((g) => g.cert) } : {}), ...(t.problem ? { problem: t.problem } : {}) });
+
+function observedBundle(spec: StateSpec, targets: TargetSpec[], expected: readonly Generated[]): ObservedBundle {
+  const linkerd = targets.find((t) => t.namespace === 'linkerd');
+  return {
+    view: bundleView(spec.bundle),
+    configMap: 'linkerd-identity-trust-roots',
+    targets: targets.map(toTarget),
+    // Read on its own when the Bundle does not target it; by default it holds the expected anchors.
+    controlPlane: toTarget(spec.controlPlane ?? linkerd ?? { namespace: 'linkerd', anchors: [...new Set(expected)] }),
+    names: bundleNames,
+  };
 }
 
 /** A whole snapshot. */
@@ -163,11 +201,7 @@ export function observedState(spec: StateSpec): ObservedState {
       cert: spec.issuer.cert,
       signer: spec.signer?.cert,
     },
-    bundle: {
-      view: { name: 'linkerd-identity-trust-roots', configMapKey: 'ca-bundle.crt', namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } },
-      configMap: 'linkerd-identity-trust-roots',
-      targets: targets.map((t) => ({ namespace: t.namespace, ...(t.anchors ? { certs: t.anchors.map((g) => g.cert) } : {}), ...(t.problem ? { problem: t.problem } : {}) })),
-    },
+    bundle: observedBundle(spec, targets, expected),
     workloads: spec.workloads ?? [],
     pods: spec.pods ?? [],
   };

@@ -206,13 +206,15 @@ describe('toCertificate and toBundle (untyped JSON)', () => {
       '{"metadata":{"name":"linkerd-identity-trust-roots"},"spec":{"target":{"configMap":{"key":"ca-bundle.crt"},"namespaceSelector":{"matchLabels":{"linkerd.io/is-control-plane":"true"},"matchExpressions":[{"key":"env","operator":"In","values":["a"]}]}}}}',
     );
     expect(toBundle(json)).toEqual({
+      kind: 'Bundle',
       name: 'linkerd-identity-trust-roots',
+      sources: [],
       configMapKey: 'ca-bundle.crt',
       namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['a'] }] },
     });
   });
 
   it('a Bundle without a ConfigMap target or selector', () => {
-    expect(toBundle({ metadata: { name: 'b' }, spec: { target: { secret: { key: 'x' } } } })).toEqual({ name: 'b', configMapKey: '', namespaceSelector: undefined });
+    expect(toBundle({ metadata: { name: 'b' }, spec: { target: { secret: { key: 'x' } } } })).toEqual({ kind: 'Bundle', name: 'b', configMapKey: '', namespaceSelector: undefined, sources: [] });
   });
 });

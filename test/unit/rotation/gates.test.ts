@@ -140,7 +140,7 @@ describe('expectedBundle and bundleMismatches', () => {
     ['a missing ConfigMap with its problem', () => [{ namespace: 'shop', problem: 'ConfigMap shop/x has no key ca-bundle.crt yet' }], ['shop: ConfigMap shop/x has no key ca-bundle.crt yet']],
     ['a missing ConfigMap without a problem', () => [{ namespace: 'shop' }], ['shop: missing']],
     ['only the bad targets are named', (rot) => [{ namespace: 'linkerd', anchors: [rot.newAnchor, rot.oldAnchor] }, { namespace: 'viz', anchors: [rot.newAnchor] }], ['viz: holds 1 anchor(s), not the expected 2']],
-    ['no targets', () => [], []],
+    ['no targets: never settled', () => [], ['Bundle linkerd-identity-trust-roots selects no namespace']],
   ])('bundleMismatches: %s', (_name, targets, expected) => {
     const observed = observedState({ anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.newIssuer, signer: r.newAnchor, targets: targets(r) });
     expect(bundleMismatches(observed, expectedBundle(observed))).toEqual(expected);

@@ -40,7 +40,7 @@ describe('certificateFindings', () => {
     ['a 48h issuer with 46h left, 60-day window: quiet (its window is a third of its lifetime)', () => healthy(), 60, []],
     ['a 48h issuer with 10h left: its renewal is overdue', () => healthy({ issuer: overdueIssuer }), 60, [{ severity: 'warning', subject: 'identity issuer', message: /^expires in 0 days on / }]],
     ['expired previous anchor: a warning, never an error', () => healthy({ previous: [expiredPrevious] }), 1, [{ severity: 'warning', subject: 'previous anchor', message: /^expired on 2025-01-01/ }]],
-    ['no previous-anchor Secret', () => healthy({ previous: [] }), 1, [{ severity: 'warning', subject: 'previous anchor', message: /^Secret missing/ }]],
+    ['no previous-anchor Secret: the bundle cannot take the next anchor', () => healthy({ previous: [] }), 1, [{ severity: 'error', subject: 'bundle', message: /^Secret cert-manager\/linkerd-previous-anchor does not exist: / }]],
     [
       'legacy previous-anchor Secret (a copy of the anchor Secret)',
       () => healthy({ previousSecret: cleanPreviousSecret({ type: 'kubernetes.io/tls', hasPrivateKey: true, hasCertManagerMetadata: true, otherKeys: ['tls.key', 'ca.crt'] }) }),
@@ -50,7 +50,7 @@ describe('certificateFindings', () => {
     ['Opaque Secret with cert-manager metadata only', () => healthy({ previousSecret: cleanPreviousSecret({ hasCertManagerMetadata: true }) }), 1, [{ severity: 'warning', subject: 'previous anchor', message: /\(type Opaque, cert-manager metadata\)/ }]],
     ['Opaque Secret holding a key', () => healthy({ previousSecret: cleanPreviousSecret({ hasPrivateKey: true }) }), 1, [{ severity: 'warning', subject: 'previous anchor', message: /\(type Opaque, holds a private key\)/ }]],
     ['a ConfigMap out of step', () => healthy({ targets: [{ namespace: 'linkerd', anchors: [r.oldAnchor] }] }), 1, [{ severity: 'warning', subject: 'bundle', message: /^linkerd: holds 1 anchor/ }]],
-    ['the Bundle selects no namespace', () => healthy({ targets: [] }), 1, [{ severity: 'error', subject: 'bundle', message: /^Bundle linkerd-identity-trust-roots selects no namespace$/ }]],
+    ['the Bundle selects no namespace', () => healthy({ targets: [] }), 1, [{ severity: 'error', subject: 'bundle', message: /^Bundle linkerd-identity-trust-roots selects no namespace: no ConfigMap carries the bundle$/ }]],
     ['issuer not chaining to any anchor', () => healthy({ signer: undefined }), 1, [{ severity: 'error', subject: 'identity issuer', message: /^does not chain to the current or the previous trust anchor$/ }]],
   ])('%s', (_name, spec, warningDays, expected) => {
     const findings = certificateFindings(observedState(spec()), warningDays);
@@ -72,7 +72,8 @@ describe('issuerWarningDays', () => {
 
 describe('refuseUnsafe', () => {
   it('returns the findings when nothing is an error', () => {
-    expect(refuseUnsafe(observedState(healthy({ previous: [] })), 1)).toEqual([expect.objectContaining({ severity: 'warning', subject: 'previous anchor' })]);
+    const state = observedState(healthy({ previousSecret: cleanPreviousSecret({ hasPrivateKey: true }) }));
+    expect(refuseUnsafe(state, 1)).toEqual([expect.objectContaining({ severity: 'warning', subject: 'previous anchor' })]);
   });
 
   it('does not refuse for bundle errors: the rotation can fix the bundle', () => {
