@@ -13,7 +13,7 @@ export interface RotatorConfig {
   issuerCertificate: string;
   issuerSecret: string;
   previousAnchorSecret: string;
-  /** trust-manager Bundle (cluster-scoped); its target ConfigMap is read from the Bundle. */
+  /** trust-manager ClusterBundle or Bundle (cluster-scoped; a ClusterBundle of the name wins); its target ConfigMaps are read from it. */
   bundle: string;
   /** Deployment of the identity controller, restarted before the rest of the control plane. */
   identityDeployment: string;

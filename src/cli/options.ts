@@ -39,7 +39,7 @@ export const configOptions: OptionSpec[] = [
   { flag: 'issuer-certificate', field: 'issuerCertificate', kind: 'string', default: d.issuerCertificate, describe: 'cert-manager Certificate of the identity issuer (in the Linkerd namespace)' },
   { flag: 'issuer-secret', field: 'issuerSecret', kind: 'string', default: d.issuerSecret, describe: 'Secret of the identity issuer' },
   { flag: 'previous-anchor-secret', field: 'previousAnchorSecret', kind: 'string', default: d.previousAnchorSecret, describe: 'Secret that keeps the previous anchor in the bundle (in the trust namespace)' },
-  { flag: 'bundle', field: 'bundle', kind: 'string', default: d.bundle, describe: 'trust-manager Bundle; its target ConfigMaps are read from it' },
+  { flag: 'bundle', field: 'bundle', kind: 'string', default: d.bundle, describe: 'trust-manager ClusterBundle (wins when both exist) or Bundle of this name; its target ConfigMaps are read from it' },
   { flag: 'identity-deployment', field: 'identityDeployment', kind: 'string', default: d.identityDeployment, describe: 'Deployment of the identity controller, restarted first' },
   { flag: 'control-plane-selector', field: 'controlPlaneSelector', kind: 'string', default: d.controlPlaneSelector, describe: 'Label selector of control-plane workloads (default: linkerd.io/control-plane-ns=<linkerd-namespace>)' },
   { flag: 'extension-selector', field: 'extensionSelector', kind: 'string', default: d.extensionSelector, describe: 'Label selector of extension workloads, restarted with the control plane' },

@@ -126,21 +126,17 @@ export class KubeCluster implements Cluster {
   }
 
   async getBundle(name: string): Promise<BundleView | undefined> {
-    const serves = (api: typeof trustManager): Promise<boolean> =>
-      this.requireApi(api, 'trust-manager').then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof MissingApiError) return false;
-          throw error;
-        },
-      );
-    const clusterBundleServed = await serves(clusterBundles);
+    const clusterBundleServed = await this.requireApi(clusterBundles, 'trust-manager').then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof MissingApiError) return false;
+        throw error;
+      },
+    );
     if (clusterBundleServed) {
       const raw: unknown = await this.find('clusterbundles.trust-manager.io', name, () => this.custom.getClusterCustomObject({ ...clusterBundles, name }));
       if (raw !== undefined) return toBundle(raw);
     }
-    // Only ClusterBundle served (a trust-manager that dropped Bundle): the object is simply absent.
-    if (clusterBundleServed && !(await serves(trustManager))) return undefined;
     await this.requireApi(trustManager, 'trust-manager');
     const raw: unknown = await this.find('bundles.trust.cert-manager.io', name, () => this.custom.getClusterCustomObject({ ...trustManager, name }));
     return raw === undefined ? undefined : toBundle(raw);

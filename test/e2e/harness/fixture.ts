@@ -94,14 +94,40 @@ function certificates(): Obj[] {
   ];
 }
 
-export function bundleObject(): Obj {
+/** What the bundle objects are made of; `previousSource: false` leaves out the previous anchor (issue 10, situation 4). */
+export interface BundleOptions {
+  previousSource?: boolean;
+}
+
+const bundleSecrets = (options: BundleOptions): string[] => [names.anchor, ...(options.previousSource === false ? [] : [names.previous])];
+const bundleSelector = { matchLabels: { 'linkerd.io/is-control-plane': 'true' } };
+
+export function bundleObject(options: BundleOptions = {}): Obj {
   return {
     apiVersion: 'trust.cert-manager.io/v1alpha1',
     kind: 'Bundle',
     metadata: { name: names.bundle },
     spec: {
-      sources: [{ secret: { name: names.anchor, key: 'tls.crt' } }, { secret: { name: names.previous, key: 'tls.crt' } }],
-      target: { configMap: { key: 'ca-bundle.crt' }, namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } },
+      sources: bundleSecrets(options).map((name) => ({ secret: { name, key: 'tls.crt' } })),
+      target: { configMap: { key: 'ca-bundle.crt' }, namespaceSelector: bundleSelector },
+    },
+  };
+}
+
+/**
+ * The same bundle as trust-manager's ClusterBundle (trust-manager.io/v1alpha2), in the shape its
+ * Bundle-to-ClusterBundle conversion writes. trust-manager v0.25.0 serves this CRD but reconciles
+ * only Bundle, so the fixture keeps its Bundle beside it: the Bundle writes the target ConfigMaps,
+ * the rotator reads the ClusterBundle (which wins) and gates on the ConfigMaps' PEM.
+ */
+export function clusterBundleObject(options: BundleOptions = {}): Obj {
+  return {
+    apiVersion: 'trust-manager.io/v1alpha2',
+    kind: 'ClusterBundle',
+    metadata: { name: names.bundle },
+    spec: {
+      sourceRefs: bundleSecrets(options).map((name) => ({ kind: 'Secret', name, key: 'tls.crt' })),
+      target: { configMap: { data: [{ key: 'ca-bundle.crt' }] }, namespaceSelector: bundleSelector },
     },
   };
 }
