@@ -36,7 +36,8 @@ function refuseHeld(state: MeshState, roles: readonly Role[], purpose: Purpose |
 /**
  * Restarts the control plane: the identity controller first (every other proxy gets its
  * leaf from it), then the rest of the control plane, then extensions, each phase looked at
- * afresh because restarting identity makes every other proxy older than it.
+ * afresh because restarting identity makes every other proxy older than it. Refuses before the
+ * first restart while a bundle ConfigMap is missing, empty or unparsable.
  */
 export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number }> {
   await refuseRestartWithoutAnchors(ctx);
@@ -59,6 +60,7 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
 /**
  * Restarts the data plane with bounded concurrency. Stale pods that no rollout restarts are
  * deleted when --delete-stale-pods allows it, otherwise reported: they still hold the gates.
+ * Refuses before the first restart while a bundle ConfigMap is missing, empty or unparsable.
  */
 export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number; deleted: number }> {
   await refuseRestartWithoutAnchors(ctx);
