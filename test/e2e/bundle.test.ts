@@ -1,10 +1,13 @@
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { repoRoot } from './harness/cluster.js';
 import { eventually } from './harness/eventually.js';
 import { bundleObject, clusterBundleObject, names } from './harness/fixture.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { InvariantMonitor } from './harness/monitor.js';
 import { runRotator } from './harness/rotator.js';
 import { ensureSteady, statusOf } from './harness/steady.js';
+import { clusterTools, parseManifests, succeeded } from './harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -95,6 +98,19 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
         if (!(await bundleConfigMap()).pem.includes('BEGIN CERTIFICATE')) throw new Error('still empty');
       });
     }
+  });
+
+  test("the chart's ClusterBundle (certificates.bundle.kind=ClusterBundle) is valid for the served CRD", () => {
+    const { helm, kubectl } = clusterTools(kubeconfig);
+    const rendered = succeeded(
+      helm(['template', 'lcr', join(repoRoot, 'chart'), '--set', 'certificates.create=true', '--set', 'certificates.bundle.kind=ClusterBundle', '--show-only', 'templates/bundle.yaml']),
+      'helm template ClusterBundle',
+    );
+    const [object, ...rest] = parseManifests(rendered) as (k8s.KubernetesObject & { spec?: unknown })[];
+    expect(rest).toEqual([]);
+    expect({ apiVersion: object?.apiVersion, kind: object?.kind, spec: object?.spec }).toEqual({ apiVersion: 'trust-manager.io/v1alpha2', kind: 'ClusterBundle', spec: clusterBundleObject().spec });
+    const applied = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], rendered);
+    expect({ code: applied.code, stdout: applied.stdout.trim(), warnings: applied.stderr.trim() }).toEqual({ code: 0, stdout: `clusterbundle.trust-manager.io/${names.bundle} serverside-applied (server dry run)`, warnings: '' });
   });
 
   test('a ClusterBundle of the same name wins over the Bundle, is checked the same way, and rotates like it', async () => {
