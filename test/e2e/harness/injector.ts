@@ -9,8 +9,19 @@ import { selfSignedServing } from './tls.js';
  * pods of meshed namespaces or annotated templates get a `linkerd-proxy` container whose
  * LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS is the bundle ConfigMap's content at creation time,
  * and the `linkerd.io/trust-root-sha256` annotation. A pod keeps that bundle until replaced.
- * It also records the issuer certificate in force at admission, standing in for the identity
- * controller's knowledge of which issuer signed that proxy's leaf.
+ *
+ * It also records which issuers may have signed the pod's leaf, for the invariant monitor.
+ * A real leaf comes from the issuer the identity controller has loaded, and identity reads the
+ * issuer at its start: the mounted Secret reaches a running pod late (a minute or more) and a
+ * known bug can make it miss an update. So (pods start within a second of admission here):
+ * - an identity pod's leaf comes from its own controller (its proxy asks `localhost.:8080`),
+ *   which loaded the issuer Secret as it was at the pod's admission ({@link issuerAnnotation});
+ * - any other pod's leaf may come from any identity pod not terminating at its admission
+ *   ({@link identityIssuersAnnotation}: the issuers those identity pods loaded), or from the
+ *   issuer Secret as it is then ({@link issuerAnnotation}: identity may have reloaded it).
+ * Every recorded issuer is a candidate ({@link leafIssuers}); over-reporting is the safe side.
+ * Not modelled: a renewal in the second between an identity pod's admission and its start, and
+ * leaves renewed later by running proxies (every proxy here keeps the leaf it started with).
  */
 export interface Injector {
   port: number;
@@ -20,8 +31,31 @@ export interface Injector {
 
 const webhookName = 'linkerd-proxy-injector.e2e.linkerd-cert-rotator';
 const issuerSecretName = 'linkerd-identity-issuer';
-/** Annotation holding the identity issuer (certificate PEM only) in force when the pod was admitted. */
+/** Annotation holding the issuer Secret's certificate (PEM, never a key) when the pod was admitted. */
 export const issuerAnnotation = 'e2e.linkerd-cert-rotator.io/issuer-at-admission';
+/**
+ * Annotation on every meshed pod but identity's own: the issuers (PEM list, certificates only)
+ * loaded by the identity pods that were not terminating when the pod was admitted.
+ */
+export const identityIssuersAnnotation = 'e2e.linkerd-cert-rotator.io/identity-issuers-at-admission';
+
+const splitPem = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+
+/** Identity controller pods, as Linkerd labels them (Deployment linkerd-identity). */
+export function isIdentityPod(namespace: string | undefined, labels: Record<string, string> | undefined, linkerdNs = 'linkerd'): boolean {
+  return namespace === linkerdNs && labels?.['linkerd.io/control-plane-ns'] === linkerdNs && labels['linkerd.io/control-plane-component'] === 'identity';
+}
+
+/**
+ * Every issuer (PEM) that may have signed this pod's leaf, from the injector's annotations:
+ * the issuer Secret at admission, plus (for pods other than identity's) the issuers loaded by
+ * the identity pods running then. Empty for a pod the injector did not record.
+ */
+export function leafIssuers(pod: { metadata?: { annotations?: Record<string, string> } }): string[] {
+  const annotations = pod.metadata?.annotations ?? {};
+  const all = [...splitPem(annotations[issuerAnnotation] ?? ''), ...splitPem(annotations[identityIssuersAnnotation] ?? '')];
+  return [...new Set(all.map((pem) => pem.trim()))];
+}
 
 interface AdmissionPod {
   metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; generateName?: string };
@@ -51,9 +85,18 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     }
     if (!meshed) return undefined;
     const map = await core.readNamespacedConfigMap({ namespace: linkerdNs, name: bundle });
-    // The issuer in force when the pod is admitted: the one its leaf will chain through (the monitor reads it).
+    // The issuer Secret now: what an identity pod admitted now loads, and what a running one may have reloaded.
     const issuerSecret = await core.readNamespacedSecret({ namespace: linkerdNs, name: issuerSecretName });
-    const issuerPem = Buffer.from(issuerSecret.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
+    const issuerPem = splitPem(Buffer.from(issuerSecret.data?.['tls.crt'] ?? '', 'base64').toString('utf8'))[0] ?? '';
+    let identityIssuers: string | undefined;
+    if (!isIdentityPod(namespace, labels, linkerdNs)) {
+      // Any identity pod not terminating may serve this proxy's certificate request, with the issuer it loaded at its start.
+      const identity = await core.listNamespacedPod({ namespace: linkerdNs, labelSelector: `linkerd.io/control-plane-ns=${linkerdNs},linkerd.io/control-plane-component=identity` });
+      const loaded = identity.items
+        .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+        .flatMap((p) => splitPem(p.metadata?.annotations?.[issuerAnnotation] ?? ''));
+      identityIssuers = [...new Set(loaded.map((pem) => pem.trim()))].join('\n');
+    }
     const anchors = map.data?.['ca-bundle.crt'] ?? '';
     const sha = createHash('sha256').update(anchors.trim()).digest('hex');
     const owner = pod.metadata?.ownerReferences?.[0];
@@ -68,6 +111,7 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1trust-root-sha256', value: sha });
     ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1proxy-version', value: 'e2e-stand-in' });
     ops.push({ op: 'add', path: `/metadata/annotations/${issuerAnnotation.replace(/\//g, '~1')}`, value: issuerPem });
+    if (identityIssuers !== undefined) ops.push({ op: 'add', path: `/metadata/annotations/${identityIssuersAnnotation.replace(/\//g, '~1')}`, value: identityIssuers });
     ops.push({
       op: 'add',
       path: '/spec/containers/-',

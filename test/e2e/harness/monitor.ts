@@ -1,16 +1,20 @@
 import { X509Certificate } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { names } from './fixture.js';
-import { issuerAnnotation } from './injector.js';
+import { leafIssuers } from './injector.js';
 
 /**
  * The mTLS invariant, checked from outside the rotator with node:crypto (not the rotator's
- * own certificate code): for every pair of running meshed pods, the anchor that signed the
- * issuer active when one started is in the other's bundle. Issuers are tracked by sampling
- * the injector's record of the issuer in force when each pod was admitted (the leaf's signer).
- * For pods without that record, by time: pod start times and certificate notBefore both have
- * second precision, so an issuer counts as possibly active at a pod's start S when it was issued
- * at or before S and its successor was not issued before S; every candidate must be trusted.
+ * own certificate code): for every pair of running meshed pods, the anchor behind every issuer
+ * that may have signed one's leaf is in the other's bundle. Those issuers are the injector's
+ * record ({@link leafIssuers}): the issuer Secret at admission, plus for pods other than
+ * identity's the issuers loaded by the identity pods running at admission, since identity reads
+ * the issuer at its start and a pod admitted after a renewal but served by an identity pod
+ * started before it holds an old-chain leaf. Each candidate counts, so the monitor may
+ * over-report but does not miss such a leaf. For pods without that record, by time: pod start
+ * times and certificate notBefore both have second precision, so an issuer counts as possibly
+ * active at a pod's start S when it was issued at or before S and its successor was not issued
+ * before S. Anchors are learnt from the anchor Secrets and from every pod's bundle.
  */
 export interface Violation {
   at: string;
@@ -59,15 +63,20 @@ export class InvariantMonitor {
     if (issuerPem) this.signerOf(new X509Certificate(issuerPem));
     const pods = await this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
     const running = pods.items.filter((pod) => pod.status?.phase === 'Running');
-    const views = running.map((pod) => {
+    const bundles = running.map((pod) => {
       const env = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]
         .filter((c) => c.name === 'linkerd-proxy')
         .flatMap((c) => c.env ?? [])
         .find((e) => e.name === 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS')?.value;
-      const trusted = new Set(splitPem(env ?? '').map((pem) => fp(new X509Certificate(pem))));
+      return splitPem(env ?? '').map((pem) => new X509Certificate(pem));
+    });
+    // An anchor some pod still trusts can sign a live leaf even after it left the anchor Secrets.
+    for (const cert of bundles.flat()) this.anchors.set(fp(cert), cert);
+    const views = running.map((pod, index) => {
+      const trusted = new Set((bundles[index] ?? []).map(fp));
       const started = new Date(pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? 0).getTime();
-      const admittedWith = pod.metadata?.annotations?.[issuerAnnotation];
-      const leafAnchors = admittedWith ? [this.signerOf(new X509Certificate(admittedWith))] : this.leafAnchorsAt(started);
+      const issuers = leafIssuers(pod);
+      const leafAnchors = issuers.length > 0 ? [...new Set(issuers.map((pem) => this.signerOf(new X509Certificate(pem))))] : this.leafAnchorsAt(started);
       return { name: `${pod.metadata?.namespace}/${pod.metadata?.name}`, trusted, leafAnchors };
     });
     for (const pod of views) {
