@@ -33,6 +33,17 @@ export interface RotatorConfig {
   watchRollouts: boolean;
   /** Delete stale meshed pods that no rollout can restart (bare pods, Jobs' pods, OnDelete workloads). */
   deleteStalePods: boolean;
+  /**
+   * Start a new rotation although meshed pods the rotator will not restart hold it at gate 1
+   * until someone restarts them (see preflight.ts for what that costs).
+   */
+  acceptHeldPods: boolean;
+  /**
+   * A new rotation starts only when cert-manager's next renewal of the issuer is at least this far
+   * away (else the issuer is renewed first, under the old anchor): it must exceed how long steps
+   * 1-3 (anchor renewal, control-plane and data-plane restarts) take.
+   */
+  issuerRenewalMarginMs: number;
   /** Deadline for one certificate issuance, in milliseconds. */
   certificateTimeoutMs: number;
   /** Deadline for one workload's rollout, in milliseconds. */
@@ -64,6 +75,8 @@ export const defaultConfig: RotatorConfig = {
   concurrency: 8,
   watchRollouts: true,
   deleteStalePods: false,
+  acceptHeldPods: false,
+  issuerRenewalMarginMs: 2 * 60 * 60_000,
   certificateTimeoutMs: 5 * 60_000,
   rolloutTimeoutMs: 10 * 60_000,
   bundleTimeoutMs: 5 * 60_000,

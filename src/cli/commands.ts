@@ -54,8 +54,12 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       });
       const result = await rotate(ctx, { dryRun: invocation.dryRun, startNew, hooks });
       const { decision } = seen;
-      if (invocation.dryRun) emit({ plan: result.plan, findings: result.findings, decision }, `${renderPlan(result.plan)}${decision ? `\npolicy: ${decision.reason}` : ''}`);
-      else emit({ ...result, decision }, result.executed.length === 0 ? `nothing to do: ${nothingToDoReason({ decision, plan: result.plan })}` : `rotation finished: ${result.executed.length} step(s), phase ${result.finalPhase}`);
+      if (invocation.dryRun) {
+        const refused = result.refusals.map((reason) => `\nwould refuse: ${reason}`).join('');
+        emit({ plan: result.plan, findings: result.findings, refusals: result.refusals, decision }, `${renderPlan(result.plan)}${decision ? `\npolicy: ${decision.reason}` : ''}${refused}`);
+        return result.refusals.length > 0 ? ExitCode.refused : ExitCode.ok;
+      }
+      emit({ ...result, decision }, result.executed.length === 0 ? `nothing to do: ${nothingToDoReason({ decision, plan: result.plan })}` : `rotation finished: ${result.executed.length} step(s), phase ${result.finalPhase}`);
       return ExitCode.ok;
     }
     case 'status': {
@@ -70,7 +74,7 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
         await pushStatusMetrics(deps, statusExposition(undefined));
         return ExitCode.statusBroken;
       }
-      const report = buildStatus(state, ctx.config.expiryWarningDays);
+      const report = buildStatus(state, ctx.config.expiryWarningDays, ctx.config);
       const metrics = statusExposition(snapshotOf(state, report, invocation.unattended.policy));
       if (invocation.output === 'prometheus') deps.print(metrics.trimEnd());
       else emit(report, renderStatus(report));

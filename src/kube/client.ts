@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, statusCode } from './errors.js';
-import type { BundleView, CertificateView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
+import type { BundleView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
 import type { Cluster, WorkloadChange, WorkloadFeed } from './ports.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
@@ -14,6 +14,7 @@ const certManager = { group: 'cert-manager.io', version: 'v1', plural: 'certific
 const trustManager = { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles' };
 /** trust-manager's successor of Bundle; looked for first, so a migrated ClusterBundle wins over its Bundle. */
 const clusterBundles = { group: 'trust-manager.io', version: 'v1alpha2', plural: 'clusterbundles' };
+const multicluster = { group: 'multicluster.linkerd.io' };
 const pageSize = 250;
 const conflictAttempts = 8;
 
@@ -233,6 +234,17 @@ export class KubeCluster implements Cluster {
     return watch;
   }
 
+  async listLinks(): Promise<LinkView[]> {
+    const versions = await this.servedVersions(multicluster.group);
+    // Any served version lists every Link, whatever version it was written in.
+    const version = versions[0];
+    if (!version) return [];
+    const raw = (await this.call('list', `links.${multicluster.group}`, '(all)', () =>
+      this.custom.listClusterCustomObject({ group: multicluster.group, version, plural: 'links', limit: 50 }),
+    )) as { items?: { metadata?: { namespace?: string; name?: string } }[] };
+    return (raw.items ?? []).map((item) => ({ namespace: item.metadata?.namespace ?? '', name: item.metadata?.name ?? '' }));
+  }
+
   async triggerIssuance(namespace: string, name: string, now: Date): Promise<void> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
@@ -324,18 +336,28 @@ export class KubeCluster implements Cluster {
 
   private servedGroups: Promise<Set<string>> | undefined;
 
+  /** Versions of an API group the server serves (discovery, cached for the run). */
+  private async servedVersions(group: string): Promise<string[]> {
+    const served = await this.served();
+    return [...served].filter((gv) => gv.startsWith(`${group}/`)).map((gv) => gv.slice(group.length + 1));
+  }
+
+  private async served(): Promise<Set<string>> {
+    this.servedGroups ??= this.call('get', 'apis', '(discovery)', () => this.discovery.getAPIVersions()).then(
+      (list) => new Set(list.groups.flatMap((group) => group.versions.map((version) => version.groupVersion))),
+    );
+    return this.servedGroups.catch((error: unknown) => {
+      this.servedGroups = undefined;
+      throw error;
+    });
+  }
+
   /**
    * Fails with a clear message when a CRD's API is not served at all (as opposed to one
    * missing object). Uses discovery, which every authenticated identity may read.
    */
   private async requireApi(api: { group: string; version: string; plural: string }, product: string): Promise<void> {
-    this.servedGroups ??= this.call('get', 'apis', '(discovery)', () => this.discovery.getAPIVersions()).then(
-      (list) => new Set(list.groups.flatMap((group) => group.versions.map((version) => version.groupVersion))),
-    );
-    const served = await this.servedGroups.catch((error: unknown) => {
-      this.servedGroups = undefined;
-      throw error;
-    });
+    const served = await this.served();
     if (!served.has(`${api.group}/${api.version}`)) {
       throw new MissingApiError(`${api.plural}.${api.group}/${api.version} is not served by the API server: is ${product} installed with its CRDs?`);
     }

@@ -55,6 +55,8 @@ export function toCertificate(raw: unknown): CertificateView {
     notAfter: asDate(status.notAfter),
     lastFailureTime: asDate(status.lastFailureTime),
     failedIssuanceAttempts: asNumber(status.failedIssuanceAttempts) ?? 0,
+    renewalTime: asDate(status.renewalTime),
+    renewalDisabled: asString(asRecord(spec.renewal).policy) === 'Disabled',
   };
 }
 

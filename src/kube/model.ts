@@ -25,6 +25,10 @@ export interface CertificateView {
   notAfter?: Date;
   lastFailureTime?: Date;
   failedIssuanceAttempts: number;
+  /** When cert-manager will renew it on its own (status.renewalTime); absent when renewal is disabled or not yet computed. */
+  renewalTime?: Date;
+  /** spec.renewal.policy is Disabled (cert-manager 1.21+): cert-manager never renews it on its own. */
+  renewalDisabled?: boolean;
 }
 
 /** A Secret reduced to what the rotator may look at: its certificate, never its key. */
@@ -123,6 +127,12 @@ export interface Workload extends WorkloadRef {
 
 export interface OwnerView {
   kind: string;
+  name: string;
+}
+
+/** A Linkerd multicluster Link: its presence means another cluster must trust this cluster's anchor. */
+export interface LinkView {
+  namespace: string;
   name: string;
 }
 

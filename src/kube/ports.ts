@@ -1,6 +1,7 @@
 import type {
   BundleView,
   CertificateView,
+  LinkView,
   NamespaceView,
   PodView,
   SecretView,
@@ -44,6 +45,8 @@ export interface ClusterReader {
   /** Deployments, StatefulSets and DaemonSets, in one namespace or all, paged. */
   listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]>;
   getWorkload(ref: WorkloadRef): Promise<Workload | undefined>;
+  /** Linkerd multicluster Links in all namespaces; empty when the multicluster API is not served. */
+  listLinks(): Promise<LinkView[]>;
   /** Opens one watch on a workload kind, all namespaces; throws ApiError when it cannot (403). */
   watchWorkloads(kind: WorkloadKind, onChange: (change: WorkloadChange) => void): Promise<WorkloadFeed>;
 }

@@ -78,12 +78,20 @@ function fromAnchorRenewed(state: ObservedState, known: boolean): PlanStep[] {
   ];
 }
 
+/** What a plan may do beyond finishing what is under way. */
+export interface PlanOptions {
+  /** Start a new rotation from a steady state. */
+  startNew: boolean;
+  /** Why the issuer must be renewed before the new anchor (see preflight.ts issuerTiming); undefined: no need. */
+  issuerFirst?: string;
+}
+
 /**
  * Derives the steps that remain from the observed state alone, so a run killed anywhere is
  * finished by the next one. A new rotation (renewing the anchor) starts only from a steady
  * state and only when `startNew` is set: an unfinished rotation is never started over.
  */
-export function derivePlan(state: ObservedState, options: { startNew: boolean }): Plan {
+export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
   const anchor = state.anchor.cert.fingerprint;
   const previous = new Set(state.previous.certs.map((cert) => cert.fingerprint));
   const trimmed = previous.size === 1 && previous.has(anchor);
@@ -129,6 +137,7 @@ export function derivePlan(state: ObservedState, options: { startNew: boolean })
       phase: 'steady',
       summary: `steady on anchor ${a}: a full rotation starts`,
       steps: [
+        ...(options.issuerFirst ? [{ name: 'renew-issuer' as const, why: options.issuerFirst }] : []),
         { name: 'renew-anchor', why: 'a new trust anchor; the bundle then holds old and new' },
         { name: 'wait-bundle', why: 'the bundle must hold old and new anchors before proxies restart' },
         ...fromAnchorRenewed(state, false),

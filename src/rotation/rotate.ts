@@ -5,6 +5,7 @@ import { bundleRefusals } from './bundle-check.js';
 import type { RunContext } from './context.js';
 import { refuseUnsafe } from './health.js';
 import { derivePlan, type Plan, type PlanStep } from './plan.js';
+import { heldOwners, issuerRenewalBeforeGate, issuerRenewalFinding, issuerTiming, newRotationRefusals } from './preflight.js';
 import { observe, type ObservedState } from './state.js';
 import { renewAnchor, renewIssuer, restartControlPlane, restartDataPlane, updateBundle, waitForBundle } from './steps.js';
 
@@ -19,6 +20,8 @@ export interface RotationResult {
   /** The plan as derived before anything ran (what --dry-run prints). */
   plan: Plan;
   findings: Finding[];
+  /** Why the new rotation the plan starts may not start (a dry run reports them; a real run refuses). */
+  refusals: string[];
   executed: StepRecord[];
   /** The phase when the run ended. */
   finalPhase: Plan['phase'];
@@ -47,8 +50,14 @@ export type StartNew = boolean | ((state: ObservedState) => boolean);
 export async function planRotation(ctx: RunContext, startNew: StartNew): Promise<{ state: ObservedState; plan: Plan; findings: Finding[] }> {
   const state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
   const findings = refuseUnsafe(state, ctx.config.expiryWarningDays);
-  return { state, plan: derivePlan(state, { startNew: typeof startNew === 'function' ? startNew(state) : startNew }), findings };
+  const start = typeof startNew === 'function' ? startNew(state) : startNew;
+  const timing = start ? issuerTiming(state, ctx.config.issuerRenewalMarginMs) : undefined;
+  const plan = derivePlan(state, { startNew: start, issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined });
+  return { state, plan, findings };
 }
+
+/** True when the plan starts a new rotation (renews the anchor from a steady state). */
+const startsRotation = (plan: Plan): boolean => plan.steps.some((step) => step.name === 'renew-anchor' && !step.resume);
 
 async function runStep(ctx: RunContext, step: PlanStep): Promise<void> {
   switch (step.name) {
@@ -71,22 +80,24 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<void> {
 }
 
 /**
- * Meshed pods the rotator will not restart (opted out, outside the restart scope, bare, Jobs,
- * OnDelete) hold both gates: say so before a new rotation starts, so the plan is not a surprise.
+ * Warnings for a rotation about to start: held pods the user accepted with --accept-held-pods.
+ * While a rotation waits before gate 1: the time left until cert-manager renews the issuer.
  */
-function heldPodFindings(state: ObservedState): Finding[] {
-  const held = new Map<string, string>();
-  for (const pod of state.pods) if (pod.hold && !pod.pod.terminating) held.set(`${pod.pod.namespace}/${pod.owner}`, pod.hold);
-  if (held.size === 0) return [];
-  const examples = [...held.values()].slice(0, 5).join('; ');
-  return [
-    {
+function startFindings(state: ObservedState, ctx: RunContext, starting: boolean): Finding[] {
+  const findings: Finding[] = [];
+  const held = starting ? heldOwners(state, ctx.config) : [];
+  if (held.length > 0) {
+    findings.push({
       severity: 'warning',
       subject: 'data plane',
-      message: `${held.size} meshed owner(s) will not be restarted and will stop the rotation at each gate until restarted by hand: ${examples}${held.size > 5 ? '; ...' : ''}`,
-    },
-  ];
+      message: `${held.length} meshed owner(s) will not be restarted and will stop the rotation at each gate until restarted by hand (--accept-held-pods): ${held.slice(0, 5).join('; ')}${held.length > 5 ? '; ...' : ''}`,
+    });
+  }
+  const renewal = issuerRenewalBeforeGate(state);
+  if (renewal) findings.push(issuerRenewalFinding(renewal));
+  return findings;
 }
+
 
 /** Paused Deployments would stop the rotation half-way: refuse before the first change. */
 function refuseBlockedWorkloads(state: ObservedState): void {
@@ -102,18 +113,18 @@ function refuseBlockedWorkloads(state: ObservedState): void {
  */
 export async function rotate(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<RotationResult> {
   const first = await planRotation(ctx, options.startNew ?? true);
-  const startsNew = first.plan.steps.some((step) => step.name === 'renew-anchor' && !step.resume);
-  if (startsNew) first.findings.push(...heldPodFindings(first.state));
+  const starting = startsRotation(first.plan);
+  first.findings.push(...startFindings(first.state, ctx, starting));
+  // Anything that would strand the rotation after the anchor renewal (a bundle that cannot carry both
+  // anchors, pods nobody restarts, linked clusters, the issuer's own schedule) refuses before any change.
+  const refusals = starting ? [...bundleRefusals(first.state, ctx.config), ...newRotationRefusals(first.state, ctx.config)] : [];
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
-  // A bundle that cannot carry the new anchor (or keep the old one) strands the rotation after the
-  // renewal: refuse before anything changes, and a dry run says so too.
-  const refusals = startsNew ? bundleRefusals(first.state, ctx.config) : [];
-  if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation: ${refusals.join('; ')}`);
   await options.hooks?.planned(first.plan);
   if (options.dryRun || first.plan.steps.length === 0) {
-    return { plan: first.plan, findings: first.findings, executed: [], finalPhase: first.plan.phase };
+    return { plan: first.plan, findings: first.findings, refusals, executed: [], finalPhase: first.plan.phase };
   }
+  if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
   if (first.plan.phase === 'steady') refuseBlockedWorkloads(first.state);
 
   const executed: StepRecord[] = [];
@@ -142,8 +153,10 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
     executed.push({ step: step.name, purpose: step.purpose, durationMs });
     ctx.logger.info(`step ${executed.length} done: ${step.name}`, { purpose: step.purpose, seconds: inSeconds(durationMs) });
     await options.hooks?.stepFinished(step, index, executed[executed.length - 1] as StepRecord);
-    plan = (await planRotation(ctx, false)).plan;
+    // A rotation that renewed the issuer first still has its anchor to renew.
+    const stillStarting = starting && !executed.some((record) => record.step === 'renew-anchor');
+    plan = (await planRotation(ctx, stillStarting)).plan;
   }
   ctx.logger.info('rotation complete', { steps: executed.length, phase: plan.phase });
-  return { plan: first.plan, findings: first.findings, executed, finalPhase: plan.phase };
+  return { plan: first.plan, findings: first.findings, refusals, executed, finalPhase: plan.phase };
 }

@@ -1,7 +1,7 @@
 import type { RotatorConfig } from '../config.js';
 import { CertificateError, findSigner, parsePemBundle, type ParsedCert } from '../certs/index.js';
 import { PreconditionError } from '../errors.js';
-import type { BundleView, CertificateView, SecretView } from '../kube/model.js';
+import type { BundleView, CertificateView, LinkView, SecretView } from '../kube/model.js';
 import type { ClusterReader } from '../kube/ports.js';
 import { selectorString } from '../kube/selector.js';
 import { classifyPods, classifyWorkloads, type MeshPod, type MeshWorkload } from './mesh.js';
@@ -47,6 +47,8 @@ export interface ObservedState {
   bundle: ObservedBundle;
   workloads: MeshWorkload[];
   pods: StatePod[];
+  /** Linkerd multicluster Links: other clusters that trust this cluster's anchor. */
+  links: LinkView[];
 }
 
 const describe = (secret: { namespace: string; name: string }): string => `Secret ${secret.namespace}/${secret.name} key tls.crt`;
@@ -150,6 +152,6 @@ export async function observeMesh(cluster: ClusterReader, config: RotatorConfig)
 
 /** The whole snapshot. */
 export async function observe(cluster: ClusterReader, config: RotatorConfig, now: Date): Promise<ObservedState> {
-  const [certs, bundle, mesh] = await Promise.all([observeCertificates(cluster, config), observeBundle(cluster, config), observeMesh(cluster, config)]);
-  return { now, ...certs, bundle, ...mesh };
+  const [certs, bundle, mesh, links] = await Promise.all([observeCertificates(cluster, config), observeBundle(cluster, config), observeMesh(cluster, config), cluster.listLinks()]);
+  return { now, ...certs, bundle, ...mesh, links };
 }

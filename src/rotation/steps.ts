@@ -6,6 +6,7 @@ import { waitOptions, type RunContext } from './context.js';
 import { bundleMismatches, describeStale, expectedBundle, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
 import { anchorTarget, issuerTarget, renewCertificate } from './renew.js';
+import { issuerRenewalBeforeGate, issuerRenewalFinding } from './preflight.js';
 import { restartAll } from './restart.js';
 import { observeBundle, observeCertificates, observeMesh, type ObservedState } from './state.js';
 
@@ -96,15 +97,22 @@ export async function awaitGate(ctx: RunContext, purpose: Purpose, gate: string)
     if (stale.length === 0) return { done: true, value: undefined };
     if (stale.every((s) => s.pod.hold && !s.pod.pod.terminating)) {
       const list = describeStale(stale);
-      throw new GateError(`${gate}: ${list.length} meshed pod(s) must be restarted first: ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}`, list);
+      throw new GateError(`${gate}: ${list.length} meshed pod(s) must be restarted first: ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}${await deadlineNote(ctx, purpose)}`, list);
     }
     return { done: false, waitingFor: `${stale.length} stale pod(s), e.g. ${stale[0]?.pod.pod.namespace}/${stale[0]?.pod.pod.name}` };
   }, waitOptions(ctx, gate, ctx.config.rolloutTimeoutMs)).catch(async (error: unknown) => {
     if (error instanceof GateError || !(error instanceof Error) || error.name !== 'TimeoutError') throw error;
     const list = describeStale(stalePods(await observeForRestart(ctx), purpose));
-    throw new GateError(`${gate}: timed out with ${list.length} stale pod(s): ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}`, list);
+    throw new GateError(`${gate}: timed out with ${list.length} stale pod(s): ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}${await deadlineNote(ctx, purpose)}`, list);
   });
   ctx.logger.info('gate met', { gate: purpose, waitedSeconds: inSeconds(waited.waitedMs) });
+}
+
+/** For a stop before gate 1: when cert-manager's issuer renewal makes the stale pods' wait dangerous. */
+async function deadlineNote(ctx: RunContext, purpose: Purpose): Promise<string> {
+  if (purpose !== 'trust-new-anchor') return '';
+  const renewal = issuerRenewalBeforeGate({ ...(await observeCertificates(ctx.cluster, ctx.config)), now: ctx.clock.now() });
+  return renewal ? `. ${issuerRenewalFinding(renewal).message}` : '';
 }
 
 /** Waits until every target ConfigMap of the Bundle holds exactly the current and previous anchors. */

@@ -3,6 +3,8 @@ import { daysUntil, shortFingerprint, type Finding, type ParsedCert } from '../c
 import { describeStale, stalePods } from '../rotation/gates.js';
 import { derivePlan, type Phase } from '../rotation/plan.js';
 import type { ObservedState } from '../rotation/state.js';
+import type { RotatorConfig } from '../config.js';
+import { issuerRenewal, issuerRenewalBeforeGate, issuerRenewalFinding, newRotationRefusals } from '../rotation/preflight.js';
 
 export type Health = 'healthy' | 'warning' | 'broken';
 
@@ -21,7 +23,7 @@ export interface StatusReport {
   summary: string;
   anchor: CertSummary;
   previousAnchors: CertSummary[];
-  issuer: CertSummary & { keyAlgorithm: string; signedBy?: string };
+  issuer: CertSummary & { keyAlgorithm: string; signedBy?: string; renewalTime?: string; renewalTimeEstimated?: boolean };
   bundle: { name: string; targets: { namespace: string; anchors: string[]; problem?: string }[] };
   pods: { meshed: number; lackingNewAnchor: number; trustingOldAnchor: number; untrustingIssuerAnchor: number };
   stale: { namespace: string; name: string; owner: string; reason: string }[];
@@ -37,10 +39,19 @@ const summarize = (cert: ParsedCert, now: Date): CertSummary => ({
   daysLeft: daysUntil(cert.notAfter, now),
 });
 
-/** Builds the report from a snapshot: a pure function of the state and the warning window. */
-export function buildStatus(state: ObservedState, warningDays: number): StatusReport {
+/**
+ * Builds the report from a snapshot: a pure function of the state and the warning window. With
+ * the run's options it also says, in a steady state, why a new rotation would be refused.
+ */
+export function buildStatus(state: ObservedState, warningDays: number, options?: Pick<RotatorConfig, 'deleteStalePods' | 'acceptHeldPods' | 'issuerRenewalMarginMs'>): StatusReport {
   const findings = certificateFindings(state, warningDays);
   const plan = derivePlan(state, { startNew: false });
+  const beforeGate = issuerRenewalBeforeGate(state);
+  if (beforeGate) findings.push(issuerRenewalFinding(beforeGate));
+  if (options && plan.phase === 'steady') {
+    for (const reason of newRotationRefusals(state, options)) findings.push({ severity: 'warning', subject: 'next rotation', message: `would be refused: ${reason}` });
+  }
+  const renewal = issuerRenewal(state.issuer);
   const lacking = stalePods(state, 'trust-new-anchor');
   const old = stalePods(state, 'drop-old-anchor');
   const signer = state.issuer.signer?.fingerprint;
@@ -59,7 +70,12 @@ export function buildStatus(state: ObservedState, warningDays: number): StatusRe
     summary: plan.summary,
     anchor: summarize(state.anchor.cert, state.now),
     previousAnchors: state.previous.certs.map((cert) => summarize(cert, state.now)),
-    issuer: { ...summarize(state.issuer.cert, state.now), keyAlgorithm: state.issuer.cert.keyAlgorithm, signedBy: signer },
+    issuer: {
+      ...summarize(state.issuer.cert, state.now),
+      keyAlgorithm: state.issuer.cert.keyAlgorithm,
+      signedBy: signer,
+      ...(renewal.at ? { renewalTime: renewal.at.toISOString(), renewalTimeEstimated: renewal.estimated } : {}),
+    },
     bundle: {
       name: state.bundle.view.name,
       targets: state.bundle.targets.map((t) => ({ namespace: t.namespace, anchors: (t.certs ?? []).map((c) => c.fingerprint), problem: t.problem })),
@@ -81,6 +97,7 @@ export function renderStatus(report: StatusReport): string {
     `trust anchor     ${fp(report.anchor.fingerprint)}  expires ${report.anchor.notAfter} (${report.anchor.daysLeft} days)`,
     ...report.previousAnchors.map((p) => `previous anchor  ${fp(p.fingerprint)}  expires ${p.notAfter} (${p.daysLeft} days)`),
     `identity issuer  ${fp(report.issuer.fingerprint)}  expires ${report.issuer.notAfter} (${report.issuer.daysLeft} days), ${report.issuer.keyAlgorithm}, signed by ${report.issuer.signedBy ? fp(report.issuer.signedBy) : 'an unknown anchor'}`,
+    `issuer renewal   ${report.issuer.renewalTime ? `by cert-manager at ${report.issuer.renewalTime}${report.issuer.renewalTimeEstimated ? ' (estimated: no status.renewalTime)' : ''}` : 'never by cert-manager (renewal policy Disabled)'}`,
     `bundle ${report.bundle.name}: ${report.bundle.targets.map((t) => `${t.namespace}=[${t.anchors.map(fp).join(',')}]${t.problem ? ` (${t.problem})` : ''}`).join(' ') || 'no target namespace'}`,
     `meshed pods: ${report.pods.meshed}, lacking the current anchor: ${report.pods.lackingNewAnchor}, trusting an old anchor: ${report.pods.trustingOldAnchor}`,
   ];

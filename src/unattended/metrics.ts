@@ -3,6 +3,7 @@ import type { ObservedState } from '../rotation/state.js';
 import type { Health, StatusReport } from '../status/report.js';
 import { rotationDueAt, type RotationPolicy } from './policy.js';
 import type { RunReport } from './recorder.js';
+import { issuerRenewal } from '../rotation/preflight.js';
 
 /** One sample of a metric family. */
 export interface Sample {
@@ -77,10 +78,13 @@ export interface Snapshot {
   stalePods: number;
   meshedPods: number;
   rotationDueAt?: Date;
+  /** When cert-manager renews the issuer on its own; absent when it never does. */
+  issuerRenewalAt?: Date;
 }
 
 /** A snapshot from an observed state and the status built from it. */
 export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer'>, report: Pick<StatusReport, 'phase' | 'health' | 'stale' | 'pods'>, policy?: RotationPolicy): Snapshot {
+  const renewalAt = issuerRenewal(state.issuer).at;
   return {
     now: state.now,
     anchor: { notBefore: state.anchor.cert.notBefore, notAfter: state.anchor.cert.notAfter },
@@ -90,6 +94,7 @@ export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer
     stalePods: report.stale.length,
     meshedPods: report.pods.meshed,
     ...(policy ? { rotationDueAt: rotationDueAt(state.anchor.cert, policy) } : {}),
+    ...(renewalAt ? { issuerRenewalAt: renewalAt } : {}),
   };
 }
 
@@ -103,6 +108,11 @@ export function snapshotFamilies(s: Snapshot): Family[] {
       'certificate_seconds_until_expiry',
       'Seconds from the observation until the certificate expires (frozen in a Pushgateway: alert on not_after - time() instead).',
       roles.map(([role, c]) => ({ labels: { role }, value: (c.notAfter.getTime() - s.now.getTime()) / 1000 })),
+    ),
+    gauge(
+      'issuer_renewal_timestamp_seconds',
+      "When cert-manager renews the identity issuer on its own (status.renewalTime), Unix seconds; while a rotation waits before gate 1, every stale pod must restart before then.",
+      s.issuerRenewalAt ? [{ value: seconds(s.issuerRenewalAt) }] : [],
     ),
     gauge('rotation_due_timestamp_seconds', 'When the rotation policy makes the next trust-anchor rotation due, Unix seconds.', s.rotationDueAt ? [{ value: seconds(s.rotationDueAt) }] : []),
     gauge('rotation_phase', 'Phase of the rotation read from the cluster (1 for the current one); steady when no rotation is under way.', phases.map((phase) => ({ labels: { phase }, value: phase === s.phase ? 1 : 0 }))),

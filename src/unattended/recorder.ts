@@ -135,6 +135,7 @@ class RecordingCluster implements Cluster {
   listMeshedPods: Cluster['listMeshedPods'] = () => this.inner.listMeshedPods();
   listWorkloads: Cluster['listWorkloads'] = (namespace, labelSelector) => this.inner.listWorkloads(namespace, labelSelector);
   getWorkload: Cluster['getWorkload'] = (ref) => this.inner.getWorkload(ref);
+  listLinks: Cluster['listLinks'] = () => this.inner.listLinks();
   watchWorkloads: Cluster['watchWorkloads'] = (kind, onChange) => this.inner.watchWorkloads(kind, onChange);
 
   triggerIssuance: Cluster['triggerIssuance'] = async (namespace, name, now) => {

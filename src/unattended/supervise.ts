@@ -82,7 +82,7 @@ function explainStop(error: unknown, signal: AbortSignal | undefined, lock: Leas
 async function lookAfter(deps: SupervisedDeps, invocation: Invocation): Promise<{ snapshot: Snapshot; anchor: string } | undefined> {
   try {
     const state = await observe(deps.cluster, invocation.config, deps.clock.now());
-    return { snapshot: snapshotOf(state, buildStatus(state, invocation.config.expiryWarningDays), invocation.unattended.policy), anchor: state.anchor.cert.fingerprint };
+    return { snapshot: snapshotOf(state, buildStatus(state, invocation.config.expiryWarningDays, invocation.config), invocation.unattended.policy), anchor: state.anchor.cert.fingerprint };
   } catch (error) {
     deps.logger.warn('could not read the cluster after the run: metrics lack the certificate gauges', { error: errorMessage(error) });
     return undefined;

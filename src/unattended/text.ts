@@ -1,20 +1,8 @@
 /** Wording shared by Events, notifications and log lines of an unattended run. */
+import { formatDuration } from '../duration.js';
 
-/** "25d", "3h4m", "12.3s", "250ms": the largest units that matter. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  const sign = ms < 0 ? '-' : '';
-  const abs = Math.abs(ms);
-  if (abs < 1000) return `${sign}${Math.round(abs)}ms`;
-  if (abs < 60_000) return `${sign}${Math.round(abs / 100) / 10}s`;
-  const totalSeconds = Math.round(abs / 1000);
-  const days = Math.floor(totalSeconds / 86_400);
-  const hours = Math.floor((totalSeconds % 86_400) / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
-  const parts = days > 0 ? [[days, 'd'], [hours, 'h']] : hours > 0 ? [[hours, 'h'], [minutes, 'm']] : [[minutes, 'm'], [seconds, 's']];
-  return sign + parts.filter(([value], index) => index === 0 || value !== 0).map(([value, unit]) => `${value}${unit}`).join('');
-}
+export { formatDuration };
+
 
 const pemBlock = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
 // Long unbroken base64 runs (a key or a certificate pasted without armour); hex fingerprints are far shorter.

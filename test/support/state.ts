@@ -107,12 +107,12 @@ export function statePod(spec: PodSpec): StatePod {
 }
 
 /** A cert-manager Certificate, Ready, optionally mid-issuance. */
-export function certificateView(namespace: string, name: string, opts: { issuing?: boolean; conditions?: Condition[] } = {}): CertificateView {
+export function certificateView(namespace: string, name: string, opts: { issuing?: boolean; conditions?: Condition[]; renewalTime?: Date; renewalDisabled?: boolean } = {}): CertificateView {
   const conditions = opts.conditions ?? [
     { type: 'Ready', status: 'True', observedGeneration: 1 },
     ...(opts.issuing ? [{ type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] : []),
   ];
-  return { namespace, name, generation: 1, secretName: name, conditions, revision: 1, failedIssuanceAttempts: 0 };
+  return { namespace, name, generation: 1, secretName: name, conditions, revision: 1, failedIssuanceAttempts: 0, renewalTime: opts.renewalTime, renewalDisabled: opts.renewalDisabled ?? false };
 }
 
 /** The previous-anchor Secret as the rotator writes it: certificate only, type Opaque. */
@@ -142,6 +142,11 @@ export interface StateSpec {
   /** The anchor that signed the issuer, as observeCertificates found it; undefined: none. */
   signer: Generated | undefined;
   issuerIssuing?: boolean;
+  /** status.renewalTime of the issuer Certificate; default: none recorded. */
+  issuerRenewalTime?: Date;
+  issuerRenewalDisabled?: boolean;
+  /** Linkerd multicluster Links present ("namespace/name"). */
+  links?: string[];
   /** Target ConfigMaps; default: namespace linkerd holding exactly the expected anchors. */
   targets?: { namespace: string; anchors?: readonly Generated[]; problem?: string }[];
   /** The Linkerd namespace's ConfigMap when no target is in namespace linkerd (default: the expected anchors). */
@@ -197,13 +202,14 @@ export function observedState(spec: StateSpec): ObservedState {
       certs: previousCerts,
     },
     issuer: {
-      certificate: certificateView('linkerd', 'linkerd-identity-issuer', { issuing: spec.issuerIssuing }),
+      certificate: certificateView('linkerd', 'linkerd-identity-issuer', { issuing: spec.issuerIssuing, renewalTime: spec.issuerRenewalTime, renewalDisabled: spec.issuerRenewalDisabled }),
       cert: spec.issuer.cert,
       signer: spec.signer?.cert,
     },
     bundle: observedBundle(spec, targets, expected),
     workloads: spec.workloads ?? [],
     pods: spec.pods ?? [],
+    links: (spec.links ?? []).map((link) => ({ namespace: link.split('/')[0] ?? '', name: link.split('/')[1] ?? '' })),
   };
 }
 

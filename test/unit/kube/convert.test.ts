@@ -178,7 +178,7 @@ describe('toWorkload', () => {
 describe('toCertificate and toBundle (untyped JSON)', () => {
   it('a Certificate mid-issuance after a failure', () => {
     const json: unknown = JSON.parse(
-      '{"metadata":{"namespace":"linkerd","name":"linkerd-identity-issuer","generation":2},"spec":{"secretName":"linkerd-identity-issuer"},"status":{"revision":7,"notBefore":"2025-06-01T10:00:00Z","notAfter":"2025-06-03T10:00:00Z","lastFailureTime":"2025-06-01T09:00:00Z","failedIssuanceAttempts":2,"conditions":[{"type":"Ready","status":"True","observedGeneration":2,"lastTransitionTime":"2025-06-01T10:00:01Z"},{"type":"Issuing","status":"True","reason":"ManuallyTriggered","message":"renew"}]}}',
+      '{"metadata":{"namespace":"linkerd","name":"linkerd-identity-issuer","generation":2},"spec":{"secretName":"linkerd-identity-issuer"},"status":{"revision":7,"notBefore":"2025-06-01T10:00:00Z","notAfter":"2025-06-03T10:00:00Z","renewalTime":"2025-06-02T09:00:00Z","lastFailureTime":"2025-06-01T09:00:00Z","failedIssuanceAttempts":2,"conditions":[{"type":"Ready","status":"True","observedGeneration":2,"lastTransitionTime":"2025-06-01T10:00:01Z"},{"type":"Issuing","status":"True","reason":"ManuallyTriggered","message":"renew"}]}}',
     );
     expect(toCertificate(json)).toEqual({
       namespace: 'linkerd',
@@ -190,11 +190,18 @@ describe('toCertificate and toBundle (untyped JSON)', () => {
       notAfter: new Date('2025-06-03T10:00:00Z'),
       lastFailureTime: new Date('2025-06-01T09:00:00Z'),
       failedIssuanceAttempts: 2,
+      renewalTime: new Date('2025-06-02T09:00:00Z'),
+      renewalDisabled: false,
       conditions: [
         { type: 'Ready', status: 'True', observedGeneration: 2, lastTransitionTime: new Date('2025-06-01T10:00:01Z'), reason: undefined, message: undefined },
         { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'renew', lastTransitionTime: undefined, observedGeneration: undefined },
       ],
     });
+  });
+
+  it('a Certificate whose renewal policy is Disabled (cert-manager 1.21): no renewalTime', () => {
+    expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'Disabled' } }, status: { revision: 1 } })).toMatchObject({ renewalDisabled: true, renewalTime: undefined });
+    expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'RenewBefore' } } })).toMatchObject({ renewalDisabled: false });
   });
 
   it('a Certificate never issued: revision 0, no conditions, no failures', () => {

@@ -48,6 +48,8 @@ describe('buildStatus', () => {
     expect(report.stale[1]?.reason).toBe('its bundle lacks the new trust anchor; Deployment legacy/api is held (opted-out)');
     expect(report.pods).toEqual({ meshed: 6, lackingNewAnchor: 2, trustingOldAnchor: 6, untrustingIssuerAnchor: 0 });
     expect(report.findings).toEqual([
+      // No status.renewalTime in this snapshot: cert-manager's default, two thirds of the old issuer's 48h from 06:00.
+      { severity: 'warning', subject: 'identity issuer', message: expect.stringMatching(/^cert-manager renews the issuer at 2025-06-02T14:00:00.000Z \(in 1d2h\): .*every stale pod must be restarted before then$/) as unknown },
       { severity: 'warning', subject: 'data plane', message: '2 meshed pod(s) must restart for the rotation to finish' },
       { severity: 'warning', subject: 'rotation', message: `unfinished: ${report.summary}` },
     ]);
