@@ -2,7 +2,7 @@
 # Builds the local control plane's binaries from Go modules into a cache outside the work tree:
 #   ${LCR_CACHE_DIR:-$HOME/.cache/linkerd-cert-rotator}/bin/<name>-<version>
 # Cached binaries are skipped. Usage: build.sh [component...]
-#   components: kubernetes etcd kwok trust-manager cert-manager helm crds (default: all)
+#   components: kubernetes etcd kwok trust-manager cert-manager helm promtool crds (default: all)
 # Progress (component, elapsed seconds) goes to stderr; a build's full output goes to
 # $cache/tmp/build-<component>.log and its tail is printed on failure.
 # Uses the usual GOCACHE/GOMODCACHE, so fresh clones on the same machine reuse them.
@@ -115,6 +115,13 @@ build_helm() {
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 }
 
+# promtool (Prometheus' rule tester): the e2e suite evaluates the chart's alerts with it.
+# Prometheus' Go module versions v0.X.Y are its releases v3.X.Y.
+build_promtool() {
+  [[ -x "$bin/promtool-$PROMETHEUS_VERSION" ]] && return 0
+  run_timed promtool go_install_at "$bin/promtool-$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+}
+
 # CRDs: copied out of the modules' zips into $cache/crds/<name>-<version>/.
 build_crds() {
   local dir src
@@ -135,7 +142,7 @@ build_crds() {
 }
 
 components=("$@")
-(( ${#components[@]} )) || components=(crds kubernetes etcd kwok trust-manager cert-manager helm)
+(( ${#components[@]} )) || components=(crds kubernetes etcd kwok trust-manager cert-manager helm promtool)
 for c in "${components[@]}"; do
   case "$c" in
     kubernetes) build_kubernetes ;;
@@ -144,6 +151,7 @@ for c in "${components[@]}"; do
     trust-manager) build_trust_manager ;;
     cert-manager) build_cert_manager ;;
     helm) build_helm ;;
+    promtool) build_promtool ;;
     crds) build_crds ;;
     *) log "unknown component $c"; exit 2 ;;
   esac
