@@ -119,7 +119,7 @@ describe('linked clusters', () => {
           group: 'multicluster.linkerd.io',
           scope: 'Namespaced',
           names: { plural: 'links', singular: 'link', kind: 'Link' },
-          versions: [{ name: 'v1alpha3', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', xKubernetesPreserveUnknownFields: true } } }],
+          versions: [{ name: 'v1alpha3', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
         },
       },
     });
