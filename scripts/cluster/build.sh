@@ -2,7 +2,7 @@
 # Builds the local control plane's binaries from Go modules into a cache outside the work tree:
 #   ${LCR_CACHE_DIR:-$HOME/.cache/linkerd-cert-rotator}/bin/<name>-<version>
 # Cached binaries are skipped. Usage: build.sh [component...]
-#   components: kubernetes etcd kwok trust-manager cert-manager helm promtool crds (default: all)
+#   components: kubernetes etcd kwok trust-manager cert-manager helm promql crds (default: all)
 # Progress (component, elapsed seconds) goes to stderr; a build's full output goes to
 # $cache/tmp/build-<component>.log and its tail is printed on failure.
 # Uses the usual GOCACHE/GOMODCACHE, so fresh clones on the same machine reuse them.
@@ -115,11 +115,15 @@ build_helm() {
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 }
 
-# promtool (Prometheus' rule tester): the e2e suite evaluates the chart's alerts with it.
-# Prometheus' Go module versions v0.X.Y are its releases v3.X.Y.
-build_promtool() {
-  [[ -x "$bin/promtool-$PROMETHEUS_VERSION" ]] && return 0
-  run_timed promtool go_install_at "$bin/promtool-$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+# promql-eval: Prometheus' own PromQL engine and test language (promqltest) as a test binary
+# (go/promql); the e2e suite evaluates the chart's alert expressions with it. Only the engine's
+# packages are compiled (promtool would build every service-discovery SDK).
+build_promql() {
+  local v=$PROMETHEUS_VERSION
+  [[ -x "$bin/promql-eval-$v" ]] && return 0
+  grep -q "github.com/prometheus/prometheus $v\$" "$here/go/promql/go.mod" \
+    || { log "go/promql/go.mod does not require prometheus $v"; return 1; }
+  run_timed promql-eval bash -c "cd '$here/go/promql' && go test -c -trimpath -o '$bin/promql-eval-$v.tmp' . && mv '$bin/promql-eval-$v.tmp' '$bin/promql-eval-$v'"
 }
 
 # CRDs: copied out of the modules' zips into $cache/crds/<name>-<version>/.
@@ -142,7 +146,7 @@ build_crds() {
 }
 
 components=("$@")
-(( ${#components[@]} )) || components=(crds kubernetes etcd kwok trust-manager cert-manager helm promtool)
+(( ${#components[@]} )) || components=(crds kubernetes etcd kwok trust-manager cert-manager helm promql)
 for c in "${components[@]}"; do
   case "$c" in
     kubernetes) build_kubernetes ;;
@@ -151,7 +155,7 @@ for c in "${components[@]}"; do
     trust-manager) build_trust_manager ;;
     cert-manager) build_cert_manager ;;
     helm) build_helm ;;
-    promtool) build_promtool ;;
+    promql) build_promql ;;
     crds) build_crds ;;
     *) log "unknown component $c"; exit 2 ;;
   esac

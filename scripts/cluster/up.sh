@@ -396,7 +396,7 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
   echo "export LCR_NODES=$(q "${node_names[*]}")"
   echo "export LCR_BIN_DIR=$(q "$LCR_BIN")"
   echo "export LCR_HELM=$(q "$LCR_BIN/helm-$HELM_VERSION")"
-  echo "export LCR_PROMTOOL=$(q "$LCR_BIN/promtool-$PROMETHEUS_VERSION")"
+  echo "export LCR_PROMQL_EVAL=$(q "$LCR_BIN/promql-eval-$PROMETHEUS_VERSION")"
   echo "export LCR_KUBECTL=$(q "$(command -v "$KUBECTL")")"
   echo "export LCR_KUBERNETES_VERSION=$(q "$KUBERNETES_VERSION")"
   echo "export LCR_CERT_MANAGER_VERSION=$(q "$CERT_MANAGER_VERSION")"

@@ -8,6 +8,8 @@ import { e2eClusterEnv, runTool, succeeded } from './tools.js';
 
 interface Rule {
   alert?: string;
+  expr?: string;
+  for?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
@@ -22,44 +24,44 @@ function chartRules(helm: string): { groups: { name: string; rules: Rule[] }[] }
   return { groups: object.spec.groups };
 }
 
-/** Seconds into promtool's clock at which the alert is evaluated (its time() starts at 0). */
-const evalSeconds = 120;
+/** Minutes into the engine's clock at which the expression is evaluated (its time() starts at 0). */
+const evalMinutes = 2;
 
 /**
- * Evaluates one of the chart's alerts with Prometheus' own rule engine (`promtool test rules`)
- * on the metrics a run printed or pushed. promtool's clock starts at 0, so every
- * `*_timestamp_seconds` gauge is moved by the same amount: the moment the metrics were observed
- * (`observed_timestamp_seconds`) becomes promtool's evaluation time, and `x - time()` keeps its
- * meaning. Both outcomes are tested (firing with the rule's labels, and silent); exactly one
- * must pass, or the evaluation itself failed.
+ * Evaluates one of the chart's alert expressions with Prometheus' own PromQL engine and test
+ * language (promqltest, built by scripts/cluster/build.sh as promql-eval) on the metrics a run
+ * printed or pushed. The engine's clock starts at 0, so every `*_timestamp_seconds` gauge is
+ * moved by the same amount: the moment the metrics were observed (`observed_timestamp_seconds`)
+ * becomes the evaluation time, and `x - time()` keeps its meaning. Both outcomes are checked
+ * (the alert's expression returns a sample, or nothing); exactly one must hold, or the
+ * evaluation itself failed. The rule's `for` is not modelled (the alerts tested here have none).
  */
 export function evaluateAlert(alertname: string, exposition: string): { firing: boolean } {
   const env = e2eClusterEnv();
-  const helm = env.LCR_HELM ?? 'helm';
-  const promtool = env.LCR_PROMTOOL ?? 'promtool';
-  const rules = chartRules(helm);
+  const rules = chartRules(env.LCR_HELM ?? 'helm');
   const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === alertname);
-  if (!rule) throw new Error(`the chart has no alert ${alertname}`);
+  if (!rule?.expr) throw new Error(`the chart has no alert ${alertname}`);
+  if (rule.for) throw new Error(`${alertname} has a for: clause, which this evaluation does not model`);
   const parsed = parseExposition(exposition);
   const observed = parsed.samples.find((s) => s.name === 'linkerd_cert_rotator_observed_timestamp_seconds')?.value;
   if (observed === undefined) throw new Error('the metrics carry no observed_timestamp_seconds');
-  const series = parsed.samples.map((sample) => {
-    const value = sample.name.endsWith('_timestamp_seconds') ? sample.value - observed + evalSeconds : sample.value;
+  const load = parsed.samples.map((sample) => {
+    const value = sample.name.endsWith('_timestamp_seconds') ? sample.value - observed + evalMinutes * 60 : sample.value;
     const labels = Object.entries(sample.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
-    return { series: `${sample.name}{${labels}}`, values: `${value}x4` };
+    return `  ${sample.name}{${labels}} ${value}x4`;
   });
+  const expr = rule.expr.replace(/\s+/g, ' ').trim();
   const dir = mkdtempSync(join(tmpdir(), 'lcr-alerts-'));
   try {
-    writeFileSync(join(dir, 'rules.yaml'), k8s.dumpYaml(rules));
-    const outcome = (firing: boolean): boolean => {
-      const expected = firing ? [{ exp_labels: { ...(rule.labels ?? {}) }, exp_annotations: { ...(rule.annotations ?? {}) } }] : [];
-      const test = { rule_files: ['rules.yaml'], evaluation_interval: '1m', tests: [{ interval: '1m', input_series: series, alert_rule_test: [{ eval_time: `${evalSeconds}s`, alertname, exp_alerts: expected }] }] };
-      const file = join(dir, `test-${String(firing)}.yaml`);
-      writeFileSync(file, k8s.dumpYaml(test));
-      return runTool(promtool, ['test', 'rules', file], { cwd: dir }).code === 0;
+    const holds = (firing: boolean): boolean => {
+      const file = join(dir, `${String(firing)}.test`);
+      writeFileSync(file, ['load 1m', ...load, '', `eval instant at ${evalMinutes}m ${expr}`, ...(firing ? ['  {} 1'] : []), ''].join('\n'));
+      const run = runTool(env.LCR_PROMQL_EVAL ?? 'promql-eval', ['-test.run', 'TestScript'], { env: { PROMQL_TEST_FILE: file }, cwd: dir });
+      if (run.code !== 0 && !/error in eval|unexpected metric|expected .* but got/.test(run.stdout)) throw new Error(`promql-eval failed: ${run.stdout.slice(-2000)}${run.stderr.slice(-1000)}`);
+      return run.code === 0;
     };
-    const [fires, silent] = [outcome(true), outcome(false)];
-    if (fires === silent) throw new Error(`promtool could not decide whether ${alertname} fires (both outcomes ${fires ? 'passed' : 'failed'})`);
+    const [fires, silent] = [holds(true), holds(false)];
+    if (fires === silent) throw new Error(`could not decide whether ${alertname} fires (both outcomes ${fires ? 'held' : 'failed'})`);
     return { firing: fires };
   } finally {
     rmSync(dir, { recursive: true, force: true });
