@@ -5,7 +5,8 @@ import type { RunContext } from '../rotation/context.js';
 import { refuseUnsafe } from '../rotation/health.js';
 import type { Role } from '../rotation/mesh.js';
 import { anchorTarget, issuerTarget, renewCertificate } from '../rotation/renew.js';
-import { planRotation, rotate } from '../rotation/rotate.js';
+import { planRotation, rotate, startRefusals } from '../rotation/rotate.js';
+import { issuerTiming } from '../rotation/preflight.js';
 import { observe, observeBundle, observeCertificates } from '../rotation/state.js';
 import { awaitGate, observeForRestart, restartControlPlane, restartDataPlane, targetsFor, updateBundle } from '../rotation/steps.js';
 import { buildStatus, renderStatus } from '../status/report.js';
@@ -82,10 +83,15 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       return report.health === 'healthy' ? ExitCode.ok : report.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
     }
     case 'renew-certs': {
-      const { plan } = await planRotation(ctx, true);
+      const { plan, state } = await planRotation(ctx, true);
       const which = invocation.which === 'next' ? nextRenewal(plan.steps[0]?.name, plan.phase) : invocation.which;
       if (which === 'anchor' && plan.phase !== 'steady' && plan.phase !== 'anchor-renewing') {
         throw new PreconditionError(`refusing to renew the trust anchor: the last rotation is unfinished (${plan.summary}); run rotate to finish it`);
+      }
+      if (which === 'anchor' && plan.phase === 'steady') {
+        const timing = issuerTiming(state, ctx.config.issuerRenewalMarginMs);
+        const refusals = [...startRefusals(state, ctx.config), ...(timing.kind === 'renew-first' ? [`${timing.reason}: run renew-certs --which issuer first, or rotate`] : [])];
+        if (refusals.length > 0) throw new PreconditionError(`refusing to renew the trust anchor, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
       }
       const target = which === 'anchor' ? anchorTarget(ctx) : issuerTarget(ctx);
       if (invocation.dryRun) {

@@ -1,4 +1,5 @@
 import type { Finding } from '../certs/index.js';
+import type { RotatorConfig } from '../config.js';
 import { PreconditionError, StepError } from '../errors.js';
 import { inSeconds, throwIfAborted } from '../wait/poll.js';
 import { bundleRefusals } from './bundle-check.js';
@@ -54,6 +55,15 @@ export async function planRotation(ctx: RunContext, startNew: StartNew): Promise
   const timing = start ? issuerTiming(state, ctx.config.issuerRenewalMarginMs) : undefined;
   const plan = derivePlan(state, { startNew: start, issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined });
   return { state, plan, findings };
+}
+
+/**
+ * Anything that would strand a rotation after the anchor renewal (a bundle that cannot carry both
+ * anchors, pods nobody restarts, linked clusters, the issuer's own schedule): every reason to
+ * refuse before any change. `rotate` and `renew-certs --which anchor` both ask it.
+ */
+export function startRefusals(state: ObservedState, config: RotatorConfig): string[] {
+  return [...bundleRefusals(state, config), ...newRotationRefusals(state, config)];
 }
 
 /** True when the plan starts a new rotation (renews the anchor from a steady state). */
@@ -115,9 +125,7 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
   const first = await planRotation(ctx, options.startNew ?? true);
   const starting = startsRotation(first.plan);
   first.findings.push(...startFindings(first.state, ctx, starting));
-  // Anything that would strand the rotation after the anchor renewal (a bundle that cannot carry both
-  // anchors, pods nobody restarts, linked clusters, the issuer's own schedule) refuses before any change.
-  const refusals = starting ? [...bundleRefusals(first.state, ctx.config), ...newRotationRefusals(first.state, ctx.config)] : [];
+  const refusals = starting ? startRefusals(first.state, ctx.config) : [];
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
   await options.hooks?.planned(first.plan);
