@@ -52,6 +52,10 @@ export interface RotatorConfig {
   bundleTimeoutMs: number;
   /** Interval between two looks at the cluster while waiting. */
   pollIntervalMs: number;
+  /** Deadline of one API request (of a watch: its opening); transient failures are retried for about two minutes. */
+  requestTimeoutMs: number;
+  /** A rollout watch silent this long is re-opened, and a rollout it showed nothing of is read with a GET. */
+  watchIdleTimeoutMs: number;
   /** Certificates expiring within this many days give a warning (as `linkerd check` does). */
   expiryWarningDays: number;
 }
@@ -81,6 +85,8 @@ export const defaultConfig: RotatorConfig = {
   rolloutTimeoutMs: 10 * 60_000,
   bundleTimeoutMs: 5 * 60_000,
   pollIntervalMs: 2_000,
+  requestTimeoutMs: 30_000,
+  watchIdleTimeoutMs: 60_000,
   expiryWarningDays: 60,
 };
 

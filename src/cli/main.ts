@@ -37,7 +37,8 @@ async function main(): Promise<number> {
   const started = Date.now();
   try {
     const kubeConfig = loadKubeConfig(invocation);
-    const cluster = new KubeCluster(kubeConfig, { logger, signal: abort.signal });
+    const { requestTimeoutMs, watchIdleTimeoutMs } = invocation.config;
+    const cluster = new KubeCluster(kubeConfig, { logger, signal: abort.signal, policy: { requestTimeoutMs }, watchIdleMs: watchIdleTimeoutMs });
     const { pushgatewayUrl, webhookUrl } = invocation.unattended;
     const kube = new KubeUnattended(kubeConfig, { logger });
     const unattended = {

@@ -67,12 +67,14 @@ export const configOptions: OptionSpec[] = [
   { flag: 'rollout-timeout', field: 'rolloutTimeoutMs', kind: 'duration', default: ms(d.rolloutTimeoutMs), describe: "Deadline for one workload's rollout" },
   { flag: 'bundle-timeout', field: 'bundleTimeoutMs', kind: 'duration', default: ms(d.bundleTimeoutMs), describe: 'Deadline for the bundle ConfigMaps to hold the expected anchors' },
   { flag: 'poll-interval', field: 'pollIntervalMs', kind: 'duration', default: ms(d.pollIntervalMs), describe: 'Interval between two looks at the cluster while waiting' },
+  { flag: 'request-timeout', field: 'requestTimeoutMs', kind: 'duration', default: ms(d.requestTimeoutMs), describe: 'Deadline of one API request (a watch: its opening); transient failures are retried for about two minutes' },
+  { flag: 'watch-idle-timeout', field: 'watchIdleTimeoutMs', kind: 'duration', default: ms(d.watchIdleTimeoutMs), describe: 'A rollout watch that sent nothing (no event, no bookmark) this long is re-opened, and rollouts it showed nothing of are read with a GET' },
   { flag: 'expiry-warning-days', field: 'expiryWarningDays', kind: 'number', default: d.expiryWarningDays, describe: 'Warn when a certificate expires within this many days' },
 ];
 
 /** Options of unattended runs: the lock, the rotation policy, Pushgateway and webhook (see docs/unattended.md). */
 export const unattendedOptions: OptionSpec[] = [
-  { flag: 'lock-namespace', kind: 'string', default: '', describe: 'Namespace of the rotation lock Lease (default: the pod\'s namespace from POD_NAMESPACE, else --linkerd-namespace)' },
+  { flag: 'lock-namespace', kind: 'string', default: '', describe: 'Namespace of the rotation lock Lease (default: --linkerd-namespace, wherever the run happens)' },
   { flag: 'lock-name', kind: 'string', default: 'linkerd-cert-rotator', describe: 'Name of the rotation lock Lease (coordination.k8s.io/v1)' },
   { flag: 'lock-duration', kind: 'duration', default: '2m', describe: 'Lease duration: renewed every third of it; a killed run blocks the next one for at most this long' },
   { flag: 'lock-wait', kind: 'duration', default: '0s', describe: 'How long to wait while another run holds the lock; 0 refuses at once with exit code 6' },

@@ -1,12 +1,12 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { AbortedError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
-import { describeFailure, MissingApiError, statusCode } from './errors.js';
+import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
 import type { BundleView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
 import type { Cluster, WorkloadChange, WorkloadFeed } from './ports.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { defaultRetryPolicy, withRetry, type RetryDeps } from './retry.js';
 import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
 import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
@@ -73,6 +73,47 @@ export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
   return config;
 }
 
+/** Options of one generated client-node call: its request carries the attempt's signal (request timeout and run abort). */
+export type CallOptions = k8s.ConfigurationOptions<k8s.ObservableMiddleware>;
+
+/** Per-request options binding a generated call to `signal`, on top of `base` (headers such as the patch type). */
+export function requestOptions(signal: AbortSignal, base?: CallOptions): CallOptions {
+  const bind: k8s.ObservableMiddleware = {
+    pre: (context) => {
+      context.setSignal(signal);
+      return new k8s.Observable(Promise.resolve(context));
+    },
+    post: (response) => new k8s.Observable(Promise.resolve(response)),
+  };
+  return { ...base, middleware: [...(base?.middleware ?? []), bind], middlewareMergeStrategy: 'append' };
+}
+
+/**
+ * The one call helper of every adapter: each attempt has a request timeout and stops at once on
+ * the run's abort (AbortedError), transient failures are retried within the policy's window, and
+ * a final failure becomes an ApiError naming the verb, resource and object (its `code` is the
+ * HTTP status: callers branch on 404 and 409 through it).
+ */
+export async function kubeCall<T>(deps: RetryDeps, verb: string, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T> {
+  try {
+    return await withRetry(`${verb} ${resource} ${object}`, (signal) => run(requestOptions(signal)), deps);
+  } catch (error) {
+    if (error instanceof AbortedError) throw error;
+    throwIfAborted(deps.signal);
+    throw describeFailure(error, verb, resource, object);
+  }
+}
+
+/** Like kubeCall for a read, but 404 means "absent" (undefined). */
+export async function kubeFind<T>(deps: RetryDeps, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T | undefined> {
+  try {
+    return await kubeCall(deps, 'get', resource, object, run);
+  } catch (error) {
+    if (statusCode(error) === 404) return undefined;
+    throw error;
+  }
+}
+
 /** The one adapter between the rotator's ports and @kubernetes/client-node. */
 export class KubeCluster implements Cluster {
   private readonly core: k8s.CoreV1Api;
@@ -83,7 +124,7 @@ export class KubeCluster implements Cluster {
 
   constructor(
     config: k8s.KubeConfig,
-    private readonly deps: { logger: Logger; signal?: AbortSignal; retry?: RetryPolicy },
+    private readonly deps: RetryDeps & { watchIdleMs?: number },
   ) {
     this.core = config.makeApiClient(k8s.CoreV1Api);
     this.apps = config.makeApiClient(k8s.AppsV1Api);
@@ -92,37 +133,26 @@ export class KubeCluster implements Cluster {
     this.watcher = new k8s.Watch(config);
   }
 
-  /** One call with transient retries; a final failure names the verb, resource and object. */
-  private async call<T>(verb: string, resource: string, object: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await withRetry(`${verb} ${resource} ${object}`, run, this.deps);
-    } catch (error) {
-      throwIfAborted(this.deps.signal);
-      throw describeFailure(error, verb, resource, object);
-    }
+  /** One call through the call helper (request timeout, retries, abort); a final failure names the verb, resource and object. */
+  private call<T>(verb: string, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T> {
+    return kubeCall(this.deps, verb, resource, object, run);
   }
 
   /** Like call, but 404 means "absent". */
-  private async find<T>(resource: string, object: string, run: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await withRetry(`get ${resource} ${object}`, run, this.deps);
-    } catch (error) {
-      throwIfAborted(this.deps.signal);
-      if (statusCode(error) === 404) return undefined;
-      throw describeFailure(error, 'get', resource, object);
-    }
+  private find<T>(resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T | undefined> {
+    return kubeFind(this.deps, resource, object, run);
   }
 
   async getCertificate(namespace: string, name: string): Promise<CertificateView | undefined> {
     await this.requireApi(certManager, 'cert-manager');
-    const raw: unknown = await this.find('certificates.cert-manager.io', `${namespace}/${name}`, () =>
-      this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }),
+    const raw: unknown = await this.find('certificates.cert-manager.io', `${namespace}/${name}`, (options) =>
+      this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }, options),
     );
     return raw === undefined ? undefined : toCertificate(raw);
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretView | undefined> {
-    const secret = await this.find('secrets', `${namespace}/${name}`, () => this.core.readNamespacedSecret({ namespace, name }));
+    const secret = await this.find('secrets', `${namespace}/${name}`, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
     return secret === undefined ? undefined : toSecretView(secret);
   }
 
@@ -139,23 +169,23 @@ export class KubeCluster implements Cluster {
       if (raw !== undefined) return toBundle(raw);
     }
     await this.requireApi(trustManager, 'trust-manager');
-    const raw: unknown = await this.find('bundles.trust.cert-manager.io', name, () => this.custom.getClusterCustomObject({ ...trustManager, name }));
+    const raw: unknown = await this.find('bundles.trust.cert-manager.io', name, (options) => this.custom.getClusterCustomObject({ ...trustManager, name }, options));
     return raw === undefined ? undefined : toBundle(raw);
   }
 
   async listNamespaces(labelSelector?: string): Promise<NamespaceView[]> {
-    const items = await this.paged('list', 'namespaces', (page) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }));
+    const items = await this.paged('list', 'namespaces', (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options));
     return items.map(toNamespace);
   }
 
   async getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined> {
-    const map = await this.find('configmaps', `${namespace}/${name}`, () => this.core.readNamespacedConfigMap({ namespace, name }));
+    const map = await this.find('configmaps', `${namespace}/${name}`, (options) => this.core.readNamespacedConfigMap({ namespace, name }, options));
     return map?.data?.[key];
   }
 
   async listMeshedPods(): Promise<PodView[]> {
-    const items = await this.paged('list', 'pods', (page) =>
-      this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }),
+    const items = await this.paged('list', 'pods', (page, options) =>
+      this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }, options),
     );
     return items.map(toPodView);
   }
@@ -163,14 +193,14 @@ export class KubeCluster implements Cluster {
   async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {
     const scope = { labelSelector, limit: pageSize };
     const [deployments, statefulSets, daemonSets] = await Promise.all([
-      this.paged('list', 'deployments.apps', (page) =>
-        namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }),
+      this.paged('list', 'deployments.apps', (page, options) =>
+        namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
       ),
-      this.paged('list', 'statefulsets.apps', (page) =>
-        namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }),
+      this.paged('list', 'statefulsets.apps', (page, options) =>
+        namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
       ),
-      this.paged('list', 'daemonsets.apps', (page) =>
-        namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }),
+      this.paged('list', 'daemonsets.apps', (page, options) =>
+        namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
       ),
     ]);
     return [
@@ -186,15 +216,15 @@ export class KubeCluster implements Cluster {
     const object = `${namespace}/${name}`;
     switch (ref.kind) {
       case 'Deployment': {
-        const item = await this.find(resource, object, () => this.apps.readNamespacedDeployment({ namespace, name }));
+        const item = await this.find(resource, object, (options) => this.apps.readNamespacedDeployment({ namespace, name }, options));
         return item && toWorkload(ref.kind, item);
       }
       case 'StatefulSet': {
-        const item = await this.find(resource, object, () => this.apps.readNamespacedStatefulSet({ namespace, name }));
+        const item = await this.find(resource, object, (options) => this.apps.readNamespacedStatefulSet({ namespace, name }, options));
         return item && toWorkload(ref.kind, item);
       }
       case 'DaemonSet': {
-        const item = await this.find(resource, object, () => this.apps.readNamespacedDaemonSet({ namespace, name }));
+        const item = await this.find(resource, object, (options) => this.apps.readNamespacedDaemonSet({ namespace, name }, options));
         return item && toWorkload(ref.kind, item);
       }
     }
@@ -202,20 +232,20 @@ export class KubeCluster implements Cluster {
 
   async watchWorkloads(kind: WorkloadKind, onChange: (change: WorkloadChange) => void): Promise<WorkloadFeed> {
     const resource = resourceOf(kind);
-    const list = (): Promise<{ metadata?: { resourceVersion?: string } }> => {
+    const list = (options: CallOptions): Promise<{ metadata?: { resourceVersion?: string } }> => {
       switch (kind) {
         case 'Deployment':
-          return this.apps.listDeploymentForAllNamespaces({ limit: 1 });
+          return this.apps.listDeploymentForAllNamespaces({ limit: 1 }, options);
         case 'StatefulSet':
-          return this.apps.listStatefulSetForAllNamespaces({ limit: 1 });
+          return this.apps.listStatefulSetForAllNamespaces({ limit: 1 }, options);
         case 'DaemonSet':
-          return this.apps.listDaemonSetForAllNamespaces({ limit: 1 });
+          return this.apps.listDaemonSetForAllNamespaces({ limit: 1 }, options);
       }
     };
     const source = {
       version: async () => (await this.call('list', resource, '(all)', list)).metadata?.resourceVersion ?? '',
       open: (resourceVersion: string, handlers: WatchHandlers) =>
-        openWatch(this.watcher, `/apis/apps/v1/${kind.toLowerCase()}s`, { resourceVersion, allowWatchBookmarks: true }, handlers),
+        openWatch(this.watcher, `/apis/apps/v1/${kind.toLowerCase()}s`, { resourceVersion, allowWatchBookmarks: true }, handlers, this.deps.policy?.requestTimeoutMs ?? defaultRetryPolicy.requestTimeoutMs),
     };
     const watch = new ResumingWatch(
       source,
@@ -223,7 +253,7 @@ export class KubeCluster implements Cluster {
         const workload = toWorkload(kind, object as AnyWorkload);
         onChange({ ref: { kind, namespace: workload.namespace, name: workload.name }, workload: type === 'DELETED' ? undefined : workload, span });
       },
-      { what: `watch ${resource}`, logger: this.deps.logger, clock: systemClock, signal: this.deps.signal },
+      { what: `watch ${resource}`, logger: this.deps.logger, clock: this.deps.clock ?? systemClock, signal: this.deps.signal, idleMs: this.deps.watchIdleMs },
     );
     try {
       await watch.start();
@@ -248,8 +278,8 @@ export class KubeCluster implements Cluster {
   async triggerIssuance(namespace: string, name: string, now: Date): Promise<void> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
-      const raw = (await this.call('get', 'certificates.cert-manager.io', object, () =>
-        this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }),
+      const raw = (await this.call('get', 'certificates.cert-manager.io', object, (options) =>
+        this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }, options),
       )) as { status?: { conditions?: Record<string, unknown>[] } };
       const status = (raw.status ??= {});
       // cmctl renew: set Issuing=True and write the whole status back, keeping every other condition.
@@ -259,11 +289,12 @@ export class KubeCluster implements Cluster {
         { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered by linkerd-cert-rotator', lastTransitionTime: now.toISOString() },
       ];
       try {
-        await withRetry(`update certificates/status ${object}`, () => this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }), this.deps);
+        await this.call('update', 'certificates/status', object, (options) => this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }, options));
         return;
       } catch (error) {
+        // 409: the Certificate changed since it was read; read it again and write again.
         if (statusCode(error) === 409 && attempt < conflictAttempts) continue;
-        throw describeFailure(error, 'update', 'certificates/status', object);
+        throw error;
       }
     }
   }
@@ -272,17 +303,16 @@ export class KubeCluster implements Cluster {
     const { namespace, name } = ref;
     const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
     // Generated patch methods default to JSON patch; a restart is a strategic merge patch.
-    const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
     const object = `${namespace}/${name}`;
     const resource = resourceOf(ref.kind);
-    const patched = await this.call('patch', resource, object, (): Promise<AnyWorkload> => {
+    const patched = await this.call('patch', resource, object, (options): Promise<AnyWorkload> => {
       switch (ref.kind) {
         case 'Deployment':
-          return this.apps.patchNamespacedDeployment({ namespace, name, body }, options);
+          return this.apps.patchNamespacedDeployment({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
         case 'StatefulSet':
-          return this.apps.patchNamespacedStatefulSet({ namespace, name, body }, options);
+          return this.apps.patchNamespacedStatefulSet({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
         case 'DaemonSet':
-          return this.apps.patchNamespacedDaemonSet({ namespace, name, body }, options);
+          return this.apps.patchNamespacedDaemonSet({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
       }
     });
     return toWorkload(ref.kind, patched);
@@ -327,10 +357,9 @@ export class KubeCluster implements Cluster {
 
   async deletePod(namespace: string, name: string): Promise<void> {
     try {
-      await withRetry(`delete pods ${namespace}/${name}`, () => this.core.deleteNamespacedPod({ namespace, name }), this.deps);
+      await this.call('delete', 'pods', `${namespace}/${name}`, (options) => this.core.deleteNamespacedPod({ namespace, name }, options));
     } catch (error) {
-      if (statusCode(error) === 404) return;
-      throw describeFailure(error, 'delete', 'pods', `${namespace}/${name}`);
+      if (statusCode(error) !== 404) throw error;
     }
   }
 
@@ -343,7 +372,7 @@ export class KubeCluster implements Cluster {
   }
 
   private async served(): Promise<Set<string>> {
-    this.servedGroups ??= this.call('get', 'apis', '(discovery)', () => this.discovery.getAPIVersions()).then(
+    this.servedGroups ??= this.call('get', 'apis', '(discovery)', (options) => this.discovery.getAPIVersions(options)).then(
       (list) => new Set(list.groups.flatMap((group) => group.versions.map((version) => version.groupVersion))),
     );
     return this.servedGroups.catch((error: unknown) => {
@@ -364,12 +393,12 @@ export class KubeCluster implements Cluster {
   }
 
   /** Follows `continue` tokens so that lists never load a whole cluster in one response. */
-  private async paged<T>(verb: string, resource: string, list: (page: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+  private async paged<T>(verb: string, resource: string, list: (page: string | undefined, options: CallOptions) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
     const items: T[] = [];
     let page: string | undefined;
     do {
       const token = page;
-      const response = await this.call(verb, resource, '(all)', () => list(token));
+      const response = await this.call(verb, resource, '(all)', (options) => list(token, options));
       items.push(...response.items);
       page = response.metadata?._continue || undefined;
     } while (page);
@@ -384,19 +413,39 @@ function resourceOf(kind: WorkloadKind): string {
 /**
  * Opens one watch with client-node's Watch. Its `done` callback serves both a failed open
  * (non-200, connection refused) and the end of a stream that did open; this tells them apart.
+ * An open that brings no answer within `timeoutMs` fails with RequestTimeoutError (client-node
+ * sets no deadline on it); should it open later after all, the stream is closed at once.
  */
-async function openWatch(watcher: k8s.Watch, path: string, query: Record<string, string | boolean>, handlers: WatchHandlers): Promise<WatchStream> {
+async function openWatch(watcher: k8s.Watch, path: string, query: Record<string, string | boolean>, handlers: WatchHandlers, timeoutMs: number): Promise<WatchStream> {
   let opened = false;
+  let abandoned = false;
   let failure: { error: Error } | undefined;
-  const controller = await watcher.watch(
+  const opening = watcher.watch(
     path,
     query,
-    (type: string, object: unknown) => handlers.event(type, object),
+    (type: string, object: unknown) => {
+      if (!abandoned) handlers.event(type, object);
+    },
     (error: unknown) => {
+      if (abandoned) return;
       if (opened) handlers.closed(error ?? undefined);
       else failure = { error: withCode(error, path) };
     },
   );
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeoutError(`watch ${path} did not open within ${Math.round(timeoutMs / 100) / 10}s`)), timeoutMs);
+  });
+  let controller: AbortController;
+  try {
+    controller = await Promise.race([opening, timedOut]);
+  } catch (error) {
+    abandoned = true;
+    void opening.then((late) => late.abort(), () => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   if (failure) throw failure.error;
   opened = true;
   return { close: () => controller.abort() };

@@ -12,6 +12,11 @@ export class ApiError extends Error {
   }
 }
 
+/** A request got no answer within its deadline (a half-open connection, an apiserver that hangs); retried like a reset. */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+}
+
 /** The API server does not serve a resource type the rotator needs (CRD not installed). */
 export class MissingApiError extends PreconditionError {}
 
@@ -60,7 +65,7 @@ export function isTransient(error: unknown): boolean {
     const errno = (error as { code?: unknown; errno?: unknown }).code ?? (error as { errno?: unknown }).errno;
     if (typeof errno === 'string' && transientCodes.has(errno)) return true;
     const name = (error as { name?: unknown }).name;
-    if (name === 'FetchError' || name === 'TimeoutError') return true;
+    if (name === 'FetchError' || name === 'TimeoutError' || name === 'RequestTimeoutError') return true;
     const cause = (error as { cause?: unknown }).cause;
     if (cause !== undefined && cause !== error) return isTransient(cause);
   }

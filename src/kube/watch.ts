@@ -27,6 +27,22 @@ export type WatchChange = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: unkn
 
 const reconnectMs = { first: 250, max: 5_000 };
 
+/**
+ * A stream that sent nothing (no event, no bookmark) for this long is taken for dead and
+ * re-opened. The apiserver sends a bookmark about every minute on a watch that asks for them.
+ */
+export const defaultWatchIdleMs = 60_000;
+
+/** What a resuming watch needs: names for its logs, a clock, the run's signal, and its idle limit. */
+export interface ResumingWatchDeps {
+  what: string;
+  logger: Logger;
+  clock: Clock;
+  signal?: AbortSignal;
+  /** Re-open a stream silent for this long (default defaultWatchIdleMs). */
+  idleMs?: number;
+}
+
 function versionOf(object: unknown): string | undefined {
   const metadata = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
   return typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
@@ -43,14 +59,19 @@ export class ResumingWatch {
   private spans = 0;
   private current: number | undefined;
   private version: string | undefined;
-  private stream: WatchStream | undefined;
+  private stream: (WatchStream & { live: boolean }) | undefined;
+  private heardAt = 0;
   private readonly halt = new AbortController();
 
   constructor(
     private readonly source: WatchSource,
     private readonly onChange: (change: WatchChange) => void,
-    private readonly deps: { what: string; logger: Logger; clock: Clock; signal?: AbortSignal },
+    private readonly deps: ResumingWatchDeps,
   ) {}
+
+  private get idleMs(): number {
+    return this.deps.idleMs ?? defaultWatchIdleMs;
+  }
 
   /** The unbroken stretch the watch is in, or undefined while it is not streaming. */
   get span(): number | undefined {
@@ -62,11 +83,12 @@ export class ResumingWatch {
     throwIfAborted(this.deps.signal);
     this.deps.signal?.addEventListener('abort', this.stop, { once: true });
     try {
-      await withRetry(this.deps.what, () => this.connect(), { logger: this.deps.logger, signal: this.halt.signal });
+      await withRetry(this.deps.what, () => this.connect(), { logger: this.deps.logger, signal: this.halt.signal, clock: this.deps.clock });
     } catch (error) {
       this.stop();
       throw error;
     }
+    void this.watchdog();
   }
 
   /** Closes the stream; the watch does not reconnect after this. */
@@ -83,23 +105,47 @@ export class ResumingWatch {
     const version = this.version ?? (await this.source.version());
     const span = resume ? this.spans : ++this.spans;
     this.version = version;
-    let open = true;
+    const handle = { live: true };
     const stream = await this.source.open(version, {
       event: (type, object) => {
-        if (open && !this.halt.signal.aborted) this.event(type, object, span);
+        if (!handle.live || this.halt.signal.aborted) return;
+        this.heardAt = this.deps.clock.now().getTime();
+        this.event(type, object, span);
       },
       closed: (error) => {
-        if (!open) return;
-        open = false;
+        if (!handle.live) return;
+        handle.live = false;
         this.dropped(error);
       },
     });
-    if (this.halt.signal.aborted || !open) {
+    if (this.halt.signal.aborted || !handle.live) {
       stream.close();
       return;
     }
-    this.stream = stream;
+    this.stream = Object.assign(handle, { close: () => stream.close() });
+    this.heardAt = this.deps.clock.now().getTime();
     this.current = span;
+  }
+
+  /**
+   * A stream can stay open and deliver nothing: a half-open connection, a proxy that holds it.
+   * One silent for the idle limit is closed and resumed from the last version seen (the
+   * server replays what was missed); meanwhile `span` is undefined and readers use GETs.
+   */
+  private async watchdog(): Promise<void> {
+    const { clock } = this.deps;
+    while (!this.halt.signal.aborted) {
+      const quiet = clock.now().getTime() - this.heardAt;
+      if (this.stream?.live && quiet >= this.idleMs) {
+        const stream = this.stream;
+        stream.live = false;
+        stream.close();
+        this.deps.logger.warn('watch sent nothing (no event, no bookmark) for too long, re-opening it', { watch: this.deps.what, quietSeconds: Math.round(quiet / 1000) });
+        this.dropped(undefined, true);
+        continue;
+      }
+      await clock.sleep(this.stream?.live ? this.idleMs - quiet : Math.min(this.idleMs, 1_000), this.halt.signal);
+    }
   }
 
   private event(type: string, object: unknown, span: number): void {
@@ -114,12 +160,13 @@ export class ResumingWatch {
     if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.onChange({ type, object, span });
   }
 
-  private dropped(error: unknown): void {
+  private dropped(error: unknown, idle = false): void {
     this.current = undefined;
     this.stream = undefined;
     if (this.halt.signal.aborted) return;
     // The server ends watches after a while (a clean close); a broken stream is a failure, retried like any call.
-    if (error === undefined || error === null) this.deps.logger.debug('watch closed, resuming', { watch: this.deps.what });
+    if (idle) this.deps.logger.debug('watch closed for silence, resuming', { watch: this.deps.what });
+    else if (error === undefined || error === null) this.deps.logger.debug('watch closed, resuming', { watch: this.deps.what });
     else this.deps.logger.warn(retryMessage, { call: this.deps.what, status: failureStatus(error) });
     void this.reconnect();
   }

@@ -1,5 +1,6 @@
 import type { Workload, WorkloadKind, WorkloadRef } from '../kube/model.js';
 import type { WorkloadChange, WorkloadFeed } from '../kube/ports.js';
+import type { Clock } from '../wait/poll.js';
 import type { RunContext } from './context.js';
 import { workloadKey as keyOf } from './mesh.js';
 
@@ -13,6 +14,8 @@ interface Tracked {
   changes: number;
   read: number;
   wake: Set<() => void>;
+  /** When the watch last showed this workload, or it was last read with a GET for want of news. */
+  heardAt: number;
 }
 
 /**
@@ -20,21 +23,26 @@ interface Tracked {
  * the number of workloads: the waits read the workloads they track from the watches and wake
  * when one of them changes, instead of each polling its own workload. A workload the watch has
  * not shown since it last (re)started afresh, or a kind the rotator may not watch, is read
- * with a GET as before: the watch saves requests and detection delay, never correctness.
+ * with a GET as before: the watch saves requests and detection delay, never correctness. Nor
+ * is it trusted blind: a workload it has shown nothing of for the idle limit is read with a GET
+ * (once per such period), so a stream that went silent costs at most that much delay.
  */
 export class RolloutWatch {
   private readonly tracked = new Map<string, Tracked>();
   private readonly feeds = new Map<WorkloadKind, WorkloadFeed>();
   private closed = false;
 
-  private constructor() {}
+  private constructor(
+    private readonly clock: Clock,
+    private readonly idleMs: number,
+  ) {}
 
   /**
    * Opens a watch for each kind among the targets, waiting for them a few seconds at most: a
    * watch that opens later is used from then on, and a kind that cannot be watched is polled.
    */
   static async open(ctx: RunContext, kinds: Iterable<WorkloadKind>): Promise<RolloutWatch> {
-    const watch = new RolloutWatch();
+    const watch = new RolloutWatch(ctx.clock, ctx.config.watchIdleTimeoutMs);
     if (!ctx.config.watchRollouts) return watch;
     const opening = [...new Set(kinds)].map((kind) =>
       ctx.cluster.watchWorkloads(kind, (change) => watch.changed(change)).then(
@@ -55,7 +63,7 @@ export class RolloutWatch {
 
   /** Starts keeping what the watch shows of this workload (before the restart patch, so nothing is missed). */
   track(ref: WorkloadRef): void {
-    this.tracked.set(keyOf(ref), { changes: 0, read: 0, wake: new Set() });
+    this.tracked.set(keyOf(ref), { changes: 0, read: 0, wake: new Set(), heardAt: this.clock.now().getTime() });
   }
 
   untrack(ref: WorkloadRef): void {
@@ -67,6 +75,7 @@ export class RolloutWatch {
     const entry = this.tracked.get(keyOf(ref));
     if (entry && spanBefore !== undefined && this.span(ref.kind) === spanBefore && entry.seen?.span !== spanBefore) {
       entry.seen = { workload, span: spanBefore };
+      entry.heardAt = this.clock.now().getTime();
     }
   }
 
@@ -78,14 +87,21 @@ export class RolloutWatch {
   /**
    * The workload as the watch last showed it, when that can be trusted to be current: the watch
    * is streaming in the same span it was seen in. `undefined` means "read it yourself"; a
-   * result with `workload: undefined` means the watch saw it deleted.
+   * result with `workload: undefined` means the watch saw it deleted. After the idle limit
+   * without news of the workload, the answer is `undefined` once (read it yourself).
    */
   latest(ref: WorkloadRef): { workload: Workload | undefined } | undefined {
     const entry = this.tracked.get(keyOf(ref));
     if (entry) entry.read = entry.changes;
     const seen = entry?.seen;
     const span = this.span(ref.kind);
-    return seen !== undefined && span !== undefined && seen.span === span ? { workload: seen.workload } : undefined;
+    if (seen === undefined || span === undefined || seen.span !== span) return undefined;
+    const now = this.clock.now().getTime();
+    if (entry && now - entry.heardAt >= this.idleMs) {
+      entry.heardAt = now;
+      return undefined;
+    }
+    return { workload: seen.workload };
   }
 
   /** Resolves when the watch shows a change to the workload, after `ms` at the latest, or on abort. */
@@ -116,6 +132,7 @@ export class RolloutWatch {
     const entry = this.tracked.get(keyOf(change.ref));
     if (!entry) return;
     entry.seen = { workload: change.workload, span: change.span };
+    entry.heardAt = this.clock.now().getTime();
     entry.changes++;
     for (const wake of entry.wake) wake();
   }

@@ -152,6 +152,8 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
     ctx.logger.info(`step ${index}: ${step.name}`, { purpose: step.purpose, why: step.why });
     await options.hooks?.stepStarted(step, index);
     try {
+      // Again after the step's Event: a lock lost meanwhile (fencing) or a signal stops the run before the step writes.
+      throwIfAborted(ctx.signal);
       await runStep(ctx, step);
     } catch (error) {
       await options.hooks?.stepFailed(step, index, error, ctx.clock.now().getTime() - started);

@@ -1,15 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
-import { describeFailure, statusCode } from '../kube/errors.js';
-import { withRetry } from '../kube/retry.js';
-import type { Logger } from '../log.js';
+import { kubeCall, kubeFind, type CallOptions } from '../kube/client.js';
+import { statusCode } from '../kube/errors.js';
+import type { RetryDeps, RetryPolicy } from '../kube/retry.js';
 import { formatHolderRef, holderAnnotation, parseHolderRef } from './liveness.js';
 import { LeaseConflictError, type EventPort, type EventRecord, type LeasePort, type LeaseRecord, type ObjectRef } from './ports.js';
 
 /**
- * A bound on each call's retries. Deliberately not the run's abort signal: the lock must still
- * be released and the last Event written after SIGTERM.
+ * Lease, Event and lookup calls: 10 s per request, retried for 20 s at most, so that no lock
+ * call outlives a renewal interval. Deliberately not the run's abort signal: the lock must
+ * still be released and the last Event written after SIGTERM.
  */
-const callBudgetMs = 20_000;
+export const unattendedCallPolicy: Partial<RetryPolicy> = { windowMs: 20_000, requestTimeoutMs: 10_000 };
 
 const asDate = (value: unknown): Date | undefined => {
   if (value === undefined || value === null || value === '') return undefined;
@@ -63,44 +64,36 @@ export class KubeUnattended implements LeasePort, EventPort {
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(
-    config: k8s.KubeConfig,
-    private readonly deps: { logger: Logger },
-  ) {
+  private readonly deps: RetryDeps;
+
+  constructor(config: k8s.KubeConfig, deps: Omit<RetryDeps, 'signal'>) {
+    this.deps = { policy: unattendedCallPolicy, ...deps };
     this.coordination = config.makeApiClient(k8s.CoordinationV1Api);
     this.events = config.makeApiClient(k8s.EventsV1Api);
     this.core = config.makeApiClient(k8s.CoreV1Api);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
   }
 
-  private retry<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return withRetry(what, call, { logger: this.deps.logger, signal: AbortSignal.timeout(callBudgetMs) });
-  }
-
   async getLease(namespace: string, name: string): Promise<LeaseRecord | undefined> {
-    try {
-      return toLeaseRecord(await this.retry(`get leases ${namespace}/${name}`, () => this.coordination.readNamespacedLease({ namespace, name })));
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw describeFailure(error, 'get', 'leases.coordination.k8s.io', `${namespace}/${name}`);
-    }
+    const lease = await kubeFind(this.deps, 'leases.coordination.k8s.io', `${namespace}/${name}`, (options) => this.coordination.readNamespacedLease({ namespace, name }, options));
+    return lease && toLeaseRecord(lease);
   }
 
   async createLease(lease: LeaseRecord): Promise<LeaseRecord> {
-    return this.write('create', lease, () => this.coordination.createNamespacedLease({ namespace: lease.namespace, body: toLease({ ...lease, resourceVersion: undefined }) }));
+    return this.write('create', lease, (options) => this.coordination.createNamespacedLease({ namespace: lease.namespace, body: toLease({ ...lease, resourceVersion: undefined }) }, options));
   }
 
   async replaceLease(lease: LeaseRecord): Promise<LeaseRecord> {
-    return this.write('update', lease, () => this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body: toLease(lease) }));
+    return this.write('update', lease, (options) => this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body: toLease(lease) }, options));
   }
 
-  private async write(verb: string, lease: LeaseRecord, call: () => Promise<k8s.V1Lease>): Promise<LeaseRecord> {
+  private async write(verb: string, lease: LeaseRecord, call: (options: CallOptions) => Promise<k8s.V1Lease>): Promise<LeaseRecord> {
     const object = `${lease.namespace}/${lease.name}`;
     try {
-      return toLeaseRecord(await this.retry(`${verb} leases ${object}`, call));
+      return toLeaseRecord(await kubeCall(this.deps, verb, 'leases.coordination.k8s.io', object, call));
     } catch (error) {
       if (statusCode(error) === 409) throw new LeaseConflictError(`Lease ${object} changed since it was read`);
-      throw describeFailure(error, verb, 'leases.coordination.k8s.io', object);
+      throw error;
     }
   }
 
@@ -119,45 +112,25 @@ export class KubeUnattended implements LeasePort, EventPort {
       reportingController: event.reportingController,
       reportingInstance: event.reportingInstance,
     };
-    try {
-      await this.retry(`create events ${namespace}/${event.name}`, () => this.events.createNamespacedEvent({ namespace, body }));
-    } catch (error) {
-      throw describeFailure(error, 'create', 'events.events.k8s.io', `${namespace}/${event.name}`);
-    }
+    await kubeCall(this.deps, 'create', 'events.events.k8s.io', `${namespace}/${event.name}`, (options) => this.events.createNamespacedEvent({ namespace, body }, options));
   }
 
   async ownerJob(namespace: string, podName: string): Promise<ObjectRef | undefined> {
-    let pod: k8s.V1Pod;
-    try {
-      pod = await this.retry(`get pods ${namespace}/${podName}`, () => this.core.readNamespacedPod({ namespace, name: podName }));
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw describeFailure(error, 'get', 'pods', `${namespace}/${podName}`);
-    }
-    const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === 'Job');
+    const pod = await kubeFind(this.deps, 'pods', `${namespace}/${podName}`, (options) => this.core.readNamespacedPod({ namespace, name: podName }, options));
+    const owner = pod?.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === 'Job');
     return owner ? { apiVersion: owner.apiVersion, kind: 'Job', namespace, name: owner.name, uid: owner.uid } : undefined;
   }
 
   /** False when the pod is gone or finished; true while it exists and has not finished. */
   async podAlive(namespace: string, name: string): Promise<boolean> {
-    try {
-      const pod = await this.retry(`get pods ${namespace}/${name}`, () => this.core.readNamespacedPod({ namespace, name }));
-      return pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
-    } catch (error) {
-      if (statusCode(error) === 404) return false;
-      throw describeFailure(error, 'get', 'pods', `${namespace}/${name}`);
-    }
+    const pod = await kubeFind(this.deps, 'pods', `${namespace}/${name}`, (options) => this.core.readNamespacedPod({ namespace, name }, options));
+    return pod !== undefined && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
   }
 
   async certificateRef(namespace: string, name: string): Promise<ObjectRef | undefined> {
-    try {
-      const raw = (await this.retry(`get certificates ${namespace}/${name}`, () =>
-        this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name }),
-      )) as { metadata?: { uid?: string } };
-      return { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace, name, uid: raw.metadata?.uid };
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw describeFailure(error, 'get', 'certificates.cert-manager.io', `${namespace}/${name}`);
-    }
+    const raw = (await kubeFind(this.deps, 'certificates.cert-manager.io', `${namespace}/${name}`, (options) =>
+      this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name }, options),
+    )) as { metadata?: { uid?: string } } | undefined;
+    return raw && { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace, name, uid: raw.metadata?.uid };
   }
 }

@@ -1,4 +1,5 @@
 import { LockedError } from '../errors.js';
+import type { Cluster } from '../kube/ports.js';
 import type { Logger } from '../log.js';
 import { throwIfAborted, type Clock } from '../wait/poll.js';
 import { LeaseConflictError, type HolderProbe, type HolderRef, type LeaseRecord, type LeasePort } from './ports.js';
@@ -60,13 +61,35 @@ export function describeHolderRef(ref: HolderRef): string {
 
 const conflictAttempts = 10;
 
+/** Renewals come at most this far apart, so that an apiserver away for a minute does not cost a 2m Lease. */
+const maxRenewIntervalMs = 10_000;
+/** After a failed renewal, the next try comes this soon (the adapter retries within each try, too). */
+const retryRenewMs = 1_000;
+/** No single Lease call may take longer than this, whatever the port does. */
+export const lockCallTimeoutMs = 30_000;
+
+/** Renewal cadence and fencing deadline of a Lease of `durationMs`. */
+export function lockTimings(durationMs: number): { renewEveryMs: number; fenceAfterMs: number } {
+  return { renewEveryMs: Math.max(1, Math.min(Math.floor(durationMs / 3), maxRenewIntervalMs)), fenceAfterMs: Math.floor((durationMs * 2) / 3) };
+}
+
+/** A Lease call that got no answer in time. */
+class LockCallTimeoutError extends Error {
+  override readonly name = 'LockCallTimeoutError';
+}
+
 /**
  * One rotation at a time: a coordination.k8s.io/v1 Lease held for the run, renewed every third
- * of its duration, released at the end. Renewal failing for two thirds of the duration (or the
- * Lease taken by another holder) aborts `lost`, which the run's waits and steps watch.
+ * of its duration (every 10 s at most), released at the end. Fencing: once two thirds of the
+ * duration have passed since the last renewal that reached the API server (another run may take
+ * the Lease when all of it has), or when another holder took it, the lock is lost: `lost` aborts
+ * (the run's waits and steps watch it) and `assertHeld` throws before any further write. Every
+ * Lease call has a deadline, so a call that hangs cannot keep the run writing.
  */
 export class LeaseLock {
   private held: LeaseRecord | undefined;
+  /** The renewTime of the last write of the Lease that succeeded: others may take it at this plus the duration. */
+  private renewedAt = 0;
   private readonly lostController = new AbortController();
   private readonly stopController = new AbortController();
   private renewing: Promise<void> | undefined;
@@ -81,6 +104,18 @@ export class LeaseLock {
   /** Aborted (reason 'lock-lost') when the lock is lost while held. */
   get lost(): AbortSignal {
     return this.lostController.signal;
+  }
+
+  /**
+   * Throws LockLostError unless the Lease is surely still ours: held, not lost, and renewed
+   * within two thirds of its duration. Checked before every write of the run (see fenceWrites).
+   */
+  assertHeld(): void {
+    if (!this.lostReason && this.held && this.deps.clock.now().getTime() - this.renewedAt >= lockTimings(this.spec.durationMs).fenceAfterMs) {
+      this.lose(this.unrenewedReason());
+    }
+    if (this.lostReason) throw new LockLostError(`stopped before a write: the rotation lock was lost (${this.lostReason})`);
+    if (!this.held) throw new LockLostError(`stopped before a write: ${this.where} is not held`);
   }
 
   /** Why the lock was lost, if it was. */
@@ -113,14 +148,59 @@ export class LeaseLock {
       announced = true;
       await clock.sleep(Math.min(this.spec.pollMs, this.spec.waitMs - waited), signal);
     }
-    this.renewing = this.renewLoop();
+    this.renewing = Promise.all([this.renewLoop(), this.fenceLoop()]).then(() => undefined);
+  }
+
+  /** Bounds one Lease call by lockCallTimeoutMs on the lock's clock, and (renewals) by the release. */
+  private async bounded<T>(what: string, call: Promise<T>, until?: AbortSignal): Promise<T> {
+    const timer = new AbortController();
+    const stop = until ? AbortSignal.any([timer.signal, until]) : timer.signal;
+    const timeout = this.deps.clock.sleep(lockCallTimeoutMs, stop).then(() => {
+      if (timer.signal.aborted) return undefined as never;
+      throw until?.aborted ? new LockLostError(`${this.where}: released while a renewal was under way`) : new LockCallTimeoutError(`${what} ${this.where} got no answer within ${formatDuration(lockCallTimeoutMs)}`);
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  private unrenewedReason(): string {
+    const since = this.deps.clock.now().getTime() - this.renewedAt;
+    return `could not renew ${this.where} for ${formatDuration(since)}${this.lastRenewError ? ` (${this.lastRenewError})` : ''}; another run may take it`;
+  }
+
+  private lastRenewError: string | undefined;
+
+  /** Marks the lock lost once, says so, and aborts `lost`. */
+  private lose(reason: string): void {
+    if (this.lostReason) return;
+    this.lostReason = reason;
+    this.deps.logger.error(`rotation lock lost: ${reason}; stopping at the next safe point, no further write`, { lease: this.where });
+    this.held = undefined;
+    this.lostController.abort('lock-lost');
+  }
+
+  /** Fencing deadline: whether or not a renewal call returns, the lock is lost two thirds of the duration after the last renewal. */
+  private async fenceLoop(): Promise<void> {
+    const { clock } = this.deps;
+    const { fenceAfterMs } = lockTimings(this.spec.durationMs);
+    while (!this.stopController.signal.aborted && !this.lostReason) {
+      const left = this.renewedAt + fenceAfterMs - clock.now().getTime();
+      if (left <= 0) {
+        this.lose(this.unrenewedReason());
+        return;
+      }
+      await clock.sleep(left, this.stopController.signal);
+    }
   }
 
   /** One read-decide-write round, again on a conflict; returns the live holder when it must wait. */
   private async tryTake(): Promise<{ holder: string; expiresAt: Date } | undefined> {
     for (let attempt = 1; ; attempt++) {
       const now = this.deps.clock.now();
-      const current = await this.port.getLease(this.spec.namespace, this.spec.name);
+      const current = await this.bounded('get', this.port.getLease(this.spec.namespace, this.spec.name));
       let decision = decideLock(current, this.spec.holder, now);
       if (decision.action === 'wait' && current?.holderRef && (await this.holderAlive(current.holderRef)) === false) {
         decision = decideLock(current, this.spec.holder, now, true);
@@ -138,7 +218,8 @@ export class LeaseLock {
         resourceVersion: current?.resourceVersion,
       };
       try {
-        this.held = decision.action === 'create' ? await this.port.createLease(mine) : await this.port.replaceLease(mine);
+        this.held = await this.bounded(decision.action === 'create' ? 'create' : 'update', decision.action === 'create' ? this.port.createLease(mine) : this.port.replaceLease(mine));
+        this.renewedAt = now.getTime();
         const tookOver =
           decision.action === 'take' && (decision.reason === 'expired' || decision.reason === 'gone')
             ? { tookOverFrom: decision.from, because: decision.reason === 'gone' && current?.holderRef ? `${describeHolderRef(current.holderRef)} is gone` : `its Lease expired at ${current && leaseExpiry(current)?.toISOString()}` }
@@ -162,28 +243,27 @@ export class LeaseLock {
     }
   }
 
-  /** Renews every third of the duration until released; marks the lock lost when it cannot keep it. */
+  /** Renews on its cadence until released, sooner again after a failure; loses the lock when another run took it. */
   private async renewLoop(): Promise<void> {
     const { clock, logger } = this.deps;
-    const interval = Math.max(1, Math.floor(this.spec.durationMs / 3));
-    let lastRenewed = clock.now().getTime();
+    const { renewEveryMs } = lockTimings(this.spec.durationMs);
+    let pause = renewEveryMs;
     for (;;) {
-      await clock.sleep(interval, this.stopController.signal);
-      if (this.stopController.signal.aborted) return;
+      await clock.sleep(pause, this.stopController.signal);
+      if (this.stopController.signal.aborted || this.lostReason) return;
       try {
         await this.renewOnce();
-        lastRenewed = clock.now().getTime();
+        this.lastRenewError = undefined;
+        pause = renewEveryMs;
       } catch (error) {
-        const message = errorMessage(error);
-        const since = clock.now().getTime() - lastRenewed;
-        if (error instanceof LockLostError || since >= (this.spec.durationMs * 2) / 3) {
-          this.lostReason = error instanceof LockLostError ? message : `could not renew ${this.where} for ${formatDuration(since)} (${message}); another run may take it`;
-          logger.error(`rotation lock lost: ${this.lostReason}; stopping at the next safe point`, { lease: this.where });
-          this.held = undefined;
-          this.lostController.abort('lock-lost');
+        if (this.lostReason || this.stopController.signal.aborted) return;
+        if (error instanceof LockLostError) {
+          this.lose(error.message);
           return;
         }
-        logger.warn('could not renew the rotation lock; trying again', { lease: this.where, error: message, sinceLastRenewal: formatDuration(since) });
+        this.lastRenewError = errorMessage(error);
+        logger.warn('could not renew the rotation lock; trying again', { lease: this.where, error: this.lastRenewError, sinceLastRenewal: formatDuration(clock.now().getTime() - this.renewedAt) });
+        pause = Math.min(retryRenewMs, renewEveryMs);
       }
     }
   }
@@ -192,12 +272,17 @@ export class LeaseLock {
     for (let attempt = 1; ; attempt++) {
       const held = this.held;
       if (!held) throw new LockLostError(`${this.where} is no longer held`);
+      const renewTime = this.deps.clock.now();
       try {
-        this.held = await this.port.replaceLease({ ...held, renewTime: this.deps.clock.now() });
+        const renewed = await this.bounded('update', this.port.replaceLease({ ...held, renewTime }), this.stopController.signal);
+        // A renewal that returns after the fence fell must not revive the lock.
+        if (this.lostReason) return;
+        this.held = renewed;
+        this.renewedAt = renewTime.getTime();
         return;
       } catch (error) {
         if (!(error instanceof LeaseConflictError) || attempt >= conflictAttempts) throw error;
-        const current = await this.port.getLease(this.spec.namespace, this.spec.name);
+        const current = await this.bounded('get', this.port.getLease(this.spec.namespace, this.spec.name), this.stopController.signal);
         if (current?.holder !== this.spec.holder) throw new LockLostError(`${this.where} was taken by ${current?.holder || 'nobody'} (deleted or expired while this run held it)`);
         this.held = current;
       }
@@ -211,10 +296,10 @@ export class LeaseLock {
     if (!this.held) return;
     try {
       for (let attempt = 1; ; attempt++) {
-        const current = await this.port.getLease(this.spec.namespace, this.spec.name);
+        const current = await this.bounded('get', this.port.getLease(this.spec.namespace, this.spec.name));
         if (current?.holder !== this.spec.holder) return;
         try {
-          await this.port.replaceLease({ ...current, holder: undefined, holderRef: undefined, acquireTime: undefined, renewTime: this.deps.clock.now() });
+          await this.bounded('update', this.port.replaceLease({ ...current, holder: undefined, holderRef: undefined, acquireTime: undefined, renewTime: this.deps.clock.now() }));
           this.deps.logger.info('rotation lock released', { lease: this.where });
           return;
         } catch (error) {
@@ -230,4 +315,24 @@ export class LeaseLock {
       this.held = undefined;
     }
   }
+}
+
+/**
+ * The cluster port with every write fenced: before each call that is not a read (a method named
+ * get*, list* or watch*), `assertHeld` must pass, so a run whose lock was lost makes no further
+ * change. Reads stay free: the run may still look, and report, after the lock is gone.
+ */
+export function fenceWrites(cluster: Cluster, assertHeld: () => void): Cluster {
+  return new Proxy(cluster, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (typeof property === 'string' && /^(get|list|watch)/.test(property)) return method.bind(target);
+      return (...args: unknown[]) => {
+        assertHeld();
+        return method.apply(target, args);
+      };
+    },
+  });
 }

@@ -7,7 +7,7 @@ import type { RunIdentity } from './ports.js';
 
 /** The validated options of unattended runs (flags in src/cli/options.ts `unattendedOptions`). */
 export interface UnattendedOptions {
-  /** Undefined: the pod's namespace, else the Linkerd namespace (see lockSpecFor). */
+  /** Undefined: the Linkerd namespace, wherever the run happens (see lockSpecFor). */
   lockNamespace?: string;
   lockName: string;
   lockDurationMs: number;
@@ -70,10 +70,13 @@ export function validateUnattended(raw: Record<string, unknown>): UnattendedOpti
   };
 }
 
-/** The lock in force: the Lease in the given namespace, else the pod's, else the Linkerd namespace. */
+/**
+ * The lock in force: the Lease in --lock-namespace, else in the Linkerd namespace. Never the
+ * pod's or the kubeconfig's namespace: a run by hand and the CronJob must meet at one Lease.
+ */
 export function lockSpecFor(options: UnattendedOptions, identity: RunIdentity, config: Pick<RotatorConfig, 'linkerdNamespace' | 'pollIntervalMs'>): LockSpec {
   return {
-    namespace: options.lockNamespace ?? identity.podNamespace ?? config.linkerdNamespace,
+    namespace: options.lockNamespace ?? config.linkerdNamespace,
     name: options.lockName,
     holder: identity.holder,
     holderRef: identity.holderRef,

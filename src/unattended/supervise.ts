@@ -8,7 +8,7 @@ import { observe } from '../rotation/state.js';
 import { buildStatus } from '../status/report.js';
 import type { Clock } from '../wait/poll.js';
 import { nothingToDoReason, resolveEventTarget, rotationStartedNote, runEndedNote, RunEvents, stepAction, stepEndedNote, stepStartedNote } from './events.js';
-import { LeaseLock, LockLostError } from './lock.js';
+import { fenceWrites, LeaseLock, LockLostError } from './lock.js';
 import { exposition, runFamilies, snapshotFamilies, snapshotOf, type Snapshot } from './metrics.js';
 import { notificationPayload, shouldNotify } from './notify.js';
 import { lockSpecFor } from './options.js';
@@ -148,7 +148,8 @@ export async function supervise<D extends SupervisedDeps>(invocation: Invocation
     try {
       // rotate reports its own steps through the hooks; a single-step command is one step.
       if (!rotation) await hooks.stepStarted(single, 1);
-      code = await work({ ...deps, cluster: recorder.wrap(deps.cluster), signal }, hooks);
+      // Fencing: no write once the lock is lost, even in the middle of a step.
+      code = await work({ ...deps, cluster: fenceWrites(recorder.wrap(deps.cluster), () => lock.assertHeld()), signal }, hooks);
       if (!rotation) await hooks.stepFinished();
     } catch (error) {
       failure = explain(error);

@@ -123,8 +123,11 @@ describe('ResumingWatch', () => {
   it('retries a transient failure to open the first stream (503, reset) before it gives up', async () => {
     const source = new ScriptedSource();
     source.refusals.push(status(503), Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    const { watch } = setUp(source);
-    await watch.start();
+    const { clock, watch } = setUp(source);
+    const started = watch.start();
+    // Backoff 250 ms, then 500 ms (less jitter), on the watch's clock.
+    await clock.advance(750);
+    await started;
     expect(source.opens).toEqual(['100', '100', '100']);
     expect(source.versions).toEqual(['100']);
     expect(watch.span).toBe(1);

@@ -1,7 +1,8 @@
 // The rotation lock: the pure decision, then LeaseLock against an in-memory Lease with a manual clock.
 import { LockedError } from '../../../src/errors.js';
+import type { Cluster } from '../../../src/kube/ports.js';
 import { silentLogger } from '../../../src/log.js';
-import { decideLock, leaseExpiry, LeaseLock, type LockSpec } from '../../../src/unattended/lock.js';
+import { decideLock, fenceWrites, leaseExpiry, LeaseLock, lockCallTimeoutMs, LockLostError, lockTimings, type LockSpec } from '../../../src/unattended/lock.js';
 import type { HolderRef, LeaseRecord } from '../../../src/unattended/ports.js';
 import { ManualClock, settle } from '../../support/clock.js';
 import { FakeLeaseStore } from '../../support/unattended.js';
@@ -128,14 +129,16 @@ describe('LeaseLock', () => {
     await expect(lock.acquire()).rejects.toThrow(/held by job-a/);
   });
 
-  it('renews every third of the duration while held', async () => {
+  it('renews every third of the duration, every 10 s at most, while held', async () => {
+    expect(lockTimings(90_000)).toEqual({ renewEveryMs: 10_000, fenceAfterMs: 60_000 });
+    expect(lockTimings(6_000)).toEqual({ renewEveryMs: 2_000, fenceAfterMs: 4_000 });
     const store = new FakeLeaseStore();
     const lock = new LeaseLock(store, spec(), deps());
     await lock.acquire();
-    await clock.advance(30_000);
-    expect(store.lease?.renewTime).toEqual(at(30));
-    await clock.advance(30_000);
-    expect(store.lease?.renewTime).toEqual(at(60));
+    await clock.advance(10_000);
+    expect(store.lease?.renewTime).toEqual(at(10));
+    await clock.advance(10_000);
+    expect(store.lease?.renewTime).toEqual(at(20));
     expect(store.lease?.acquireTime).toEqual(T0);
     await lock.release();
     const renewals = store.writes.length;
@@ -143,33 +146,82 @@ describe('LeaseLock', () => {
     expect(store.writes).toHaveLength(renewals);
   });
 
-  it('survives one failed renewal, and is lost (aborting the run) when renewals fail for two thirds of the duration', async () => {
-    const store = new FakeLeaseStore();
+  it('survives failed renewals, trying again each second, and is lost (aborting the run) two thirds of the duration after the last renewal', async () => {
+    const store = new DownLeaseStore();
     const lock = new LeaseLock(store, spec(), deps());
     await lock.acquire();
-    store.failNextWrites = [new Error('HTTP 503')];
-    await clock.advance(30_000);
+    await clock.advance(10_000);
+    expect(store.lease?.renewTime).toEqual(at(10));
+    store.down = true;
+    await clock.advance(59_000);
     expect(lock.lost.aborted).toBe(false);
-    await clock.advance(30_000);
-    expect(lock.lost.aborted).toBe(false);
-    store.failNextWrites = [new Error('HTTP 503'), new Error('HTTP 503')];
-    await clock.advance(30_000);
-    expect(lock.lost.aborted).toBe(false);
-    await clock.advance(30_000);
+    expect(() => lock.assertHeld()).not.toThrow();
+    expect(store.refused).toBeGreaterThan(40);
+    await clock.advance(1_000);
     expect(lock.lost.aborted).toBe(true);
     expect(lock.lost.reason).toBe('lock-lost');
-    expect(lock.lostBecause).toMatch(/could not renew Lease rotator\/linkerd-cert-rotator for 1m \(HTTP 503\)/);
+    expect(lock.lostBecause).toMatch(/could not renew Lease rotator\/linkerd-cert-rotator for 1m \(connect ECONNREFUSED/);
+    expect(() => lock.assertHeld()).toThrow(LockLostError);
+    // Back again: a late renewal does not revive the lock.
+    store.down = false;
+    await clock.advance(10_000);
+    expect(lock.lost.aborted).toBe(true);
     await lock.release();
   });
 
-  it('is lost at once when another run took the Lease, and then leaves it alone on release', async () => {
+  it('a 2m Lease outlives an apiserver away for 65 s: renewal resumes as soon as it is back', async () => {
+    const store = new DownLeaseStore();
+    const lock = new LeaseLock(store, spec({ durationMs: 120_000 }), deps());
+    await lock.acquire();
+    await clock.advance(10_000);
+    store.down = true;
+    await clock.advance(65_000);
+    store.down = false;
+    await clock.advance(1_000);
+    expect(store.lease?.renewTime).toEqual(at(76));
+    expect(lock.lost.aborted).toBe(false);
+    expect(() => lock.assertHeld()).not.toThrow();
+    await lock.release();
+  });
+
+  it('a renewal call that never answers cannot keep the run writing: the fence falls on time all the same', async () => {
+    const store = new DownLeaseStore();
+    const lock = new LeaseLock(store, spec(), deps());
+    await lock.acquire();
+    store.hang = true;
+    await clock.advance(59_999);
+    expect(lock.lost.aborted).toBe(false);
+    expect(() => lock.assertHeld()).not.toThrow();
+    await clock.advance(1);
+    expect(lock.lost.aborted).toBe(true);
+    expect(() => lock.assertHeld()).toThrow(/stopped before a write: the rotation lock was lost \(could not renew .* for 1m/);
+    await lock.release();
+  });
+
+  it('every lock call has a deadline: a Lease read that never answers fails the acquisition', async () => {
+    const store = new DownLeaseStore();
+    store.hang = true;
+    const lock = new LeaseLock(store, spec(), deps());
+    const acquiring = lock.acquire();
+    const outcome = acquiring.then(
+      () => 'acquired',
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    await clock.advance(lockCallTimeoutMs - 1);
+    expect(store.calls).toBe(1);
+    await clock.advance(1);
+    await expect(outcome).resolves.toMatch(/get Lease rotator\/linkerd-cert-rotator got no answer within 30s/);
+  });
+
+  it('is lost at the next renewal when another run took the Lease, refuses writes, and then leaves the Lease alone on release', async () => {
     const store = new FakeLeaseStore();
     const lock = new LeaseLock(store, spec(), deps());
     await lock.acquire();
-    store.put(liveOther(at(10)));
-    await clock.advance(30_000);
+    store.put(liveOther(at(5)));
+    await clock.advance(10_000);
     expect(lock.lost.aborted).toBe(true);
     expect(lock.lostBecause).toMatch(/taken by job-a/);
+    expect(() => lock.assertHeld()).toThrow(/lock was lost \(Lease rotator\/linkerd-cert-rotator was taken by job-a/);
     await lock.release();
     expect(store.lease?.holder).toBe('job-a');
   });
@@ -182,5 +234,54 @@ describe('LeaseLock', () => {
     await expect(lock.release()).resolves.toBeUndefined();
     expect(store.lease?.holder).toBe('me');
     await settle();
+  });
+});
+
+/** A Lease store that can refuse connections (an outage) or never answer (a half-open connection). */
+class DownLeaseStore extends FakeLeaseStore {
+  down = false;
+  hang = false;
+  refused = 0;
+  calls = 0;
+
+  private gate<T>(call: () => Promise<T>): Promise<T> {
+    this.calls++;
+    if (this.hang) return new Promise<T>(() => undefined);
+    if (this.down) {
+      this.refused++;
+      return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }));
+    }
+    return call();
+  }
+
+  override getLease(namespace: string, name: string): Promise<LeaseRecord | undefined> {
+    return this.gate(() => super.getLease(namespace, name));
+  }
+
+  override replaceLease(lease: LeaseRecord): Promise<LeaseRecord> {
+    return this.gate(() => super.replaceLease(lease));
+  }
+}
+
+describe('fenceWrites', () => {
+  it('lets reads through always, and each write only while the lock is held', async () => {
+    const calls: string[] = [];
+    let held = true;
+    const inner = {
+      getSecret: () => Promise.resolve(calls.push('getSecret') && undefined),
+      listMeshedPods: () => Promise.resolve(calls.push('listMeshedPods') && []),
+      restartWorkload: () => Promise.resolve(calls.push('restartWorkload')),
+      deletePod: () => Promise.resolve(void calls.push('deletePod')),
+    } as unknown as Cluster;
+    const fenced = fenceWrites(inner, () => {
+      if (!held) throw new LockLostError('stopped before a write: lost');
+    });
+    await fenced.restartWorkload({ kind: 'Deployment', namespace: 'shop', name: 'api' }, 'now');
+    held = false;
+    await fenced.getSecret('shop', 'x');
+    await fenced.listMeshedPods();
+    await expect((async () => fenced.deletePod('shop', 'api-0'))()).rejects.toThrow(LockLostError);
+    await expect((async () => fenced.restartWorkload({ kind: 'Deployment', namespace: 'shop', name: 'api' }, 'now'))()).rejects.toThrow(/stopped before a write/);
+    expect(calls).toEqual(['restartWorkload', 'getSecret', 'listMeshedPods']);
   });
 });

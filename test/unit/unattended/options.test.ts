@@ -59,11 +59,11 @@ describe('lockSpecFor and runIdentity', () => {
   const host = { hostname: 'laptop', pid: 4242, now: new Date('2025-06-01T12:00:00Z'), random: 'A1b2C3' };
   const options = validateUnattended({});
 
-  it('in a pod: the pod is the holder and its namespace holds the Lease', () => {
+  it('in a pod: the pod is the holder, and the Lease is in the Linkerd namespace all the same (a run by hand meets the same Lease)', () => {
     const identity = runIdentity({ POD_NAME: 'rotator-29170080-x7k2p', POD_NAMESPACE: 'linkerd-cert-rotator' }, host);
     expect(identity).toMatchObject({ holder: 'rotator-29170080-x7k2p', podName: 'rotator-29170080-x7k2p', podNamespace: 'linkerd-cert-rotator' });
     expect(identity.runId).toMatch(/^[a-z0-9]+-a1b2c3$/);
-    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({ namespace: 'linkerd-cert-rotator', name: 'linkerd-cert-rotator', holder: 'rotator-29170080-x7k2p', durationMs: 120_000 });
+    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({ namespace: 'linkerd', name: 'linkerd-cert-rotator', holder: 'rotator-29170080-x7k2p', durationMs: 120_000 });
   });
 
   it('outside a pod: host and pid, and the Linkerd namespace', () => {
