@@ -97,9 +97,9 @@ to some namespaces, those namespaces. A user's list that reaches beyond them is 
 {{- toJson $wanted }}
 {{- end }}
 
-{{/* Namespace of the rotation lock Lease: rotator.lockNamespace, else the job's own (the release namespace). */}}
+{{/* Namespace of the rotation lock Lease: rotator.lockNamespace, else the Linkerd namespace (the CLI's default, so a run by hand meets the CronJob's Lease). */}}
 {{- define "linkerd-cert-rotator.lockNamespace" -}}
-{{- default .Release.Namespace .Values.rotator.lockNamespace }}
+{{- default .Values.rotator.linkerdNamespace .Values.rotator.lockNamespace }}
 {{- end }}
 
 {{/* LCR_* environment variables from the rotator block; empty strings and lists are left to the CLI's defaults. */}}

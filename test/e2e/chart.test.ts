@@ -329,8 +329,8 @@ describe('the Helm chart on the real apiserver', () => {
       const { code, report } = await statusOf(kubeconfig);
       expect({ code, phase: report.phase, health: report.health }).toEqual({ code: 0, phase: 'steady', health: 'healthy' });
 
-      // The lock Lease was created in the release namespace (the pod's), and the run's Events regard the manual Job.
-      const lease = await kube.config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: releaseNs, name: 'linkerd-cert-rotator' });
+      // The lock Lease was created in the Linkerd namespace (where a run by hand looks too, not the pod's), and the run's Events regard the manual Job.
+      const lease = await kube.config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: names.linkerdNs, name: 'linkerd-cert-rotator' });
       expect(lease.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('linkerd-cert-rotator');
       const runId = String(run.logs.find((l) => l.message === 'run started')?.runId);
       const list = await events.listNamespacedEvent({ namespace: releaseNs, labelSelector: `linkerd-cert-rotator.io/run-id=${runId}` });
@@ -368,7 +368,7 @@ describe('the Helm chart on the real apiserver', () => {
         { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'shop' },
         { verb: 'update', group: 'trust.cert-manager.io', resource: 'bundles', name: names.bundle },
         { verb: 'get', resource: 'configmaps', namespace: names.linkerdNs, name: 'another-configmap' },
-        { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs, name: 'another-lease' },
+        { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: names.linkerdNs, name: 'another-lease' },
         { verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
       ];
       const answers = await Promise.all(denied.map(async (attributes) => ({ ...attributes, allowed: await may(attributes) })));
