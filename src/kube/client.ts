@@ -253,7 +253,7 @@ export class KubeCluster implements Cluster {
         const workload = toWorkload(kind, object as AnyWorkload);
         onChange({ ref: { kind, namespace: workload.namespace, name: workload.name }, workload: type === 'DELETED' ? undefined : workload, span });
       },
-      { what: `watch ${resource}`, logger: this.deps.logger, clock: this.deps.clock ?? systemClock, signal: this.deps.signal, idleMs: this.deps.watchIdleMs },
+      { what: `watch ${resource}`, logger: this.deps.logger, clock: this.deps.clock ?? systemClock, signal: this.deps.signal, idleMs: this.deps.watchIdleMs, retry: this.deps.policy },
     );
     try {
       await watch.start();

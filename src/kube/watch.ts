@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { throwIfAborted, type Clock } from '../wait/poll.js';
 import { failureStatus, isTransient, statusCode, statusMessage } from './errors.js';
-import { retryMessage, withRetry } from './retry.js';
+import { retryMessage, withRetry, type RetryPolicy } from './retry.js';
 
 /** One open watch stream. */
 export interface WatchStream {
@@ -41,6 +41,8 @@ export interface ResumingWatchDeps {
   signal?: AbortSignal;
   /** Re-open a stream silent for this long (default defaultWatchIdleMs). */
   idleMs?: number;
+  /** How the first open is retried (the adapter's policy). */
+  retry?: Partial<RetryPolicy>;
 }
 
 function versionOf(object: unknown): string | undefined {
@@ -83,7 +85,7 @@ export class ResumingWatch {
     throwIfAborted(this.deps.signal);
     this.deps.signal?.addEventListener('abort', this.stop, { once: true });
     try {
-      await withRetry(this.deps.what, () => this.connect(), { logger: this.deps.logger, signal: this.halt.signal, clock: this.deps.clock });
+      await withRetry(this.deps.what, () => this.connect(), { logger: this.deps.logger, signal: this.halt.signal, clock: this.deps.clock, policy: this.deps.retry });
     } catch (error) {
       this.stop();
       throw error;

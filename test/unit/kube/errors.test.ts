@@ -1,6 +1,6 @@
-import { ApiException, FetchError } from '@kubernetes/client-node';
+import { AbortError, ApiException, FetchError } from '@kubernetes/client-node';
 import { PreconditionError } from '../../../src/errors.js';
-import { ApiError, describeFailure, failureStatus, isTransient, MissingApiError, statusCode, statusMessage } from '../../../src/kube/errors.js';
+import { ApiError, describeFailure, failureStatus, isTransient, MissingApiError, RequestTimeoutError, statusCode, statusMessage } from '../../../src/kube/errors.js';
 
 /** What client-node throws: the Kubernetes Status JSON as raw text in `body`. */
 const apiException = (code: number, message: string, reason = 'Unknown'): ApiException<string> =>
@@ -28,6 +28,8 @@ describe('isTransient', () => {
     ['an errno only', Object.assign(new Error('x'), { errno: 'EPIPE' }), true],
     ['a reset as the cause of a wrapper', new Error('fetch failed', { cause: withCode('ECONNRESET') }), true],
     ['a 403 as the cause of a wrapper', new Error('wrapped', { cause: apiException(403, 'no') }), false],
+    ['a request without an answer in time', new RequestTimeoutError('no answer within 30s'), true],
+    ['an aborted request (the run stops)', new AbortError('The operation was aborted.'), false],
     ['a plain Error', new Error('boom'), false],
     ['a string', 'ECONNRESET', false],
     ['undefined', undefined, false],

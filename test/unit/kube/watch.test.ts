@@ -134,6 +134,33 @@ describe('ResumingWatch', () => {
     watch.stop();
   });
 
+  it('re-opens a stream that sent nothing (no event, no bookmark) for the idle limit, from the last version, in the same span', async () => {
+    const source = new ScriptedSource();
+    const clock = new ManualClock();
+    const watch = new ResumingWatch(source, () => undefined, { what: 'watch deployments.apps', logger: silentLogger(), clock, idleMs: 60_000 });
+    await watch.start();
+    await clock.advance(50_000);
+    source.last.event('BOOKMARK', object('', '150'));
+    // A bookmark is news: the limit counts from it.
+    await clock.advance(59_999);
+    expect(source.opens).toEqual(['100']);
+    await clock.advance(1);
+    expect(source.streams[0]?.closed).toBe(true);
+    expect(source.opens).toEqual(['100', '150']);
+    expect(source.versions).toEqual(['100']);
+    expect(watch.span).toBe(1);
+    // The silent stream, should it speak or end later, is ignored.
+    source.streams[0]?.handlers.closed();
+    await clock.advance(0);
+    expect(source.opens).toHaveLength(2);
+    // The new stream is watched the same way.
+    await clock.advance(60_000);
+    expect(source.opens).toEqual(['100', '150', '150']);
+    watch.stop();
+    await clock.advance(120_000);
+    expect(source.opens).toHaveLength(3);
+  });
+
   it('fails to start with what the API server answered (403), and does not retry', async () => {
     const source = new ScriptedSource();
     source.refusals.push(status(403));

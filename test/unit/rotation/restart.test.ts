@@ -221,6 +221,36 @@ describe('restartAll with a watch per kind', () => {
     expect(api.gets).toBe(1);
   });
 
+  it('never trusts a silent watch blind: a rollout it shows nothing of is read with a GET once per idle limit', async () => {
+    const api = new ScriptedWorkloads(shop.map((t) => t.workload));
+    const clock = new ManualClock();
+    const idle = 20_000;
+    const pass = track(restartAll(context(api, clock, { watchIdleTimeoutMs: idle }), shop.slice(0, 1), 1));
+    await settle();
+    // The feed says it streams, but the finished rollout never comes through it.
+    api.finish(keys[0] as string, { quietly: true });
+    await clock.advance(idle - POLL);
+    expect(pass.settled()).toBe(false);
+    expect(api.gets).toBe(0);
+    await clock.advance(POLL);
+    expect(pass.settled()).toBe(true);
+    expect(api.gets).toBe(1);
+  });
+
+  it('a slow rollout under a silent watch costs one GET per idle limit, not one per poll', async () => {
+    const api = new ScriptedWorkloads(shop.map((t) => t.workload));
+    const clock = new ManualClock();
+    const idle = 20_000;
+    const pass = track(restartAll(context(api, clock, { watchIdleTimeoutMs: idle }), shop.slice(0, 1), 1));
+    await settle();
+    await clock.advance(3 * idle);
+    expect(api.gets).toBe(3);
+    api.finish(keys[0] as string);
+    await settle();
+    expect(pass.settled()).toBe(true);
+    expect(api.gets).toBe(3);
+  });
+
   it('starts restarting after a few seconds without its watch, uses the watch once it opens, and stops one that opens after the pass', async () => {
     const api = new ScriptedWorkloads(shop.map((t) => t.workload));
     api.slowWatches = true;

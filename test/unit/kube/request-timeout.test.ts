@@ -1,0 +1,132 @@
+// src/kube/client.ts against a loopback server that accepts and never answers (a half-open
+// connection as the client sees it), and one that opens a watch and then says nothing.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+import { AbortedError } from '../../../src/errors.js';
+import { KubeCluster } from '../../../src/kube/client.js';
+import { ApiError } from '../../../src/kube/errors.js';
+import { silentLogger } from '../../../src/log.js';
+import { KubeUnattended } from '../../../src/unattended/kube.js';
+
+/** A plain-HTTP server on 127.0.0.1; `answer` decides per request, and may never answer. */
+class LoopbackServer {
+  readonly requests: string[] = [];
+  private readonly sockets = new Set<Socket>();
+  private constructor(private readonly server: Server) {
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
+    const holder: { self?: LoopbackServer } = {};
+    const server = createServer((req, res) => {
+      holder.self?.requests.push(`${req.method} ${req.url}`);
+      answer(req, res);
+    });
+    holder.self = new LoopbackServer(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return holder.self;
+  }
+
+  get config(): k8s.KubeConfig {
+    const config = new k8s.KubeConfig();
+    const { port } = this.server.address() as AddressInfo;
+    config.loadFromOptions({
+      clusters: [{ name: 'loopback', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'nobody' }],
+      contexts: [{ name: 'loopback', cluster: 'loopback', user: 'nobody' }],
+      currentContext: 'loopback',
+    });
+    return config;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const never = (): void => undefined;
+const fast = { requestTimeoutMs: 200, windowMs: 1_000, minDelayMs: 50, maxDelayMs: 100 };
+
+describe('the call helper against a server that never answers', () => {
+  let server: LoopbackServer;
+  beforeEach(async () => {
+    server = await LoopbackServer.start(never);
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('each request ends at the request timeout and is retried until the window has passed; the error names the call', async () => {
+    const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
+    const started = Date.now();
+    const error = await cluster.getSecret('shop', 'x').catch((e: unknown) => e);
+    const took = Date.now() - started;
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as Error).message).toMatch(/^get secrets shop\/x: no answer within 0\.2s/);
+    expect(took).toBeGreaterThanOrEqual(1_000);
+    expect(took).toBeLessThan(3_000);
+    expect(server.requests.length).toBeGreaterThanOrEqual(4);
+    expect(server.requests.every((r) => r === 'GET /api/v1/namespaces/shop/secrets/x')).toBe(true);
+  });
+
+  it("the run's abort ends a hanging request at once", async () => {
+    const abort = new AbortController();
+    const cluster = new KubeCluster(server.config, { logger: silentLogger(), signal: abort.signal, policy: { requestTimeoutMs: 30_000 } });
+    const started = Date.now();
+    setTimeout(() => abort.abort('SIGTERM'), 100);
+    await expect(cluster.listMeshedPods()).rejects.toEqual(new AbortedError('SIGTERM'));
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('the lock adapter goes through the same helper: a Lease read that never answers fails within its own budget', async () => {
+    const kube = new KubeUnattended(server.config, { logger: silentLogger(), policy: fast });
+    const started = Date.now();
+    await expect(kube.getLease('linkerd', 'linkerd-cert-rotator')).rejects.toThrow(/^get leases\.coordination\.k8s\.io linkerd\/linkerd-cert-rotator: no answer within 0\.2s/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(server.requests[0]).toBe('GET /apis/coordination.k8s.io/v1/namespaces/linkerd/leases/linkerd-cert-rotator');
+  });
+});
+
+describe('watches against a server that lists but never streams', () => {
+  const list = (res: ServerResponse): void => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: { resourceVersion: '42' }, items: [] }));
+  };
+
+  it('a watch whose opening gets no answer fails after the window, naming the watch', async () => {
+    const server = await LoopbackServer.start((req, res) => (req.url?.includes('watch=true') ? undefined : list(res)));
+    try {
+      const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
+      await expect(cluster.watchWorkloads('Deployment', () => undefined)).rejects.toThrow(/^watch deployments\.apps \(all\): .*did not open within 0\.2s|no answer within 0\.2s/);
+      expect(server.requests.filter((r) => r.includes('watch=true')).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a watch that opens and then sends nothing is re-opened after the idle limit, from the version it had', async () => {
+    const server = await LoopbackServer.start((req, res) => {
+      if (!req.url?.includes('watch=true')) return list(res);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+    });
+    try {
+      const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast, watchIdleMs: 300 });
+      const feed = await cluster.watchWorkloads('Deployment', () => undefined);
+      expect(feed.span).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      feed.stop();
+      const watches = server.requests.filter((r) => r.includes('watch=true'));
+      expect(watches.length).toBeGreaterThanOrEqual(3);
+      expect(watches.every((r) => r.includes('resourceVersion=42'))).toBe(true);
+      expect(server.requests.filter((r) => !r.includes('watch=true'))).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+  });
+});
