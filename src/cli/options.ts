@@ -76,7 +76,7 @@ export const configOptions: OptionSpec[] = [
 export const unattendedOptions: OptionSpec[] = [
   { flag: 'lock-namespace', kind: 'string', default: '', describe: 'Namespace of the rotation lock Lease (default: --linkerd-namespace, wherever the run happens)' },
   { flag: 'lock-name', kind: 'string', default: 'linkerd-cert-rotator', describe: 'Name of the rotation lock Lease (coordination.k8s.io/v1)' },
-  { flag: 'lock-duration', kind: 'duration', default: '2m', describe: 'Lease duration: renewed every third of it; a killed run blocks the next one for at most this long' },
+  { flag: 'lock-duration', kind: 'duration', default: '3m', describe: 'Lease duration: renewed every 10 s (a third of it at most); lost, and no further write, after two thirds of it without a renewal; a killed run blocks the next one for at most this long' },
   { flag: 'lock-wait', kind: 'duration', default: '0s', describe: 'How long to wait while another run holds the lock; 0 refuses at once with exit code 6' },
   { flag: 'rotate-after', kind: 'duration', default: '25d', describe: 'rotate starts a new rotation once the trust anchor is this old (25d: a monthly CronJob rotates every run)' },
   { flag: 'rotate-before-expiry', kind: 'duration', default: '60d', describe: 'rotate starts a new rotation once the trust anchor expires within this long' },

@@ -13,8 +13,10 @@ import { selfSignedServing } from './tls.js';
  * of them: 429 with Retry-After, 500, 503 (Status JSON bodies like the apiserver's), a reset
  * before the request reaches the apiserver, a reset after it was served (the write happened,
  * the answer is lost; for a watch, the stream is cut soon after it opened), or added latency.
- * Watches stream through. `refuse()` closes the listener for a while, as an apiserver outage
- * looks to a client.
+ * Watches stream through, unless `silenceWatches(true)`: then a watch opens (200 and headers)
+ * and stays open, but no event or bookmark reaches the client, as through a half-open
+ * connection or a stuck proxy. `refuse()` closes the listener for a while, as an apiserver
+ * outage looks to a client.
  */
 export type FaultKind = 'throttle' | 'server-error' | 'unavailable' | 'reset' | 'drop-response' | 'latency';
 
@@ -100,6 +102,7 @@ export class FaultProxy {
   private readonly sockets = new Set<Socket>();
   private counts: ProxyCounts = { total: 0, connections: 0, byRequest: {}, faults: {}, continuedLists: 0 };
   private refusing: Promise<void> | undefined;
+  private silent = false;
   /** The loopback port, fixed at start and kept across refuse(). */
   port = 0;
 
@@ -148,6 +151,11 @@ export class FaultProxy {
     if (plan.rate > 0 && plan.kinds.length === 0) throw new Error('a fault rate needs at least one fault kind');
     this.plan = plan;
     this.random = seeded(plan.seed ?? 1);
+  }
+
+  /** From now on, watches opened through the proxy open and then deliver nothing (until called with false). */
+  silenceWatches(on: boolean): void {
+    this.silent = on;
   }
 
   /** Counts since the start or the last `resetCounts()`. */
@@ -250,13 +258,18 @@ export class FaultProxy {
         return;
       }
       default:
+        if (this.silent && kind.verb === 'watch') {
+          this.count(this.counts.faults, 'silent-watch');
+          this.forward(req, res, false, true);
+          return;
+        }
         // A watch never ends on its own, so its lost answer is a stream cut soon after it opened.
         this.forward(req, res, fault === 'drop-response' && kind.verb !== 'watch');
         if (fault === 'drop-response' && kind.verb === 'watch') setTimeout(() => req.socket.destroy(), this.random() * 500);
     }
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, dropResponse: boolean): void {
+  private forward(req: IncomingMessage, res: ServerResponse, dropResponse: boolean, silent = false): void {
     if (req.socket.destroyed) return;
     const bearer = typeof req.headers.authorization === 'string' && req.headers.authorization.startsWith('Bearer ');
     const headers = { ...forwardable(req.headers), host: this.upstream.host };
@@ -271,6 +284,11 @@ export class FaultProxy {
         }
         res.writeHead(response.statusCode ?? 502, forwardable(response.headers));
         res.flushHeaders();
+        if (silent && response.statusCode === 200) {
+          // The stream stays open; what the apiserver sends is read and dropped.
+          response.resume();
+          return;
+        }
         response.pipe(res);
         response.on('error', () => res.destroy());
       },

@@ -33,7 +33,7 @@ describe('parseArgs: commands and defaults', () => {
       unattended: {
         lockNamespace: undefined,
         lockName: 'linkerd-cert-rotator',
-        lockDurationMs: 120_000,
+        lockDurationMs: 180_000,
         lockWaitMs: 0,
         policy: { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false },
         pushgatewayUrl: undefined,

@@ -14,7 +14,7 @@ async function parse(argv: string[], env: Record<string, string> = {}): Promise<
 
 describe('parseArgs: unattended options', () => {
   it.each<[string, string[], Record<string, string>, Partial<UnattendedOptions>]>([
-    ['defaults: 25 days, 60 days, a 2 m Lease, no wait', [], {}, { lockName: 'linkerd-cert-rotator', lockDurationMs: 120_000, lockWaitMs: 0, policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
+    ['defaults: 25 days, 60 days, a 3 m Lease, no wait', [], {}, { lockName: 'linkerd-cert-rotator', lockDurationMs: 180_000, lockWaitMs: 0, policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
     ['--lock-wait from the environment', [], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 600_000 }],
     ['--lock-wait flag over environment', ['--lock-wait', '30s'], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 30_000 }],
     ['--rotate-after in hours', ['--rotate-after', '720h'], {}, { policy: { rotateAfterMs: 30 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
@@ -63,7 +63,7 @@ describe('lockSpecFor and runIdentity', () => {
     const identity = runIdentity({ POD_NAME: 'rotator-29170080-x7k2p', POD_NAMESPACE: 'linkerd-cert-rotator' }, host);
     expect(identity).toMatchObject({ holder: 'rotator-29170080-x7k2p', podName: 'rotator-29170080-x7k2p', podNamespace: 'linkerd-cert-rotator' });
     expect(identity.runId).toMatch(/^[a-z0-9]+-a1b2c3$/);
-    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({ namespace: 'linkerd', name: 'linkerd-cert-rotator', holder: 'rotator-29170080-x7k2p', durationMs: 120_000 });
+    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({ namespace: 'linkerd', name: 'linkerd-cert-rotator', holder: 'rotator-29170080-x7k2p', durationMs: 180_000 });
   });
 
   it('outside a pod: host and pid, and the Linkerd namespace', () => {
