@@ -61,7 +61,7 @@ export function describeHolderRef(ref: HolderRef): string {
 
 const conflictAttempts = 10;
 
-/** Renewals come at most this far apart, so that an apiserver away for a minute does not cost a 2m Lease. */
+/** Renewals come at most this far apart, so that an apiserver away for a minute or more does not cost the default 3m Lease. */
 const maxRenewIntervalMs = 10_000;
 /** After a failed renewal, the next try comes this soon (the adapter retries within each try, too). */
 const retryRenewMs = 1_000;
