@@ -269,8 +269,8 @@ export class KubeCluster implements Cluster {
     // Any served version lists every Link, whatever version it was written in.
     const version = versions[0];
     if (!version) return [];
-    const raw = (await this.call('list', `links.${multicluster.group}`, '(all)', () =>
-      this.custom.listClusterCustomObject({ group: multicluster.group, version, plural: 'links', limit: 50 }),
+    const raw = (await this.call('list', `links.${multicluster.group}`, '(all)', (options) =>
+      this.custom.listClusterCustomObject({ group: multicluster.group, version, plural: 'links', limit: 50 }, options),
     )) as { items?: { metadata?: { namespace?: string; name?: string } }[] };
     return (raw.items ?? []).map((item) => ({ namespace: item.metadata?.namespace ?? '', name: item.metadata?.name ?? '' }));
   }
