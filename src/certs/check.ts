@@ -1,3 +1,4 @@
+import { KeyUsageFlags, KeyUsagesExtension } from '@peculiar/x509';
 import type { ParsedCert } from './pem.js';
 
 export type Severity = 'warning' | 'error';
@@ -45,12 +46,23 @@ export function checkValidity(
   return [];
 }
 
-/** An error unless `cert` is a CA (basicConstraints cA), as anchors and issuers must be. */
+/**
+ * An error unless `cert` is a usable CA, as anchors and issuers must be: basicConstraints cA, and
+ * keyCertSign among its key usages when it names any (a verifier rejects chains through it otherwise).
+ */
 export function checkCa(cert: ParsedCert, subject: string): Finding[] {
-  if (cert.isCa) return [];
-  return [
-    { severity: 'error', subject, message: 'not a CA certificate (basicConstraints cA is not set)' },
-  ];
+  if (!cert.isCa) {
+    return [
+      { severity: 'error', subject, message: 'not a CA certificate (basicConstraints cA is not set)' },
+    ];
+  }
+  const usage = cert.x509.getExtension(KeyUsagesExtension);
+  if (usage && (usage.usages & KeyUsageFlags.keyCertSign) === 0) {
+    return [
+      { severity: 'error', subject, message: 'not a usable CA certificate (keyUsage lacks keyCertSign)' },
+    ];
+  }
+  return [];
 }
 
 /** An error unless the identity issuer's key is ECDSA P-256, the only kind Linkerd accepts. */

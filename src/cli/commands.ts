@@ -2,13 +2,13 @@ import { ExitCode, PreconditionError } from '../errors.js';
 import type { Cluster } from '../kube/ports.js';
 import type { Logger } from '../log.js';
 import type { RunContext } from '../rotation/context.js';
-import { refuseUnsafe } from '../rotation/health.js';
 import type { Role } from '../rotation/mesh.js';
-import { anchorTarget, issuerTarget, renewCertificate } from '../rotation/renew.js';
-import { planRotation, rotate, startRefusals } from '../rotation/rotate.js';
+import { anchorTarget, issuerTarget } from '../rotation/renew.js';
 import { issuerTiming } from '../rotation/preflight.js';
-import { observe, observeBundle, observeCertificates } from '../rotation/state.js';
-import { awaitGate, observeForRestart, restartControlPlane, restartDataPlane, targetsFor, updateBundle } from '../rotation/steps.js';
+import { planRotation, rotate, startRefusals } from '../rotation/rotate.js';
+import { observe } from '../rotation/state.js';
+import { renewAnchor, renewIssuer, restartControlPlane, restartDataPlane, targetsFor, updateBundle } from '../rotation/steps.js';
+import { judgeTask, nextRenewal, nothingToRenew, type TaskVerdict } from '../rotation/tasks.js';
 import { buildStatus, renderStatus } from '../status/report.js';
 import { nothingToDoReason } from '../unattended/events.js';
 import { snapshotOf, statusExposition } from '../unattended/metrics.js';
@@ -83,12 +83,12 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       return report.health === 'healthy' ? ExitCode.ok : report.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
     }
     case 'renew-certs': {
-      const { plan, state } = await planRotation(ctx, true);
-      const which = invocation.which === 'next' ? nextRenewal(plan.steps[0]?.name, plan.phase) : invocation.which;
-      if (which === 'anchor' && plan.phase !== 'steady' && plan.phase !== 'anchor-renewing') {
-        throw new PreconditionError(`refusing to renew the trust anchor: the last rotation is unfinished (${plan.summary}); run rotate to finish it`);
-      }
-      if (which === 'anchor' && plan.phase === 'steady') {
+      const { state, plan } = await planRotation(ctx, true);
+      const which = invocation.which === 'next' ? nextRenewal(plan) : invocation.which;
+      if (!which) throw new PreconditionError(nothingToRenew(plan));
+      const task = which === 'anchor' ? 'renew-anchor' : 'renew-issuer';
+      if (!allowed(judgeTask(task, state, plan), ctx, emit)) return ExitCode.ok;
+      if (task === 'renew-anchor' && plan.phase === 'steady') {
         const timing = issuerTiming(state, ctx.config.issuerRenewalMarginMs);
         const refusals = [...startRefusals(state, ctx.config), ...(timing.kind === 'renew-first' ? [`${timing.reason}: run renew-certs --which issuer first, or rotate`] : [])];
         if (refusals.length > 0) throw new PreconditionError(`refusing to renew the trust anchor, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
@@ -98,16 +98,17 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
         emit({ renew: which, certificate: `${target.namespace}/${target.certificate}` }, `would renew the ${target.role} (Certificate ${target.namespace}/${target.certificate})`);
         return ExitCode.ok;
       }
-      if (which === 'issuer') await awaitGate(ctx, 'trust-new-anchor', 'gate before the issuer renewal (every proxy trusts the new anchor)');
-      const result = await renewCertificate(ctx, target);
-      emit({ renewed: which, ...result }, `renewed the ${target.role}`);
+      if (which === 'anchor') await renewAnchor(ctx);
+      else await renewIssuer(ctx);
+      emit({ renewed: which }, `renewed the ${target.role}`);
       return ExitCode.ok;
     }
     case 'restart-control-plane':
     case 'restart-data-plane': {
       const controlPlane = invocation.command === 'restart-control-plane';
+      const { state, plan } = await planRotation(ctx, false);
+      if (!allowed(judgeTask(invocation.command, state, plan), ctx, emit)) return ExitCode.ok;
       if (invocation.dryRun) {
-        const state = await observeForRestart(ctx);
         const roles: Role[] = controlPlane ? cpRoles : ['data-plane'];
         const targets = targetsFor(state, roles, undefined).map((w) => w.key);
         const held = state.workloads.filter((w) => roles.includes(w.role) && w.hold).map((w) => w.hold?.message ?? w.key);
@@ -119,8 +120,8 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       return ExitCode.ok;
     }
     case 'update-bundle': {
-      const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config), observeBundle(ctx.cluster, ctx.config)]);
-      refuseUnsafe({ ...certs, bundle, now: ctx.clock.now() }, ctx.config.expiryWarningDays);
+      const { state, plan } = await planRotation(ctx, false);
+      if (!allowed(judgeTask('update-bundle', state, plan), ctx, emit)) return ExitCode.ok;
       if (invocation.dryRun) {
         emit({ previousAnchorSecret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}` }, `would write the current anchor into Secret ${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret} and wait for the bundle`);
         return ExitCode.ok;
@@ -132,8 +133,16 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
   }
 }
 
-function nextRenewal(step: string | undefined, phase: string): 'anchor' | 'issuer' {
-  if (step === 'renew-anchor') return 'anchor';
-  if (phase === 'anchor-renewed' || phase === 'issuer-renewing' || phase === 'inconsistent') return 'issuer';
-  throw new PreconditionError(`no certificate is due in the safe order now (phase ${phase}); the next step is ${step ?? 'none'}`);
+/**
+ * Acts on a single task's verdict: a refusal is a PreconditionError (exit 3, nothing changed),
+ * a no-op is printed and ends the command with exit 0, a note is logged before the task runs.
+ */
+function allowed(verdict: TaskVerdict, ctx: RunContext, emit: (json: unknown, text: string) => void): boolean {
+  if (verdict.verdict === 'refuse') throw new PreconditionError(verdict.reason);
+  if (verdict.verdict === 'no-op') {
+    emit({ nothingToDo: verdict.reason }, `nothing to do: ${verdict.reason}`);
+    return false;
+  }
+  if (verdict.note) ctx.logger.info(verdict.note);
+  return true;
 }

@@ -57,6 +57,7 @@ export function toCertificate(raw: unknown): CertificateView {
     failedIssuanceAttempts: asNumber(status.failedIssuanceAttempts) ?? 0,
     renewalTime: asDate(status.renewalTime),
     renewalDisabled: asString(asRecord(spec.renewal).policy) === 'Disabled',
+    rotationPolicy: asString(asRecord(spec.privateKey).rotationPolicy),
   };
 }
 

@@ -29,6 +29,8 @@ export interface CertificateView {
   renewalTime?: Date;
   /** spec.renewal.policy is Disabled (cert-manager 1.21+): cert-manager never renews it on its own. */
   renewalDisabled?: boolean;
+  /** spec.privateKey.rotationPolicy (`Always`, `Never`); undefined: cert-manager's default (Always since 1.18). */
+  rotationPolicy?: string;
 }
 
 /** A Secret reduced to what the rotator may look at: its certificate, never its key. */

@@ -96,6 +96,14 @@ export function restartableKeys(stale: readonly StalePod[]): Set<string> {
   return new Set(stale.filter((s) => !s.pod.pod.terminating && s.pod.workloadKey && !s.pod.hold).map((s) => s.pod.workloadKey as string));
 }
 
+/**
+ * The previous-anchor Secret keeps no other anchor in the bundle: it holds the current anchor alone,
+ * or nothing (a fresh install whose Secret was created empty): the bundle is trimmed.
+ */
+export function previousTrimmed(state: Pick<ObservedState, 'anchor' | 'previous'>): boolean {
+  return state.previous.certs.every((cert) => cert.fingerprint === state.anchor.cert.fingerprint);
+}
+
 /** The anchors every target ConfigMap must hold: the current anchor and the previous ones. */
 export function expectedBundle(state: Pick<ObservedState, 'anchor' | 'previous'>): ParsedCert[] {
   const seen = new Set<string>();

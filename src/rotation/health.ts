@@ -1,7 +1,7 @@
 import { checkCa, checkIssuerKey, checkValidity, shortFingerprint, type Finding } from '../certs/index.js';
 import { PreconditionError } from '../errors.js';
 import { bundleRefusals, usableTarget } from './bundle-check.js';
-import { bundleMismatches, expectedBundle } from './gates.js';
+import { bundleMismatches, expectedBundle, previousTrimmed } from './gates.js';
 import type { ObservedState } from './state.js';
 
 export const expiredProcedure = 'https://linkerd.io/2/tasks/replacing_expired_certificates/';
@@ -32,7 +32,7 @@ export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' 
     ...checkIssuerKey(state.issuer.cert),
   ];
   if (!state.issuer.signer) {
-    findings.push({ severity: 'error', subject: 'identity issuer', message: 'does not chain to the current or the previous trust anchor' });
+    findings.push({ severity: 'error', subject: 'identity issuer', message: issuerChainMessage(state) });
   }
   for (const cert of state.previous.certs) {
     if (cert.fingerprint === state.anchor.cert.fingerprint) continue;
@@ -57,13 +57,20 @@ export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' 
   return findings;
 }
 
+const repairable = 'does not chain to the only anchor in the bundle (the old anchor was dropped while the issuer still chained to it): run rotate to repair (it renews the issuer, then restarts the control plane and the data plane)';
+
+function issuerChainMessage(state: Pick<ObservedState, 'anchor' | 'previous'>): string {
+  return previousTrimmed(state) ? repairable : 'does not chain to the current or the previous trust anchor';
+}
+
 /**
  * Refuses to act on certificates that a rotation cannot fix: an expired (or not yet valid)
  * anchor or issuer, a wrong issuer key type, a non-CA anchor. Nothing has changed when it throws.
  */
 export function refuseUnsafe(state: Pick<ObservedState, 'now' | 'anchor' | 'previous' | 'issuer' | 'bundle'>, warningDays: number): Finding[] {
   const findings = certificateFindings(state, warningDays);
-  const errors = findings.filter((f) => f.severity === 'error' && f.subject !== 'bundle');
+  // The inconsistent phase (an issuer left on a dropped anchor) is repaired by the plan, not refused.
+  const errors = findings.filter((f) => f.severity === 'error' && f.subject !== 'bundle' && f.message !== repairable);
   if (errors.length === 0) return findings;
   const expired = errors.some((f) => f.message.startsWith('expired') && f.subject === 'trust anchor');
   const detail = errors.map((f) => `${f.subject} ${shortFingerprint(f.subject === 'trust anchor' ? state.anchor.cert.fingerprint : state.issuer.cert.fingerprint)}: ${f.message}`).join('; ');

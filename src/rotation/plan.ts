@@ -1,5 +1,5 @@
 import { shortFingerprint } from '../certs/index.js';
-import { bundleMismatches, expectedBundle, restartableKeys, stalePods, type Purpose } from './gates.js';
+import { bundleMismatches, expectedBundle, previousTrimmed, restartableKeys, stalePods, type Purpose } from './gates.js';
 import type { ObservedState } from './state.js';
 
 /** The actions a rotation is made of, in DOMAIN.md's seven-step order. */
@@ -93,8 +93,8 @@ export interface PlanOptions {
  */
 export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
   const anchor = state.anchor.cert.fingerprint;
-  const previous = new Set(state.previous.certs.map((cert) => cert.fingerprint));
-  const trimmed = previous.size === 1 && previous.has(anchor);
+  // An empty previous-anchor Secret (a fresh install) is trimmed too: restarting the mesh would change nothing.
+  const trimmed = previousTrimmed(state);
   const signedByAnchor = state.issuer.signer?.fingerprint === anchor;
   const expected = expectedBundle(state);
   const bundleSettled = bundleMismatches(state, expected).length === 0;
@@ -115,8 +115,12 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
     if (!signedByAnchor) {
       return {
         phase: 'inconsistent',
-        summary: `the bundle holds only anchor ${a} but the issuer does not chain to it: renewing the issuer and restarting everything`,
-        steps: [...waitBundle, { name: 'renew-issuer', why: 'the issuer must chain to the only anchor in the bundle' }, ...fromIssuerRenewed(state, false).filter((step) => step.name !== 'update-bundle')],
+        summary: `the bundle holds only anchor ${a} but the issuer does not chain to it (the old anchor was dropped too early): rotate repairs it by renewing the issuer, then restarting the control plane and the data plane`,
+        steps: [
+          ...waitBundle,
+          { name: 'renew-issuer', why: 'the issuer must chain to the only anchor in the bundle; every proxy is restarted right after, in the same step' },
+          ...fromIssuerRenewed(state, false).filter((step) => step.name !== 'update-bundle'),
+        ],
       };
     }
     const drop = restarts(state, 'drop-old-anchor', bundleSettled, whyDrop);

@@ -1,5 +1,5 @@
-import { parsePemBundle, shortFingerprint } from '../certs/index.js';
-import { StepError } from '../errors.js';
+import { checkCa, parsePemBundle, shortFingerprint, type ParsedCert } from '../certs/index.js';
+import { PreconditionError, StepError } from '../errors.js';
 import type { CertificateView } from '../kube/model.js';
 import { inSeconds, waitUntil, type Check } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
@@ -69,11 +69,35 @@ export function issuerTarget(ctx: RunContext): RenewTarget {
   return { role: 'identity issuer', namespace: c.linkerdNamespace, certificate: c.issuerCertificate, secret: c.issuerSecret };
 }
 
-async function secretFingerprint(ctx: RunContext, target: RenewTarget): Promise<string | undefined> {
+/**
+ * Refuses, before anything is triggered, a renewal that would keep the key: cert-manager then
+ * issues a new certificate for the same key pair, and the rotation would restart the mesh for nothing.
+ */
+export function refuseKeepingKey(certificate: CertificateView, role: RenewTarget['role']): void {
+  if (certificate.rotationPolicy !== 'Never') return;
+  throw new PreconditionError(
+    `refusing to renew the ${role}: Certificate ${certificate.namespace}/${certificate.name} has spec.privateKey.rotationPolicy: Never, so a renewal keeps the same key and rotates nothing; set it to Always and run again`,
+  );
+}
+
+/**
+ * What makes a re-issued certificate useless for a rotation: the same public key as before
+ * (rotationPolicy Never, or a key pinned some other way), or a CA that cannot sign (basicConstraints,
+ * keyUsage). Empty when it is usable.
+ */
+export function issuedProblems(before: ParsedCert | undefined, after: ParsedCert, role: RenewTarget['role']): string[] {
+  const problems = checkCa(after, role).map((finding) => finding.message);
+  if (before && Buffer.from(before.x509.publicKey.rawData).equals(Buffer.from(after.x509.publicKey.rawData))) {
+    problems.push('it has the same public key as the certificate it replaced, so it rotates nothing (is spec.privateKey.rotationPolicy Never?)');
+  }
+  return problems;
+}
+
+async function secretCert(ctx: RunContext, target: RenewTarget): Promise<ParsedCert | undefined> {
   const secret = await ctx.cluster.getSecret(target.namespace, target.secret);
   if (!secret?.tlsCrt) return undefined;
   try {
-    return parsePemBundle(secret.tlsCrt, `Secret ${target.namespace}/${target.secret}`)[0]?.fingerprint;
+    return parsePemBundle(secret.tlsCrt, `Secret ${target.namespace}/${target.secret}`)[0];
   } catch {
     return undefined; // a half-written Secret: the wait looks again
   }
@@ -82,27 +106,34 @@ async function secretFingerprint(ctx: RunContext, target: RenewTarget): Promise<
 /**
  * Renews like `cmctl renew` and waits until the re-issue is proven. When an issuance is
  * already under way (a run killed mid-wait, or cert-manager's own renewal) it is awaited,
- * never triggered a second time.
+ * never triggered a second time. A re-issue that rotates nothing (same key, unusable CA)
+ * is a StepError: the rotation stops before any restart.
  */
 export async function renewCertificate(ctx: RunContext, target: RenewTarget): Promise<{ fingerprint: string; waitedMs: number; triggered: boolean }> {
   const { cluster, logger } = ctx;
   const certificate = await cluster.getCertificate(target.namespace, target.certificate);
   if (!certificate) throw new StepError(`Certificate ${target.namespace}/${target.certificate} not found`);
-  const before = (await secretFingerprint(ctx, target)) ?? '';
-  const baseline = baselineOf(certificate, before);
+  const previous = await secretCert(ctx, target);
+  const baseline = baselineOf(certificate, previous?.fingerprint ?? '');
   const underway = certificate.conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
   if (underway) {
     logger.info(`${target.role}: an issuance is already under way; waiting for it`, { certificate: `${target.namespace}/${target.certificate}` });
   } else {
+    refuseKeepingKey(certificate, target.role);
     await cluster.triggerIssuance(target.namespace, target.certificate, ctx.clock.now());
     logger.info(`${target.role}: renewal triggered`, { certificate: `${target.namespace}/${target.certificate}`, revision: certificate.revision });
   }
   const waited = await waitUntil(async () => {
     const current = await cluster.getCertificate(target.namespace, target.certificate);
     if (!current) throw new StepError(`Certificate ${target.namespace}/${target.certificate} disappeared during its renewal`);
-    return judgeIssuance(baseline, current, await secretFingerprint(ctx, target));
+    return judgeIssuance(baseline, current, (await secretCert(ctx, target))?.fingerprint);
   }, waitOptions(ctx, `${target.role} ${target.namespace}/${target.certificate} to be re-issued`, ctx.config.certificateTimeoutMs));
-  const fingerprint = (await secretFingerprint(ctx, target)) ?? '';
+  const issued = await secretCert(ctx, target);
+  const fingerprint = issued?.fingerprint ?? '';
+  const problems = issued ? issuedProblems(previous, issued, target.role) : [];
+  if (problems.length > 0) {
+    throw new StepError(`the ${target.role} re-issued by Certificate ${target.namespace}/${target.certificate} (${shortFingerprint(fingerprint)}) is no rotation: ${problems.join('; ')}; stopping before any restart`);
+  }
   logger.info(`${target.role}: re-issued`, { fingerprint: shortFingerprint(fingerprint), waitedSeconds: inSeconds(waited.waitedMs) });
   return { fingerprint, waitedMs: waited.waitedMs, triggered: !underway };
 }

@@ -1,11 +1,11 @@
-import { shortFingerprint, toPem } from '../certs/index.js';
+import { shortFingerprint, toPem, type ParsedCert } from '../certs/index.js';
 import { GateError, PreconditionError } from '../errors.js';
 import { inSeconds, waitUntil } from '../wait/poll.js';
 import { refuseRestartWithoutAnchors } from './bundle-check.js';
 import { waitOptions, type RunContext } from './context.js';
-import { bundleMismatches, describeStale, expectedBundle, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
+import { bundleMismatches, describeStale, expectedBundle, previousTrimmed, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
-import { anchorTarget, issuerTarget, renewCertificate } from './renew.js';
+import { anchorTarget, issuerTarget, refuseKeepingKey, renewCertificate } from './renew.js';
 import { issuerRenewalBeforeGate, issuerRenewalFinding } from './preflight.js';
 import { restartAll } from './restart.js';
 import { observeBundle, observeCertificates, observeMesh, type ObservedState } from './state.js';
@@ -127,14 +127,46 @@ export async function waitForBundle(ctx: RunContext): Promise<number> {
   return waited.waitedMs;
 }
 
+/**
+ * Renews the anchor. An issuer whose renewal would keep its key stops the rotation here, before
+ * anything changed, rather than at step 4. An empty previous-anchor Secret (a fresh install) is
+ * first given the current anchor: otherwise the renewal would drop it from the bundle at once.
+ */
 export async function renewAnchor(ctx: RunContext): Promise<void> {
+  const certs = await observeCertificates(ctx.cluster, ctx.config);
+  refuseKeepingKey(certs.issuer.certificate, 'identity issuer');
+  if (certs.previous.certs.length === 0) await writePreviousAnchor(ctx, certs.anchor.cert);
   await renewCertificate(ctx, anchorTarget(ctx));
 }
 
-/** Renews the issuer once every meshed pod trusts the new anchor (gate 1). */
+/**
+ * Renews the issuer once every meshed pod trusts the new anchor (gate 1). In the inconsistent
+ * state (the bundle holds only the current anchor, the issuer chains to an anchor it dropped)
+ * the gate is not awaited: every proxy started since the drop already fails to verify the old
+ * chain, and waiting only prolongs that. The restarts follow in the same step, because once the
+ * issuer chains to the anchor nothing in the cluster shows that the leaves still do not.
+ */
 export async function renewIssuer(ctx: RunContext): Promise<void> {
-  await awaitGate(ctx, 'trust-new-anchor', 'gate before the issuer renewal (every proxy trusts the new anchor)');
+  const certs = await observeCertificates(ctx.cluster, ctx.config);
+  if (certs.issuer.signer || !previousTrimmed(certs)) {
+    await awaitGate(ctx, 'trust-new-anchor', 'gate before the issuer renewal (every proxy trusts the new anchor)');
+    await renewCertificate(ctx, issuerTarget(ctx));
+    return;
+  }
+  const lacking = stalePods(await observeForRestart(ctx), 'trust-new-anchor').length;
+  ctx.logger.warn('repairing: the issuer does not chain to the only anchor in the bundle; renewing it, then restarting the control plane and the data plane', {
+    anchor: shortFingerprint(certs.anchor.cert.fingerprint),
+    podsLackingAnchor: lacking,
+  });
   await renewCertificate(ctx, issuerTarget(ctx));
+  await restartControlPlane(ctx, 'adopt-new-issuer');
+  await restartDataPlane(ctx, 'adopt-new-issuer');
+}
+
+async function writePreviousAnchor(ctx: RunContext, anchor: ParsedCert): Promise<void> {
+  const result = await ctx.cluster.writeCertificateOnlySecret(ctx.config.trustNamespace, ctx.config.previousAnchorSecret, toPem([anchor]), managedByLabel);
+  ctx.logger.info(`previous-anchor Secret ${result}`, { secret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}`, anchor: shortFingerprint(anchor.fingerprint) });
+  await waitForBundle(ctx);
 }
 
 /**
@@ -145,10 +177,6 @@ export async function renewIssuer(ctx: RunContext): Promise<void> {
  */
 export async function updateBundle(ctx: RunContext): Promise<void> {
   const certs = await observeCertificates(ctx.cluster, ctx.config);
-  const anchor = certs.anchor.cert;
-  const trimmed = certs.previous.certs.length === 1 && certs.previous.certs[0]?.fingerprint === anchor.fingerprint;
-  if (!trimmed) await awaitGate(ctx, 'adopt-new-issuer', 'gate before the old anchor is dropped (every proxy started after identity adopted the new issuer)');
-  const result = await ctx.cluster.writeCertificateOnlySecret(ctx.config.trustNamespace, ctx.config.previousAnchorSecret, toPem([anchor]), managedByLabel);
-  ctx.logger.info(`previous-anchor Secret ${result}`, { secret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}`, anchor: shortFingerprint(anchor.fingerprint) });
-  await waitForBundle(ctx);
+  if (!previousTrimmed(certs)) await awaitGate(ctx, 'adopt-new-issuer', 'gate before the old anchor is dropped (every proxy started after identity adopted the new issuer)');
+  await writePreviousAnchor(ctx, certs.anchor.cert);
 }

@@ -25,6 +25,10 @@ export interface CertOptions {
   algorithm?: KeyKind;
   /** Reuse a key pair (as cert-manager does with `rotationPolicy: Never`); default: a new one. */
   keys?: CryptoKeyPair;
+  /** Key usages of a CA (x509.KeyUsageFlags); default keyCertSign, cRLSign, digitalSignature. */
+  keyUsages?: number;
+  /** basicConstraints cA of an anchor; default true. */
+  ca?: boolean;
 }
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -67,8 +71,8 @@ export async function makeAnchor(opts: CertOptions = {}): Promise<Generated> {
       signingAlgorithm: signingParams(keys),
       ...validity(opts, 365 * 24 * HOUR_MS),
       extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(CA_KEY_USAGES, true),
+        new x509.BasicConstraintsExtension(opts.ca ?? true, undefined, true),
+        new x509.KeyUsagesExtension(opts.keyUsages ?? CA_KEY_USAGES, true),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webCrypto),
       ],
     },

@@ -1,3 +1,4 @@
+import { KeyUsageFlags } from '@peculiar/x509';
 import { PreconditionError } from '../../../src/errors.js';
 import { certificateFindings, expiredProcedure, issuerWarningDays, refuseUnsafe } from '../../../src/rotation/health.js';
 import { makeAnchor, makeIssuer, type Generated } from '../../support/certs.js';
@@ -15,7 +16,9 @@ let futureIssuer: Generated;
 let expiringAnchor: Generated;
 let expiredPrevious: Generated;
 let overdueIssuer: Generated;
+let noCertSignAnchor: Generated;
 beforeAll(async () => {
+  noCertSignAnchor = await makeAnchor({ keyUsages: KeyUsageFlags.digitalSignature, notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2027-01-01T00:00:00Z') });
   r = await makeRotation();
   expiredAnchor = await makeAnchor({ notBefore: new Date('2024-05-01T00:00:00Z'), notAfter: new Date('2025-05-01T00:00:00Z') });
   issuerOfExpired = await makeIssuer(expiredAnchor, { notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + DAY * 1.5) });
@@ -51,7 +54,14 @@ describe('certificateFindings', () => {
     ['Opaque Secret holding a key', () => healthy({ previousSecret: cleanPreviousSecret({ hasPrivateKey: true }) }), 1, [{ severity: 'warning', subject: 'previous anchor', message: /\(type Opaque, holds a private key\)/ }]],
     ['a ConfigMap out of step', () => healthy({ targets: [{ namespace: 'linkerd', anchors: [r.oldAnchor] }] }), 1, [{ severity: 'warning', subject: 'bundle', message: /^linkerd: holds 1 anchor/ }]],
     ['the Bundle selects no namespace', () => healthy({ targets: [] }), 1, [{ severity: 'error', subject: 'bundle', message: /^Bundle linkerd-identity-trust-roots selects no namespace: no ConfigMap carries the bundle$/ }]],
-    ['issuer not chaining to any anchor', () => healthy({ signer: undefined }), 1, [{ severity: 'error', subject: 'identity issuer', message: /^does not chain to the current or the previous trust anchor$/ }]],
+    ['issuer chaining to neither the anchor nor a kept previous anchor', () => healthy({ previous: [r.oldAnchor], signer: undefined, targets: [{ namespace: 'linkerd', anchors: [r.oldAnchor, r.newAnchor] }] }), 1, [{ severity: 'error', subject: 'identity issuer', message: /^does not chain to the current or the previous trust anchor$/ }]],
+    [
+      'issuer left on an anchor the bundle dropped (inconsistent): broken, with rotate as the remedy',
+      () => healthy({ issuer: r.oldIssuer, signer: undefined }),
+      1,
+      [{ severity: 'error', subject: 'identity issuer', message: /^does not chain to the only anchor in the bundle \(the old anchor was dropped while the issuer still chained to it\): run rotate to repair/ }],
+    ],
+    ['anchor without keyCertSign', () => healthy({ anchor: noCertSignAnchor, previous: [noCertSignAnchor] }), 1, [{ severity: 'error', subject: 'trust anchor', message: /^not a usable CA certificate \(keyUsage lacks keyCertSign\)$/ }]],
   ])('%s', (_name, spec, warningDays, expected) => {
     const findings = certificateFindings(observedState(spec()), warningDays);
     expect(findings).toEqual(expected.map((f) => ({ severity: f.severity, subject: f.subject, message: expect.stringMatching(f.message) as unknown })));
@@ -91,12 +101,17 @@ describe('refuseUnsafe', () => {
 
   it.each<[string, () => StateSpec, RegExp]>([
     ['an RSA issuer', () => healthy({ issuer: rsaIssuer }), /^refusing to rotate: identity issuer [0-9a-f]{12}: key is RSA 2048; Linkerd requires ECDSA P-256$/],
-    ['an issuer chaining to no anchor', () => healthy({ issuer: r.oldIssuer, signer: undefined }), /^refusing to rotate: identity issuer [0-9a-f]{12}: does not chain to the current or the previous trust anchor$/],
+    ['an issuer chaining to no anchor', () => healthy({ previous: [expiredPrevious], issuer: r.oldIssuer, signer: undefined }), /^refusing to rotate: identity issuer [0-9a-f]{12}: does not chain to the current or the previous trust anchor$/],
     ['an issuer not valid yet', () => healthy({ issuer: futureIssuer }), /^refusing to rotate: identity issuer [0-9a-f]{12}: not valid before /],
   ])('%s: refused without the expired-certificates procedure', (_name, spec, message) => {
     const state = observedState(spec());
     expect(() => refuseUnsafe(state, 1)).toThrow(PreconditionError);
     expect(() => refuseUnsafe(state, 1)).toThrow(message);
+  });
+
+  it('an issuer left on an anchor the bundle dropped is not refused: rotate repairs it', () => {
+    const state = observedState(healthy({ issuer: r.oldIssuer, signer: undefined }));
+    expect(refuseUnsafe(state, 1).map((f) => f.subject)).toContain('identity issuer');
   });
 
   it('names the issuer by its own fingerprint', () => {

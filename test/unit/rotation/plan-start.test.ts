@@ -2,7 +2,7 @@
 import { derivePlan } from '../../../src/rotation/plan.js';
 import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
-import { makeRotation, meshWorkloads, observedState, podsOfMesh, statePod, mesh, type Rotation, type StateSpec, anchorRenewedSpec, steadySpec } from '../../support/state.js';
+import { cleanPreviousSecret, makeRotation, meshWorkloads, observedState, podsOfMesh, statePod, mesh, type Rotation, type StateSpec, anchorRenewedSpec, steadySpec } from '../../support/state.js';
 
 
 const IDENTITY = 'Deployment/linkerd/linkerd-identity';
@@ -53,6 +53,25 @@ describe('steady: the bundle holds only the anchor, which signed the issuer, and
     const plan = derivePlan(observedState({ ...steady(), pods }), { startNew });
     expect(plan).toMatchObject({ phase: 'bundle-trimmed', steps: [] });
     expect(plan.summary).toContain('1 meshed pod(s) the rotator may not restart still trust an old anchor');
+  });
+});
+
+describe('a fresh install: the previous-anchor Secret is empty or absent', () => {
+  it.each<[string, Partial<StateSpec>]>([
+    ['Secret with an empty tls.crt', { previous: [], previousSecret: cleanPreviousSecret({ tlsCrt: '' }) }],
+    ['no Secret', { previous: [] }],
+  ])('%s, the bundle holds only the anchor, every pod trusts only it: steady, no restart', (_name, over) => {
+    const state = observedState(steadySpec(r, over));
+    expect(derivePlan(state, { startNew: false })).toMatchObject({ phase: 'steady', steps: [] });
+    // A new rotation starts with the anchor renewal itself (renewAnchor fills the Secret first), not with restarts.
+    expect(shape(derivePlan(state, { startNew: true }))[0]).toEqual(s('renew-anchor'));
+  });
+
+  it('pods that trust another anchor restart: the bundle holds only the current one', () => {
+    const pods = podsOfMesh({ anchors: [r.newAnchor] }, { web: { anchors: both } });
+    const plan = derivePlan(observedState(steadySpec(r, { previous: [], pods })), { startNew: false });
+    expect(plan.phase).toBe('bundle-trimmed');
+    expect(shape(plan)).toEqual([s('restart-data-plane', 'drop-old-anchor', [WEB])]);
   });
 });
 
