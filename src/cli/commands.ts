@@ -7,7 +7,7 @@ import { anchorTarget, issuerTarget } from '../rotation/renew.js';
 import { issuerTiming } from '../rotation/preflight.js';
 import { planRotation, rotate, startRefusals } from '../rotation/rotate.js';
 import { observe } from '../rotation/state.js';
-import { renewAnchor, renewIssuer, restartControlPlane, restartDataPlane, targetsFor, updateBundle } from '../rotation/steps.js';
+import { renewAnchor, renewIssuer, restartControlPlane, restartDataPlane, targetsFor, updateBundle, waitForBundle } from '../rotation/steps.js';
 import { judgeTask, nextRenewal, nothingToRenew, type TaskVerdict } from '../rotation/tasks.js';
 import { buildStatus, renderStatus } from '../status/report.js';
 import { nothingToDoReason } from '../unattended/events.js';
@@ -98,8 +98,11 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
         emit({ renew: which, certificate: `${target.namespace}/${target.certificate}` }, `would renew the ${target.role} (Certificate ${target.namespace}/${target.certificate})`);
         return ExitCode.ok;
       }
-      if (which === 'anchor') await renewAnchor(ctx);
-      else await renewIssuer(ctx);
+      if (which === 'anchor') {
+        await renewAnchor(ctx);
+        // The restarts that come next refuse an unsettled bundle: finish the task with old and new anchor in it.
+        await waitForBundle(ctx);
+      } else await renewIssuer(ctx);
       emit({ renewed: which }, `renewed the ${target.role}`);
       return ExitCode.ok;
     }

@@ -96,6 +96,8 @@ describe('rotate on the Linkerd fixture', () => {
     const issuerBefore = await kube.issuer();
     await kube.cmctlRenew(names.linkerdNs, names.issuer);
     await waitFor(async () => (await kube.issuer()).fingerprint256 !== issuerBefore.fingerprint256);
+    // The restart tasks refuse an unsettled bundle: let trust-manager write both anchors first.
+    await waitFor(async () => (await kube.bundleFingerprints()).length === 2);
     // restart-control-plane.sh, then restart-data-plane.sh (our single-task commands do what they did).
     expect((await runRotator(kubeconfig, ['restart-control-plane'])).code).toBe(0);
     expect((await runRotator(kubeconfig, ['restart-data-plane'])).code).toBe(0);
