@@ -117,6 +117,13 @@ expect_in "$rule" 'role="anchor"\}\) - time\(\) < 45 \* 86400' "prometheusRule: 
 expect_in "$rule" 'alert: LinkerdCertRotation(Failed|Overdue)' "prometheusRule: failed and overdue rotation alerts"
 expect_in "$rule" 'summary: "The last linkerd-cert-rotator \{\{ \$labels.command \}\} run failed' "prometheusRule: Prometheus templates survive Helm rendering"
 expect_in "$defaults" 'image: "linkerd-cert-rotator:[0-9]' "defaults: image tag defaults to appVersion"
+expect_in "$defaults" 'schedule: "17 \* \* \* \*"' "defaults: hourly schedule (an unfinished rotation resumes within the hour)"
+expect_in "$defaults" 'startingDeadlineSeconds: 1800$' "defaults: a missed run starts at most half an hour late"
+expect_in "$(grep -A1 'name: LCR_SOFT_EXITS' <<<"$defaults")" 'value: "true"' "defaults: soft exits (gate not met, lock held) for scheduled runs"
+expect_not_in "$(render --set job.softExits=false)" 'LCR_SOFT_EXITS' "job.softExits=false: real exit codes"
+trust_role="$(render --show-only templates/role-trust.yaml)"
+expect_not_in "$(grep -A1 'resources: \["secrets"\]' <<<"$trust_role")" '"create"|"delete"' "defaults: no create or delete in the trust namespace (the previous-anchor Secret is updated in place)"
+expect_in "$(grep -B1 -A2 '"get", "update", "patch"' <<<"$trust_role")" 'resourceNames: \["linkerd-previous-anchor"\]' "defaults: the previous-anchor Secret is written by name only"
 
 # The rotator block must carry every CLI option with the CLI's own default: compare the LCR_* env
 # rendered from the default values with src/cli/options.ts (transpiled on the fly, with the local
@@ -154,9 +161,12 @@ if [[ -f "$root/src/cli/options.ts" && -d "$root/node_modules/typescript" ]]; th
     const yaml = fs.readFileSync(path.join(out, "rendered.yaml"), "utf8");
     for (const m of yaml.matchAll(/- name: (LCR_[A-Z0-9_]+)\n\s+value: "([^"]*)"/g)) rendered.set(m[1], m[2]);
     const problems = [];
+    // Chart values that deliberately differ from the CLI default, each for a reason in values.yaml:
+    // job.softExits (scheduled runs must not fail their Job while a rotation waits).
+    const chartOwn = { LCR_SOFT_EXITS: "true" };
     for (const option of allOptions) {
       const env = envName(option.flag);
-      const expected = option.default === undefined || option.default === "" ? undefined : String(option.default);
+      const expected = env in chartOwn ? chartOwn[env] : option.default === undefined || option.default === "" ? undefined : String(option.default);
       const got = rendered.get(env);
       if (got !== expected) problems.push(`${env}: chart renders ${got === undefined ? "nothing" : JSON.stringify(got)}, CLI default ${expected === undefined ? "empty" : JSON.stringify(expected)}`);
       rendered.delete(env);
@@ -182,7 +192,19 @@ pass "restricted: one workload Role per permitted namespace (apps, linkerd, link
 expect_in "$(render "${restricted[@]}")" 'value: "apps,linkerd,linkerd-viz"' "restricted: LCR_INCLUDE_NAMESPACES follows the permitted namespaces"
 expect_in "$(render "${restricted[@]}")" '@sha256:0123' "restricted: image pinned by digest"
 expect_in "$(render "${restricted[@]}" --show-only templates/certificate-trust-anchor.yaml)" 'rotationPolicy: Always' "certificates: anchor key rotates on every issue"
-expect_in "$(render "${restricted[@]}" --show-only templates/secret-previous-anchor.yaml)" 'helm.sh/resource-policy: keep' "certificates: previous-anchor Secret is kept by Helm"
+previous_secret="$(render "${restricted[@]}" --show-only templates/secret-previous-anchor.yaml)"
+expect_in "$previous_secret" 'helm.sh/resource-policy: keep' "certificates: previous-anchor Secret is kept by Helm"
+expect_not_in "$previous_secret" '^(data|stringData):' "certificates: previous-anchor Secret has no data (no render writes or empties tls.crt)"
+expect_in "$previous_secret" '^type: Opaque$' "certificates: previous-anchor Secret is Opaque (includeAllKeys)"
+expect_in "$(render "${restricted[@]}" --show-only templates/bundle.yaml | grep -A2 'name: "linkerd-previous-anchor"')" 'includeAllKeys: true' \
+  "certificates: the Bundle reads the previous anchor with includeAllKeys (a Secret without data is an empty source)"
+certs="$(render "${restricted[@]}" --show-only templates/certificate-trust-anchor.yaml --show-only templates/certificate-identity-issuer.yaml)"
+[[ "$(grep -c '^    group: cert-manager.io$' <<<"$certs")" == 2 ]] || die "certificates: both Certificates must name issuerRef.group"
+pass "certificates: explicit issuerRef.group on both Certificates (cert-manager 1.19.0 re-issued those without)"
+expect_in "$certs" 'renewBefore: 720h0m0s' "certificates: the anchor's renewBefore is a safety net close to expiry"
+expect_in "$certs" 'duration: 48h0m0s' "certificates: issuer 48h, as Linkerd's guide"
+[[ "$(grep -c 'rotationPolicy: Always' <<<"$certs")" == 2 ]] || die "certificates: both Certificates must rotate their key"
+pass "certificates: a new key on every issue (rotationPolicy Always) for anchor and issuer"
 
 expect_in "$(render --set rotator.lockNamespace=locks --set rotator.lockName=rot-lock --show-only templates/role-lock.yaml)" \
   'namespace: locks' "lock: the Lease Role follows rotator.lockNamespace"
@@ -219,6 +241,17 @@ reject "RBAC for the default ServiceAccount" "default ServiceAccount" --set serv
 reject "a webhook URL both inline and from a Secret" "not both" --set rotator.webhookUrl=https://hooks.example.com/x --set webhookUrlSecret.name=hook
 reject "a webhook URL that is not http(s)" "/rotator/webhookUrl" --set rotator.webhookUrl=hooks.example.com/x
 reject "no credentials at all" "without credentials" --set serviceAccount.automount=false
+reject "Linkerd's guide anchor renewBefore (7320h): cert-manager renews before rotateBeforeExpiry" "before rotator.rotateBeforeExpiry" \
+  --set certificates.create=true --set certificates.anchor.renewBefore=7320h0m0s
+reject "an anchor renewBefore that lets cert-manager renew before rotateAfter" "before rotator.rotateAfter" \
+  --set certificates.create=true --set certificates.anchor.renewBefore=8500h --set rotator.rotateBeforeExpiry=9000h
+reject "a rotateBeforeExpiry that makes every run rotate" "every run would find a fresh anchor due" \
+  --set certificates.create=true --set certificates.anchor.duration=1000h --set certificates.anchor.renewBefore=10h --set rotator.rotateBeforeExpiry=60d
+reject "an anchor renewBefore not shorter than its duration" "must be shorter than certificates.anchor.duration" \
+  --set certificates.create=true --set certificates.anchor.renewBefore=9000h
+reject "an issuer renewBefore not shorter than its duration" "must be shorter than certificates.issuer.duration" \
+  --set certificates.create=true --set certificates.issuer.renewBefore=48h
+reject "rotator.force on a schedule" "on every scheduled run" --set rotator.force=true
 
 # 5. Optional rendering to a file for later checks against a real apiserver.
 if [[ -n "${OUT:-}" ]]; then

@@ -126,6 +126,56 @@ to some namespaces, those namespaces. A user's list that reaches beyond them is 
 {{- end }}
 {{- end }}
 
+{{/*
+Seconds in a duration, as a string: Go durations of cert-manager (`8760h0m0s`, `1h30m`) and the
+rotator's (`25d`, `300s`, `250ms`, a bare number of seconds). Callers convert with float64.
+*/}}
+{{- define "linkerd-cert-rotator.seconds" -}}
+{{- $text := toString . | trim }}
+{{- $total := 0.0 }}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?$" $text }}
+{{- $total = float64 $text }}
+{{- else }}
+{{- $factors := dict "ns" 0.000000001 "us" 0.000001 "µs" 0.000001 "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0 "d" 86400.0 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h|d)" $text -1 }}
+{{- $unit := regexFind "(ns|us|µs|ms|s|m|h|d)$" . }}
+{{- $total = addf $total (mulf (trimSuffix $unit . | float64) (get $factors $unit)) }}
+{{- end }}
+{{- end }}
+{{- printf "%.0f" $total }}
+{{- end }}
+
+{{/*
+Refuses certificates.create values that would let cert-manager renew the trust anchor on its own
+before the rotator's policy makes a rotation due (cert-manager restarts nothing: the next daily issuer
+renewal would chain to an anchor no proxy trusts yet), or that make every run start a rotation.
+*/}}
+{{- define "linkerd-cert-rotator.validateCertificates" -}}
+{{- $r := .Values.rotator }}
+{{- $c := .Values.certificates }}
+{{- $duration := include "linkerd-cert-rotator.seconds" $c.anchor.duration | float64 }}
+{{- $renewBefore := include "linkerd-cert-rotator.seconds" $c.anchor.renewBefore | float64 }}
+{{- $rotateAfter := include "linkerd-cert-rotator.seconds" $r.rotateAfter | float64 }}
+{{- $rotateBeforeExpiry := include "linkerd-cert-rotator.seconds" $r.rotateBeforeExpiry | float64 }}
+{{- if ge $renewBefore $duration }}
+{{- fail (printf "certificates.anchor.renewBefore (%v) must be shorter than certificates.anchor.duration (%v)" $c.anchor.renewBefore $c.anchor.duration) }}
+{{- end }}
+{{- if le (subf $duration $renewBefore) $rotateAfter }}
+{{- fail (printf "certificates.anchor.renewBefore (%v) lets cert-manager renew the anchor on its own %s after issue, before rotator.rotateAfter (%v) makes a rotation due: keep renewBefore a safety net close to expiry (default 720h)" $c.anchor.renewBefore (printf "%.0fh" (divf (subf $duration $renewBefore) 3600.0)) $r.rotateAfter) }}
+{{- end }}
+{{- if ge $renewBefore $rotateBeforeExpiry }}
+{{- fail (printf "certificates.anchor.renewBefore (%v) lets cert-manager renew the anchor on its own before rotator.rotateBeforeExpiry (%v) makes a rotation due: make renewBefore shorter than rotateBeforeExpiry" $c.anchor.renewBefore $r.rotateBeforeExpiry) }}
+{{- end }}
+{{- if ge $rotateBeforeExpiry $duration }}
+{{- fail (printf "rotator.rotateBeforeExpiry (%v) is not shorter than certificates.anchor.duration (%v): every run would find a fresh anchor due and start a new rotation" $r.rotateBeforeExpiry $c.anchor.duration) }}
+{{- end }}
+{{- $issuerDuration := include "linkerd-cert-rotator.seconds" $c.issuer.duration | float64 }}
+{{- $issuerRenewBefore := include "linkerd-cert-rotator.seconds" $c.issuer.renewBefore | float64 }}
+{{- if ge $issuerRenewBefore $issuerDuration }}
+{{- fail (printf "certificates.issuer.renewBefore (%v) must be shorter than certificates.issuer.duration (%v)" $c.issuer.renewBefore $c.issuer.duration) }}
+{{- end }}
+{{- end }}
+
 {{/* Refuses values that contradict each other; rendered once, from the CronJob template. */}}
 {{- define "linkerd-cert-rotator.validate" -}}
 {{- $r := .Values.rotator }}
@@ -161,6 +211,12 @@ to some namespaces, those namespaces. A user's list that reaches beyond them is 
 {{- end }}
 {{- if and $r.webhookUrl .Values.webhookUrlSecret.name }}
 {{- fail "set either rotator.webhookUrl or webhookUrlSecret.name, not both" }}
+{{- end }}
+{{- if .Values.certificates.create }}
+{{- include "linkerd-cert-rotator.validateCertificates" . }}
+{{- end }}
+{{- if and $r.force (eq .Values.command "rotate") (not .Values.cronJob.suspend) }}
+{{- fail "rotator.force=true would start a new rotation (three restarts of the whole mesh) on every scheduled run: use --force in a Job started by hand" }}
 {{- end }}
 {{- if and .Values.rbac.restrictToNamespaces (not .Values.rbac.create) }}
 {{- fail "rbac.restrictToNamespaces only shapes the chart's RBAC: it needs rbac.create=true (set rotator.includeNamespaces instead)" }}

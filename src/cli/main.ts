@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { AbortedError, exitCodeFor, ExitCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import { systemClock } from '../wait/poll.js';
+import { processExitCode } from './exit.js';
 import { parseArgs } from './parse.js';
 
 /**
@@ -35,6 +36,12 @@ async function main(): Promise<number> {
     });
   }
   const started = Date.now();
+  // The one place where --soft-exits applies: the run, its Events and its metrics saw the real code.
+  const exit = (code: ExitCode): ExitCode => {
+    const soft = processExitCode(code, invocation.unattended.softExits);
+    if (soft !== code) logger.warn(`exit code ${code} reported as ${soft} (--soft-exits): the rotation is not finished; the next scheduled run resumes it`, { exitCode: code });
+    return soft;
+  };
   try {
     const kubeConfig = loadKubeConfig(invocation);
     const { requestTimeoutMs, watchIdleTimeoutMs } = invocation.config;
@@ -51,12 +58,12 @@ async function main(): Promise<number> {
     };
     const code = await run(invocation, { cluster, logger, clock: systemClock, signal: abort.signal, print: (text) => process.stdout.write(`${text}\n`), unattended });
     logger.debug('finished', { command: invocation.command, seconds: (Date.now() - started) / 1000, exitCode: code });
-    return code;
+    return exit(code);
   } catch (error) {
     // However the abort surfaced (p-retry, a wait, a request), a stopped run exits 128+signal.
     const code = abort.signal.aborted ? exitCodeFor(new AbortedError(String(abort.signal.reason))) : exitCodeFor(error);
     logger.error(error instanceof Error ? error.message : String(error), { command: invocation.command, error: error instanceof Error ? error.name : 'Error', exitCode: code });
-    return code;
+    return exit(code);
   } finally {
     await new Promise<void>((resolve) => logger.end(resolve));
   }

@@ -84,6 +84,7 @@ export const unattendedOptions: OptionSpec[] = [
   { flag: 'pushgateway-url', kind: 'string', default: '', describe: 'Prometheus Pushgateway base URL; each run pushes its metrics to <url>/metrics/job/linkerd-cert-rotator' },
   { flag: 'webhook-url', kind: 'string', default: '', describe: 'Slack-compatible incoming webhook URL notified when a run fails or changes something' },
   { flag: 'cluster-name', kind: 'string', default: '', describe: 'Name of the cluster in notifications' },
+  { flag: 'soft-exits', kind: 'boolean', default: false, describe: 'Exit 0 instead of 6 (lock held) and 4 (gate not met yet), for scheduled runs whose Job alerts must not fire while a rotation waits; logs, Events and metrics keep the real outcome' },
 ];
 
 /** Every option, for help and documentation. */

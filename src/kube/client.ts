@@ -1,12 +1,13 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
-import { AbortedError } from '../errors.js';
+import { AbortedError, PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
 import type { BundleView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
 import type { Cluster, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, withRetry, type RetryDeps } from './retry.js';
+import { certificateOnlySecret, createPreviousAnchorHint, isMigration } from './certificate-only.js';
 import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
 import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
@@ -318,39 +319,21 @@ export class KubeCluster implements Cluster {
     return toWorkload(ref.kind, patched);
   }
 
-  async writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'created' | 'updated' | 'replaced'> {
+  async writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'updated' | 'migrated'> {
     const object = `${namespace}/${name}`;
-    const data = { 'tls.crt': Buffer.from(pem, 'utf8').toString('base64') };
-    const clean = (resourceVersion?: string): k8s.V1Secret => ({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name, namespace, labels, ...(resourceVersion ? { resourceVersion } : {}) },
-      type: 'Opaque',
-      data,
-    });
     for (let attempt = 1; ; attempt++) {
       const current = await this.find('secrets', object, () => this.core.readNamespacedSecret({ namespace, name }));
+      // Never created: a create cannot be name-scoped, and with delete it let a token re-make this Secret.
+      if (current === undefined) throw new PreconditionError(`the previous-anchor Secret ${object} does not exist and the rotator never creates Secrets: ${createPreviousAnchorHint(namespace, name)}`);
+      const body = certificateOnlySecret(current, pem, labels);
       try {
-        if (current === undefined) {
-          await withRetry(`create secrets ${object}`, () => this.core.createNamespacedSecret({ namespace, body: clean() }), this.deps);
-          return 'created';
-        }
-        if ((current.type ?? 'Opaque') === 'Opaque') {
-          // A PUT of a fresh object drops the key, other data, labels and annotations in one write.
-          await withRetry(`update secrets ${object}`, () => this.core.replaceNamespacedSecret({ namespace, name, body: clean(current.metadata?.resourceVersion) }), this.deps);
-          return 'updated';
-        }
-        // The type of a Secret is immutable: delete exactly the version we read, then create.
-        await withRetry(`delete secrets ${object}`, () =>
-          this.core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } } }),
-          this.deps,
-        );
-        await withRetry(`create secrets ${object}`, () => this.core.createNamespacedSecret({ namespace, body: clean() }), this.deps);
-        return 'replaced';
+        // A PUT of the object read (its resourceVersion): the data becomes tls.crt alone, the metadata stays.
+        await withRetry(`update secrets ${object}`, () => this.core.replaceNamespacedSecret({ namespace, name, body }), this.deps);
+        return isMigration(current) ? 'migrated' : 'updated';
       } catch (error) {
         const code = statusCode(error);
         if ((code === 409 || code === 404) && attempt < conflictAttempts) continue;
-        throw describeFailure(error, current === undefined ? 'create' : 'update', 'secrets', object);
+        throw describeFailure(error, 'update', 'secrets', object);
       }
     }
   }

@@ -58,11 +58,13 @@ export interface ClusterWriter {
   /** Patches the pod template's restartedAt annotation (strategic merge); returns the patched workload. */
   restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<Workload>;
   /**
-   * Makes the Secret a clean object holding only `tls.crt`: type Opaque, no key, no
-   * cert-manager metadata. Replaces the data in place when it can; a Secret of another
-   * type is deleted and created again (its type is immutable).
+   * Updates the existing Secret in place (never a create or a delete) so that its data is only
+   * `tls.crt`: its labels and annotations stay (Helm's ownership included) but for cert-manager's,
+   * `labels` are added where absent, a kubernetes.io/tls copy keeps its type with an empty
+   * `tls.key`. A missing Secret, another type or an immutable one is a PreconditionError (exit 3)
+   * that says how to create it. `migrated`: a key, other data or cert-manager metadata was dropped.
    */
-  writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'created' | 'updated' | 'replaced'>;
+  writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'updated' | 'migrated'>;
   deletePod(namespace: string, name: string): Promise<void>;
 }
 

@@ -39,7 +39,8 @@ export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' 
     for (const finding of checkValidity(cert, 'previous anchor', now, 0)) findings.push({ ...finding, severity: 'warning' });
   }
   const secret = state.previous.secret;
-  if (secret && (secret.hasPrivateKey || secret.type !== 'Opaque' || secret.hasCertManagerMetadata)) {
+  // A kubernetes.io/tls copy rewritten in place (empty tls.key; its type is immutable) is clean.
+  if (secret && (secret.hasPrivateKey || secret.hasCertManagerMetadata || !['Opaque', 'kubernetes.io/tls'].includes(secret.type))) {
     findings.push({
       severity: 'warning',
       subject: 'previous anchor',

@@ -16,6 +16,8 @@ export interface UnattendedOptions {
   pushgatewayUrl?: string;
   webhookUrl?: string;
   clusterName?: string;
+  /** Lock held (6) and gate not met (4) end the process with 0; see softExitCode. */
+  softExits: boolean;
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -67,6 +69,7 @@ export function validateUnattended(raw: Record<string, unknown>): UnattendedOpti
     pushgatewayUrl: url(raw, 'pushgateway-url'),
     webhookUrl: url(raw, 'webhook-url'),
     clusterName: text(raw, 'cluster-name'),
+    softExits: parseBoolean('soft-exits', value(raw, 'soft-exits')),
   };
 }
 

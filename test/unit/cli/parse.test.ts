@@ -39,6 +39,7 @@ describe('parseArgs: commands and defaults', () => {
         pushgatewayUrl: undefined,
         webhookUrl: undefined,
         clusterName: undefined,
+        softExits: false,
       },
     });
   });

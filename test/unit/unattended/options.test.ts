@@ -19,6 +19,9 @@ describe('parseArgs: unattended options', () => {
     ['--lock-wait flag over environment', ['--lock-wait', '30s'], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 30_000 }],
     ['--rotate-after in hours', ['--rotate-after', '720h'], {}, { policy: { rotateAfterMs: 30 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
     ['--force from the environment', [], { LCR_FORCE: 'true' }, { policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: true } }],
+    ['soft exits off by default', [], {}, { softExits: false }],
+    ['--soft-exits from the environment (the chart sets it)', [], { LCR_SOFT_EXITS: 'true' }, { softExits: true }],
+    ['--soft-exits=false flag over environment', ['--soft-exits=false'], { LCR_SOFT_EXITS: 'true' }, { softExits: false }],
     ['URLs and names', ['--pushgateway-url', 'http://pushgateway.monitoring:9091', '--webhook-url', 'https://hooks.slack.com/services/T/B/X', '--cluster-name', 'prod-eu', '--lock-namespace', 'ops', '--lock-name', 'rotator.lock'], {}, {
       pushgatewayUrl: 'http://pushgateway.monitoring:9091',
       webhookUrl: 'https://hooks.slack.com/services/T/B/X',
