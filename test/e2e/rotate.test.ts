@@ -52,6 +52,7 @@ describe('rotate on the Linkerd fixture', () => {
     const oldAnchor = await kube.anchor();
     const legacyPods = await kube.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=legacy' });
     const plainPods = await kube.core.listNamespacedPod({ namespace: 'blog', labelSelector: 'app=plain' });
+    const previousUid = (await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.previous })).metadata?.uid;
     const monitor = new InvariantMonitor(kubeconfig);
     monitor.start();
     const run = await runRotator(kubeconfig, ['rotate', '--force']);
@@ -71,9 +72,13 @@ describe('rotate on the Linkerd fixture', () => {
     for (const pod of pods) expect({ pod: pod.name, anchors: pod.anchors }).toEqual({ pod: pod.name, anchors: [anchor.fingerprint256] });
 
     const previous = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.previous });
-    expect(previous.type).toBe('Opaque');
-    expect(Object.keys(previous.data ?? {})).toEqual(['tls.crt']);
+    // The copy made the old way was rewritten in place (same object; its type is immutable), without the key.
+    expect(previous.metadata?.uid).toBe(previousUid);
+    expect(previous.type).toBe('kubernetes.io/tls');
+    expect(previous.data?.['tls.key']).toBe('');
+    expect(Object.keys(previous.data ?? {}).sort()).toEqual(['tls.crt', 'tls.key']);
     expect(Object.keys(previous.metadata?.annotations ?? {}).filter((k) => k.includes('cert-manager'))).toEqual([]);
+    expect(Object.keys(previous.metadata?.labels ?? {}).filter((k) => k.includes('cert-manager'))).toEqual([]);
 
     const legacyAfter = await kube.core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=legacy' });
     const plainAfter = await kube.core.listNamespacedPod({ namespace: 'blog', labelSelector: 'app=plain' });
