@@ -145,9 +145,17 @@ beforeAll(async () => {
   }
   // Helm adopts existing objects that carry its ownership metadata (the runbook's migration step).
   await kube.core.patchNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { metadata: helmMetadata } }, merge);
-  for (const { ref } of adopted) {
-    specsBefore.set(key(ref), (await getObject(ref)).spec);
-    await patchObject(ref, { metadata: helmMetadata });
+  // Helm 3 patches a custom resource it adopts by the difference between two renderings of the chart,
+  // never toward the chart from the live spec: give the adopted objects the chart's specs first.
+  const rendered = parseManifests(succeeded(helm(['template', release, chart, '--namespace', releaseNs, ...values]), 'helm template (adoption)')) as (k8s.KubernetesObject & { spec?: unknown })[];
+  for (const { kind, ref } of adopted) {
+    const current = (await getObject(ref)) as Record<string, unknown> & { metadata?: k8s.V1ObjectMeta };
+    specsBefore.set(key(ref), current.spec);
+    const spec = rendered.find((o) => o.kind === kind && o.metadata?.name === ref.name)?.spec;
+    if (spec === undefined) throw new Error(`the chart renders no ${kind} ${ref.name}`);
+    const body = { ...current, metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...helmMetadata.labels }, annotations: { ...current.metadata?.annotations, ...helmMetadata.annotations } }, spec };
+    if ('namespace' in ref) await kube.custom.replaceNamespacedCustomObject({ ...ref, body });
+    else await kube.custom.replaceClusterCustomObject({ ...ref, body });
   }
 });
 
@@ -220,15 +228,14 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
       const oldAnchor = await anchorFingerprint();
       succeeded(helm(['install', release, chart, '--namespace', releaseNs, ...values]), 'helm install');
       installed = true;
+      const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: fullname, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+      saKubeconfig = writeKubeconfig(join(scratch, 'sa.kubeconfig'), { token: request.status?.token ?? '' }, releaseNs);
       await expectTrust('after helm install', oldAnchor, [oldAnchor]);
       // The chart's settings reached the live objects.
       const anchorCert = (await getObject(adopted[1].ref)).spec as { renewBefore: string; issuerRef: { group: string } };
       expect(anchorCert).toMatchObject({ renewBefore: '720h0m0s', issuerRef: { group: 'cert-manager.io' } });
       const bundle = (await getObject(adopted[4].ref)).spec as { sources: object[] };
       expect(bundle.sources).toContainEqual({ secret: { name: names.previous, includeAllKeys: true } });
-
-      const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: fullname, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-      saKubeconfig = writeKubeconfig(join(scratch, 'sa.kubeconfig'), { token: request.status?.token ?? '' }, releaseNs);
 
       const monitor = new InvariantMonitor(kubeconfig);
       monitor.start();
@@ -283,10 +290,11 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
   test(
     ...timed('--soft-exits (the chart default): a held lock ends the run with 0, and with exit 6 without it', async () => {
       const now = new Date();
-      await leases.createNamespacedLease({
-        namespace: releaseNs,
-        body: { metadata: { name: 'linkerd-cert-rotator' }, spec: { holderIdentity: 'another-run', leaseDurationSeconds: 120, acquireTime: new k8s.V1MicroTime(now), renewTime: new k8s.V1MicroTime(now) } },
-      });
+      // The rotations above left the released Lease behind: another run takes it now.
+      const held = { holderIdentity: 'another-run', leaseDurationSeconds: 120, acquireTime: new k8s.V1MicroTime(now), renewTime: new k8s.V1MicroTime(now) };
+      const lease = await leases.readNamespacedLease({ namespace: releaseNs, name: 'linkerd-cert-rotator' }).catch(() => undefined);
+      if (lease) await leases.replaceNamespacedLease({ namespace: releaseNs, name: 'linkerd-cert-rotator', body: { ...lease, spec: { ...lease.spec, ...held } } });
+      else await leases.createNamespacedLease({ namespace: releaseNs, body: { metadata: { name: 'linkerd-cert-rotator' }, spec: held } });
       try {
         const before = await kube.resourceVersions();
         const soft = await rotator(['restart-control-plane']);
