@@ -9,6 +9,13 @@ const label = (bundle: ObservedBundle): string => `${bundle.view.kind} ${bundle.
 
 const isNamedSecret = (source: BundleSourceView, name: string): boolean => source.kind === 'Secret' && !source.bySelector && source.name === name && source.key === certKey;
 
+/**
+ * The previous-anchor source may also take all keys of its Secret (the chart's: it renders that Secret
+ * without data, so no render can empty it, and trust-manager fails a named key that is missing); the
+ * rotator keeps tls.crt as its only key.
+ */
+const isPreviousSource = (source: BundleSourceView, name: string): boolean => isNamedSecret(source, name) || (source.kind === 'Secret' && !source.bySelector && source.name === name && source.key === '*');
+
 function describeSource(source: BundleSourceView): string {
   if (source.kind === 'inline') return 'inline PEM';
   if (source.kind === 'default-cas') return 'default CAs';
@@ -47,16 +54,20 @@ export function bundleRefusals(state: Pick<ObservedState, 'bundle' | 'previous'>
   if (!sources.some((s) => isNamedSecret(s, config.anchorSecret))) {
     reasons.push(`${name} has no source Secret ${config.anchorSecret} key ${certKey}: the renewed anchor would never reach the bundle`);
   }
-  if (!sources.some((s) => isNamedSecret(s, config.previousAnchorSecret))) {
+  if (!sources.some((s) => isPreviousSource(s, config.previousAnchorSecret))) {
     reasons.push(`${name} has no source Secret ${config.previousAnchorSecret} key ${certKey}: the old anchor would leave the bundle at the renewal while every leaf still chains to it`);
   }
   const previous = `Secret ${config.trustNamespace}/${config.previousAnchorSecret}`;
   if (!state.previous.secret) {
     reasons.push(`${previous} does not exist: trust-manager stops updating a bundle whose source is missing, so the renewed anchor would never reach it`);
   } else if (state.previous.secret.tlsCrt === undefined) {
-    reasons.push(`${previous} has no key ${certKey}: trust-manager stops updating a bundle whose source key is missing`);
+    reasons.push(
+      sources.some((s) => isNamedSecret(s, config.previousAnchorSecret))
+        ? `${previous} has no key ${certKey}: trust-manager stops updating a bundle whose source key is missing`
+        : `${previous} holds no certificate yet (a fresh install): the current anchor would leave the bundle at the renewal; write its certificate into ${certKey} first (docs/runbook.md)`,
+    );
   }
-  const unmanaged = sources.filter((s) => !isNamedSecret(s, config.anchorSecret) && !isNamedSecret(s, config.previousAnchorSecret));
+  const unmanaged = sources.filter((s) => !isNamedSecret(s, config.anchorSecret) && !isPreviousSource(s, config.previousAnchorSecret));
   if (unmanaged.length > 0) {
     reasons.push(`${name} has sources the rotator does not manage (${unmanaged.map(describeSource).join(', ')}): its gates wait for the bundle to hold exactly the current and previous anchors`);
   }

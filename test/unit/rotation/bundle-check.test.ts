@@ -58,6 +58,18 @@ describe('bundleRefusals', () => {
       ['Secret cert-manager/linkerd-previous-anchor has no key tls.crt: trust-manager stops updating a bundle whose source key is missing'],
     ],
     ['an empty tls.crt in the previous-anchor Secret is a source trust-manager takes', () => ({ previousSecret: cleanPreviousSecret({ tlsCrt: '' }) }), []],
+    ["the chart's previous-anchor source: all keys of the Secret", () => ({ bundle: { sources: [anchorSource, { ...previousSource, key: '*' }] } }), []],
+    ["the chart's in a ClusterBundle (key \"*\")", () => ({ bundle: { kind: 'ClusterBundle', sources: [anchorSource, { ...previousSource, key: '*' }] } }), []],
+    [
+      'all keys of a previous-anchor Secret that holds no certificate yet (a fresh install)',
+      () => ({ bundle: { sources: [anchorSource, { ...previousSource, key: '*' }] }, previousSecret: cleanPreviousSecret({ tlsCrt: undefined }) }),
+      ['Secret cert-manager/linkerd-previous-anchor holds no certificate yet (a fresh install): the current anchor would leave the bundle at the renewal; write its certificate into tls.crt first (docs/runbook.md)'],
+    ],
+    [
+      'all keys of another Secret as the previous anchor',
+      () => ({ bundle: { sources: [anchorSource, { kind: 'Secret', name: 'other', key: '*' }] } }),
+      [noPrevious(B), unmanaged(B, 'Secret other (all keys)')],
+    ],
     ['the Bundle selects no namespace', () => ({ targets: [] }), [`${B} selects no namespace: no ConfigMap carries the bundle`]],
     [
       'the targets miss the Linkerd namespace',
