@@ -31,6 +31,8 @@ const chart = join(repoRoot, 'chart');
 const release = 'lcr-life';
 const releaseNs = 'lcr-life';
 const fullname = `${release}-linkerd-cert-rotator`;
+/** The chart's lock Lease lives in the Linkerd namespace (as a run by hand's does). */
+const lockNs = names.linkerdNs;
 const values = ['--set', 'certificates.create=true', '--set', 'cronJob.suspend=true', '--set', 'image.repository=localhost/linkerd-cert-rotator', '--set', 'image.tag=dev'];
 const scratch = mkdtempSync(join(tmpdir(), 'lcr-life-'));
 const timings: string[] = [];
@@ -292,9 +294,9 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
       const now = new Date();
       // The rotations above left the released Lease behind: another run takes it now.
       const held = { holderIdentity: 'another-run', leaseDurationSeconds: 120, acquireTime: new k8s.V1MicroTime(now), renewTime: new k8s.V1MicroTime(now) };
-      const lease = await leases.readNamespacedLease({ namespace: releaseNs, name: 'linkerd-cert-rotator' }).catch(() => undefined);
-      if (lease) await leases.replaceNamespacedLease({ namespace: releaseNs, name: 'linkerd-cert-rotator', body: { ...lease, spec: { ...lease.spec, ...held } } });
-      else await leases.createNamespacedLease({ namespace: releaseNs, body: { metadata: { name: 'linkerd-cert-rotator' }, spec: held } });
+      const lease = await leases.readNamespacedLease({ namespace: lockNs, name: 'linkerd-cert-rotator' }).catch(() => undefined);
+      if (lease) await leases.replaceNamespacedLease({ namespace: lockNs, name: 'linkerd-cert-rotator', body: { ...lease, spec: { ...lease.spec, ...held } } });
+      else await leases.createNamespacedLease({ namespace: lockNs, body: { metadata: { name: 'linkerd-cert-rotator' }, spec: held } });
       try {
         const before = await kube.resourceVersions();
         const soft = await rotator(['restart-control-plane']);
@@ -304,7 +306,7 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
         expectExit(strict, 6);
         expect(await kube.resourceVersions()).toEqual(before);
       } finally {
-        await leases.deleteNamespacedLease({ namespace: releaseNs, name: 'linkerd-cert-rotator' }).catch(() => undefined);
+        await leases.deleteNamespacedLease({ namespace: lockNs, name: 'linkerd-cert-rotator' }).catch(() => undefined);
       }
     }),
   );
