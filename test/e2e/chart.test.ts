@@ -408,14 +408,22 @@ describe('the Helm chart on the real apiserver', () => {
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'blog', name: 'frontend' })).toBe(false);
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: names.linkerdNs, name: 'linkerd-identity' })).toBe(true);
 
-      // The rotator works under the restricted RBAC: status, and the plan of a rotation limited to the scope.
+      // The rotator works under the restricted RBAC: status reads everything, and because the scope does not
+      // cover every meshed workload (blog/frontend, jobs/worker are outside it), a new rotation is refused
+      // before the first change (exit 3) instead of stopping at gate 1 or with a 403 mid-rotation.
       const status = await rotatorAsServiceAccount(['status', '--output', 'json']);
-      expectExit(status, 0);
+      expectExit(status, 10);
       expect(status.stderr).not.toMatch(/forbidden/i);
+      const findings = (JSON.parse(status.stdout) as { findings: { subject: string; message: string }[] }).findings;
+      expect(findings.filter((f) => f.subject === 'next rotation').map((f) => f.message).join('\n')).toMatch(/namespace (blog|jobs) is excluded from restarts/);
       const before = await kube.resourceVersions();
       const plan = await rotatorAsServiceAccount(['rotate', '--dry-run', '--force', '--output', 'json']);
-      expectExit(plan, 0);
-      expect((JSON.parse(plan.stdout) as { plan: { steps: { name: string }[] } }).plan.steps[0]?.name).toBe('renew-anchor');
+      expectExit(plan, 3);
+      const dry = JSON.parse(plan.stdout) as { plan: { steps: { name: string }[] }; refusals: string[] };
+      expect(dry.plan.steps[0]?.name).toBe('renew-anchor');
+      expect(dry.refusals.join('\n')).toMatch(/will not be restarted.*namespace blog is excluded.*namespace jobs is excluded/s);
+      const refused = await rotatorAsServiceAccount(['rotate', '--force']);
+      expectExit(refused, 3);
       expect(await kube.resourceVersions()).toEqual(before);
     }),
   );
