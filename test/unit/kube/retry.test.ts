@@ -2,10 +2,9 @@
 import { AbortedError } from '../../../src/errors.js';
 import { RequestTimeoutError } from '../../../src/kube/errors.js';
 import { backoffMs, defaultRetryPolicy, retryMessage, withRetry } from '../../../src/kube/retry.js';
-import { Writable } from 'node:stream';
-import winston from 'winston';
-import { silentLogger, type Logger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/log.js';
 import type { Clock } from '../../../src/wait/poll.js';
+import { capturingLogger } from '../../support/logger.js';
 
 /** A clock whose sleeps pass at once and move its time on: the whole window runs in microseconds. */
 class SkippingClock implements Clock {
@@ -23,18 +22,6 @@ class SkippingClock implements Clock {
 
 const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
 const status = (code: number): Error => Object.assign(new Error(`HTTP ${code}`), { code });
-
-/** Records what the retries log. */
-function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream })], level: 'debug' }), lines };
-}
 
 describe('withRetry', () => {
   it('keeps retrying refused connections for two minutes of wall time, with backoff doubling from 250 ms and capped at 5 s', async () => {
@@ -67,7 +54,7 @@ describe('withRetry', () => {
 
   it.each([429, 500, 503])('retries HTTP %s, and logs each retry with the status and the window left', async (code) => {
     const clock = new SkippingClock();
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = capturingLogger();
     let attempts = 0;
     await withRetry('patch deployments.apps shop/api', () => (++attempts < 3 ? Promise.reject(status(code)) : Promise.resolve('ok')), { logger, clock, random: () => 0 });
     const retries = lines.filter((line) => line.message === retryMessage);

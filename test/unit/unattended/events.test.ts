@@ -1,27 +1,14 @@
 // Events: what they regard, how they are named and ordered, what their notes say, and that writing one never fails a run.
-import winston from 'winston';
-import { Writable } from 'node:stream';
 import { defaultConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/log.js';
 import { describeWrites, resolveEventTarget, RunEvents, runIdLabel, stepAction, stepEndedNote, stepStartedNote } from '../../../src/unattended/events.js';
 import type { RunIdentity } from '../../../src/unattended/ports.js';
 import { ManualClock } from '../../support/clock.js';
 import { FakeEvents } from '../../support/unattended.js';
+import { capturingLogger } from '../../support/logger.js';
 
 const identity: RunIdentity = { holder: 'rotator-29170080-x7k2p', holderRef: { kind: 'pod', namespace: 'linkerd-cert-rotator', name: 'rotator-29170080-x7k2p' }, runId: 'mx1-abc', podName: 'rotator-29170080-x7k2p', podNamespace: 'linkerd-cert-rotator' };
 const job = { apiVersion: 'batch/v1', kind: 'Job', namespace: 'linkerd-cert-rotator', name: 'rotator-29170080', uid: 'job-uid' };
-
-/** A logger that keeps its lines. */
-function capturingLogger(): { logger: winston.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream })], level: 'debug' }), lines };
-}
 
 describe('resolveEventTarget', () => {
   it("regards the run's own Job when its pod is controlled by one", async () => {
