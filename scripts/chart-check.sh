@@ -126,9 +126,9 @@ expect_not_in "$(grep -A1 'resources: \["secrets"\]' <<<"$trust_role")" '"create
 expect_in "$(grep -B1 -A2 '"get", "update", "patch"' <<<"$trust_role")" 'resourceNames: \["linkerd-previous-anchor"\]' "defaults: the previous-anchor Secret is written by name only"
 
 # The rotator block must carry every CLI option with the CLI's own default: compare the LCR_* env
-# rendered from the default values with src/cli/options.ts (transpiled on the fly, with the local
+# rendered from the default values with src/options/table.ts (transpiled on the fly, with the local
 # modules it imports, so unrelated compile errors elsewhere in src/ do not matter).
-if [[ -f "$root/src/cli/options.ts" && -d "$root/node_modules/typescript" ]]; then
+if [[ -f "$root/src/options/table.ts" && -d "$root/node_modules/typescript" ]]; then
   # Under node_modules so that bare imports, if any, resolve to the project's packages.
   options_out="$root/node_modules/.cache/chart-check-$$"
   cleanup+=("$options_out")
@@ -140,7 +140,7 @@ if [[ -f "$root/src/cli/options.ts" && -d "$root/node_modules/typescript" ]]; th
     import path from "node:path";
     const ts = (await import("typescript")).default;
     const out = process.env.OPTIONS_OUT;
-    const queue = ["cli/options.ts"];
+    const queue = ["options/table.ts"];
     const seen = new Set();
     while (queue.length) {
       const rel = queue.pop();
@@ -156,7 +156,7 @@ if [[ -f "$root/src/cli/options.ts" && -d "$root/node_modules/typescript" ]]; th
       fs.mkdirSync(path.join(out, path.dirname(rel)), { recursive: true });
       fs.writeFileSync(path.join(out, rel.replace(/\.ts$/, ".js")), js);
     }
-    const { allOptions, envName } = await import(path.resolve(out, "cli/options.js"));
+    const { allOptions, envName } = await import(path.resolve(out, "options/table.js"));
     const rendered = new Map();
     const yaml = fs.readFileSync(path.join(out, "rendered.yaml"), "utf8");
     for (const m of yaml.matchAll(/- name: (LCR_[A-Z0-9_]+)\n\s+value: "([^"]*)"/g)) rendered.set(m[1], m[2]);
@@ -174,10 +174,10 @@ if [[ -f "$root/src/cli/options.ts" && -d "$root/node_modules/typescript" ]]; th
     for (const env of rendered.keys()) problems.push(`${env}: rendered by the chart but not an option of the CLI`);
     console.log(problems.length ? problems.join("\n") : `${allOptions.length} options`);
     process.exitCode = problems.length ? 1 : 0;
-  ' 2>&1)" || die "rotator block and src/cli/options.ts disagree:"$'\n'"$env_check"
+  ' 2>&1)" || die "rotator block and src/options/table.ts disagree:"$'\n'"$env_check"
   pass "defaults: the rotator block renders every CLI option with the CLI's default ($env_check)"
 else
-  log "SKIPPED the rotator-block/CLI-options comparison: src/cli/options.ts or node_modules/typescript missing"
+  log "SKIPPED the rotator-block/CLI-options comparison: src/options/table.ts or node_modules/typescript missing"
 fi
 
 # 3. Restricted RBAC, created certificates and an image by digest.

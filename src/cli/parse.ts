@@ -3,7 +3,8 @@ import type { RotatorConfig } from '../config.js';
 import { defaultConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { validateUnattended, type UnattendedOptions } from '../unattended/options.js';
-import { allOptions, configOptions, envName, envPrefix, parseBoolean as toBoolean, parseDuration, parseList, type OptionSpec } from './options.js';
+import { parseDuration } from '../duration.js';
+import { allOptions, configOptions, envName, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
 
 export const commands = {
   rotate: 'Run the whole safe rotation from whatever state the cluster is in (the CronJob runs this)',
@@ -65,7 +66,7 @@ export function validate(command: CommandName, raw: Raw): Invocation {
       }
       case 'duration': {
         const ms = parseDuration(String(value));
-        if (ms === undefined || ms <= 0) throw new UsageError(`--${spec.flag} must be a duration such as 90s, 5m or 1h, got "${String(value)}"`);
+        if (ms === undefined || ms <= 0) throw new UsageError(`--${spec.flag} must be a duration such as 90s, 5m, 1h30m or 25d, got "${String(value)}"`);
         config[field] = ms;
         break;
       }

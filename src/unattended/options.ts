@@ -1,11 +1,12 @@
-import { parseBoolean, parseDuration, unattendedOptions } from '../cli/options.js';
+import { parseDuration } from '../duration.js';
+import { parseBoolean, unattendedOptions } from '../options/table.js';
 import type { RotatorConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { LockSpec } from './lock.js';
 import type { RotationPolicy } from './policy.js';
 import type { RunIdentity } from './ports.js';
 
-/** The validated options of unattended runs (flags in src/cli/options.ts `unattendedOptions`). */
+/** The validated options of unattended runs (flags in src/options/table.ts `unattendedOptions`). */
 export interface UnattendedOptions {
   /** Undefined: the Linkerd namespace, wherever the run happens (see lockSpecFor). */
   lockNamespace?: string;
@@ -36,7 +37,7 @@ function duration(raw: Record<string, unknown>, flag: string, minMs: number): nu
   const given = String(value(raw, flag));
   const ms = parseDuration(given);
   if (ms === undefined || ms < minMs) {
-    throw new UsageError(`--${flag} must be a duration${minMs > 0 ? ` of at least ${minMs / 1000}s` : ''} such as 90s, 5m, 1h or 25d, got "${given}"`);
+    throw new UsageError(`--${flag} must be a duration${minMs > 0 ? ` of at least ${minMs / 1000}s` : ''} such as 90s, 5m, 1h30m or 25d, got "${given}"`);
   }
   return ms;
 }

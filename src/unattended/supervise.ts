@@ -1,5 +1,5 @@
-import type { Invocation } from '../cli/parse.js';
 import { AbortedError, ExitCode, exitCodeFor } from '../errors.js';
+import type { RotatorConfig } from '../config.js';
 import type { Cluster } from '../kube/ports.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../rotation/plan.js';
@@ -11,13 +11,20 @@ import { nothingToDoReason, resolveEventTarget, rotationStartedNote, runEndedNot
 import { fenceWrites, LeaseLock, LockLostError } from './lock.js';
 import { exposition, runFamilies, snapshotFamilies, snapshotOf, type Snapshot } from './metrics.js';
 import { notificationPayload, shouldNotify } from './notify.js';
-import { lockSpecFor } from './options.js';
+import { lockSpecFor, type UnattendedOptions } from './options.js';
 import type { PolicyDecision } from './policy.js';
 import type { UnattendedPorts } from './ports.js';
 import { RunRecorder, type RunReport } from './recorder.js';
 import { errorMessage } from './text.js';
 
 /** What a supervised run needs: the command's own dependencies plus the unattended ports. */
+/** What a supervised run needs of the command line (the CLI's Invocation has it). */
+export interface SupervisedRun {
+  command: string;
+  config: RotatorConfig;
+  unattended: UnattendedOptions;
+}
+
 export interface SupervisedDeps {
   cluster: Cluster;
   logger: Logger;
@@ -79,7 +86,7 @@ function explainStop(error: unknown, signal: AbortSignal | undefined, lock: Leas
 }
 
 /** The cluster as the run left it, for metrics and the last Event; undefined when it cannot be read (after SIGTERM, say). */
-async function lookAfter(deps: SupervisedDeps, invocation: Invocation): Promise<{ snapshot: Snapshot; anchor: string } | undefined> {
+async function lookAfter(deps: SupervisedDeps, invocation: SupervisedRun): Promise<{ snapshot: Snapshot; anchor: string } | undefined> {
   try {
     const state = await observe(deps.cluster, invocation.config, deps.clock.now());
     return { snapshot: snapshotOf(state, buildStatus(state, invocation.config.expiryWarningDays, invocation.config), invocation.unattended.policy), anchor: state.anchor.cert.fingerprint };
@@ -90,7 +97,7 @@ async function lookAfter(deps: SupervisedDeps, invocation: Invocation): Promise<
 }
 
 /** Pushes metrics and notifies; each failure is a warning. */
-async function publish(deps: SupervisedDeps, invocation: Invocation, report: RunReport, snapshot: Snapshot | undefined): Promise<void> {
+async function publish(deps: SupervisedDeps, invocation: SupervisedRun, report: RunReport, snapshot: Snapshot | undefined): Promise<void> {
   const { metrics, notifier } = deps.unattended;
   if (metrics) {
     try {
@@ -126,7 +133,7 @@ export async function pushStatusMetrics(deps: Pick<SupervisedDeps, 'unattended' 
  * notifies. The lock lost mid-run aborts the work at its next safe point. Reporting never
  * changes the outcome: the command's exit code or error comes back unchanged.
  */
-export async function supervise<D extends SupervisedDeps>(invocation: Invocation, deps: D, work: (deps: D, hooks: RunHooks) => Promise<ExitCode>): Promise<ExitCode> {
+export async function supervise<D extends SupervisedDeps>(invocation: SupervisedRun, deps: D, work: (deps: D, hooks: RunHooks) => Promise<ExitCode>): Promise<ExitCode> {
   const { clock, logger, unattended: ports } = deps;
   const { identity } = ports;
   logger.info('run started', { command: invocation.command, runId: identity.runId, holder: identity.holder });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { allOptions } from '../../../src/cli/options.js';
+import { allOptions } from '../../../src/options/table.js';
 import { commands } from '../../../src/cli/parse.js';
 
 // Every option and command is documented once for people: README (or docs/unattended.md for the

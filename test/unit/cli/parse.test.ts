@@ -1,6 +1,6 @@
 import { defaultConfig } from '../../../src/config.js';
 import { commands, parseArgs, type CommandName, type Invocation } from '../../../src/cli/parse.js';
-import { allOptions } from '../../../src/cli/options.js';
+import { allOptions } from '../../../src/options/table.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -110,7 +110,7 @@ describe('parseArgs: values', () => {
     const argv = text.startsWith('--') ? ['rotate', text] : ['rotate', '--rollout-timeout', text];
     const { code, output } = await exit(argv);
     expect(code).toBe(2);
-    expect(output).toContain(`--rollout-timeout must be a duration such as 90s, 5m or 1h, got "${text.startsWith('--') ? '' : text}"`);
+    expect(output).toContain(`--rollout-timeout must be a duration such as 90s, 5m, 1h30m or 25d, got "${text.startsWith('--') ? '' : text}"`);
   });
 
   it('a bad duration in the environment is a usage error too', async () => {

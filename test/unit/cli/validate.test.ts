@@ -3,7 +3,8 @@
 import { defaultConfig, type RotatorConfig } from '../../../src/config.js';
 import { UsageError } from '../../../src/errors.js';
 import { validate } from '../../../src/cli/parse.js';
-import { allOptions, envName, parseDuration, parseList } from '../../../src/cli/options.js';
+import { parseDuration } from '../../../src/duration.js';
+import { allOptions, envName, parseList } from '../../../src/options/table.js';
 
 /** What yargs passes when no flag and no environment variable is set: every option at its default. */
 const defaults = (): Record<string, unknown> =>
@@ -29,7 +30,7 @@ describe('validate', () => {
 
   it.each<[string, Record<string, unknown>, string]>([
     ['a boolean that is neither', { 'delete-stale-pods': 'maybe' }, '--delete-stale-pods must be true or false, got "maybe"'],
-    ['a zero interval', { 'poll-interval': '0' }, '--poll-interval must be a duration such as 90s, 5m or 1h, got "0"'],
+    ['a zero interval', { 'poll-interval': '0' }, '--poll-interval must be a duration such as 90s, 5m, 1h30m or 25d, got "0"'],
     ['a negative number', { 'expiry-warning-days': -1 }, '--expiry-warning-days must be a positive whole number, got "-1"'],
     ['an output format missing', { output: undefined }, '--output must be one of text, json, got "undefined"'],
     ['a log format not offered', { 'log-format': 'xml' }, '--log-format must be one of auto, json, text, got "xml"'],
@@ -72,6 +73,16 @@ describe('options', () => {
     ['', undefined],
     ['1e3', undefined],
     ['5mm', undefined],
+    ['90', 90_000],
+    ['1h30m', 5_400_000],
+    ['5m0s', 300_000],
+    ['8760h0m0s', 8760 * 3_600_000],
+    ['1.5h', 5_400_000],
+    ['2d12h', 60 * 3_600_000],
+    ['250ms', 250],
+    ['1m30', undefined],
+    ['1h 30m', undefined],
+    ['h', undefined],
   ])('parseDuration(%j) = %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });

@@ -42,7 +42,7 @@ describe('parseArgs: unattended options', () => {
 
 describe('validateUnattended', () => {
   it.each<[string, Record<string, unknown>, string]>([
-    ['a malformed duration', { 'lock-wait': 'soon' }, '--lock-wait must be a duration such as 90s, 5m, 1h or 25d, got "soon"'],
+    ['a malformed duration', { 'lock-wait': 'soon' }, '--lock-wait must be a duration such as 90s, 5m, 1h30m or 25d, got "soon"'],
     ['a Lease too short to renew', { 'lock-duration': '2s' }, '--lock-duration must be a duration of at least 3s'],
     ['a relative URL', { 'webhook-url': '/hooks/x' }, '--webhook-url must be an http(s) URL, got "/hooks/x"'],
     ['another scheme', { 'pushgateway-url': 'ftp://gw' }, '--pushgateway-url must be an http(s) URL'],

@@ -95,15 +95,6 @@ export function envName(flag: string): string {
   return `${envPrefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-/** Parses "90", "90s", "5m", "1h", "25d", "250ms" into milliseconds; undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!match) return undefined;
-  const unit = match[2] ?? 's';
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1000;
-  return Math.round(Number(match[1]) * factor);
-}
-
 /** Reads a boolean flag or environment value ("true", "1", "yes", "false", "0", "no", ""); throws UsageError otherwise. */
 export function parseBoolean(flag: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
