@@ -3,27 +3,29 @@
 // chart runs it (user 65532, read-only root, no capabilities): `--help`, and `rotate --dry-run` against
 // the local cluster. `npm run test:image` runs this file alone.
 //
-// LCR_E2E_IMAGE: `auto` (default) runs when podman is installed and we are root (rootful podman),
-// otherwise skips saying why; `1` always runs (image-build.sh installs podman with apt); `0` skips.
+// LCR_E2E_IMAGE: `auto` (default) runs when we are root (rootful podman; image-build.sh installs podman
+// and runc with apt when missing), otherwise skips saying why; `1` always runs; `0` skips.
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './harness/cluster.js';
-import { e2eKube } from './harness/env.js';
-import { runTool, succeeded, writeKubeconfig, type ToolRun } from './harness/tools.js';
+import { e2eKube, e2eKubeconfig } from './harness/env.js';
+import { clusterTools, runTool, succeeded, writeKubeconfig, type ToolRun } from './harness/tools.js';
 
 const mode = (process.env.LCR_E2E_IMAGE ?? 'auto').toLowerCase();
 const image = process.env.LCR_E2E_IMAGE_NAME ?? 'linkerd-cert-rotator:e2e';
+/** A release of its own: its ClusterRoles do not clash with chart.test's. */
+const release = 'lcr-image';
+const releaseNs = 'lcr-image';
+const serviceAccount = 'lcr-image-linkerd-cert-rotator';
 const haspodman = runTool('sh', ['-c', 'command -v podman'], { timeoutMs: 10_000 }).code === 0;
 const root = process.getuid?.() === 0;
 const skipReason =
   mode === '0' || mode === 'false' || mode === 'off'
     ? `LCR_E2E_IMAGE=${mode}`
-    : mode === 'auto' && !haspodman
-      ? 'podman is not installed (LCR_E2E_IMAGE=1 installs it with apt and runs anyway)'
-      : mode === 'auto' && !root
-        ? 'not root: scripts/image-build.sh needs rootful podman'
-        : undefined;
+    : mode === 'auto' && !root
+      ? `not root: scripts/image-build.sh needs rootful podman${haspodman ? '' : ' (and apt to install it)'}`
+      : undefined;
 
 /** podman with runc: crun, podman's default runtime, fails on these hosts' cgroup setup (HARNESS.md). */
 const podman = (args: string[], timeoutMs = 120_000): ToolRun => runTool('podman', ['--runtime', 'runc', ...args], { timeoutMs });
@@ -77,35 +79,47 @@ if (skipReason) {
       expect(succeeded(whoami, 'uid probe').trim()).toBe('65532 65532');
     });
 
-    test('runs `rotate --dry-run` against the local cluster from the container and changes nothing', async () => {
+    test("runs `rotate --dry-run` from the container as the chart's ServiceAccount (its token only) and changes nothing", async () => {
       const kube = e2eKube();
-      // A self-contained kubeconfig, readable only by the container's user, mounted read-only.
-      const kubeconfig = writeKubeconfig(join(scratch, 'kubeconfig'), 'admin');
-      chownSync(kubeconfig, 65532, 65532);
-      const before = await kube.resourceVersions();
-      const run = podman([
-        'run',
-        ...hardened,
-        '--network',
-        'host',
-        '--volume',
-        `${kubeconfig}:/etc/linkerd-cert-rotator/kubeconfig:ro`,
-        '--env',
-        'LCR_KUBECONFIG=/etc/linkerd-cert-rotator/kubeconfig',
-        image,
-        'rotate',
-        '--dry-run',
-        '--force',
-        '--output',
-        'json',
-      ]);
-      succeeded(run, 'podman run rotate --dry-run');
-      const plan = (JSON.parse(run.stdout) as { plan: { phase: string; steps: { name: string }[] } }).plan;
-      expect(plan.steps[0]?.name).toBe('renew-anchor');
-      expect(plan.steps.map((s) => s.name)).toContain('update-bundle');
-      // Not on a terminal: JSON log lines on stderr, as in a Job.
-      expect(run.stderr.split('\n').filter((l) => l.trim()).every((l) => l.startsWith('{'))).toBe(true);
-      expect(await kube.resourceVersions()).toEqual(before);
+      const { helm } = clusterTools(e2eKubeconfig());
+      // The chart's RBAC, under a release of its own (its own ClusterRole names), CronJob suspended.
+      succeeded(helm(['install', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--create-namespace', '--set', 'cronJob.suspend=true', '--wait=false']), 'helm install');
+      try {
+        const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: serviceAccount, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+        const token = request.status?.token ?? '';
+        expect(token).not.toBe('');
+        // A self-contained kubeconfig with that token alone, readable only by the container's user, mounted read-only.
+        const kubeconfig = writeKubeconfig(join(scratch, 'kubeconfig'), { token }, releaseNs);
+        chownSync(kubeconfig, 65532, 65532);
+        const before = await kube.resourceVersions();
+        const run = podman([
+          'run',
+          ...hardened,
+          '--network',
+          'host',
+          '--volume',
+          `${kubeconfig}:/etc/linkerd-cert-rotator/kubeconfig:ro`,
+          '--env',
+          'LCR_KUBECONFIG=/etc/linkerd-cert-rotator/kubeconfig',
+          image,
+          'rotate',
+          '--dry-run',
+          '--force',
+          '--output',
+          'json',
+        ]);
+        succeeded(run, 'podman run rotate --dry-run');
+        const plan = (JSON.parse(run.stdout) as { plan: { phase: string; steps: { name: string }[] } }).plan;
+        expect(plan.steps[0]?.name).toBe('renew-anchor');
+        expect(plan.steps.map((s) => s.name)).toContain('update-bundle');
+        // Not on a terminal: JSON log lines on stderr, as in a Job; none of them a 403.
+        const lines = run.stderr.split('\n').filter((l) => l.trim());
+        expect(lines.every((l) => l.startsWith('{'))).toBe(true);
+        expect(lines.filter((l) => /forbidden|\b403\b/i.test(l))).toEqual([]);
+        expect(await kube.resourceVersions()).toEqual(before);
+      } finally {
+        succeeded(helm(['uninstall', release, '--namespace', releaseNs, '--wait']), 'helm uninstall');
+      }
     });
   });
 }
