@@ -88,7 +88,7 @@ for file in "${value_sets[@]}"; do
   if [[ -n "$file" ]]; then args=(--values "$file"); label="${file#"$root"/}"; fi
   "$helm" lint --strict "$chart" --namespace "$namespace" "${args[@]}" >/dev/null || { "$helm" lint --strict "$chart" "${args[@]}"; die "helm lint ($label)"; }
   pass "helm lint --strict ($label)"
-  manifests="$(render "${args[@]}")" || die "helm template ($label)"
+  manifests="$(render "${args[@]}" --api-versions admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy)" || die "helm template ($label)"
   pass "helm template ($label): $(grep -c '^kind:' <<<"$manifests") objects ($(grep '^kind:' <<<"$manifests" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $3; sep=", "}'))"
 done
 
@@ -99,9 +99,10 @@ expect_in "$cluster_role" '"deployments", "statefulsets", "daemonsets"' "default
 expect_in "$(grep -A1 '"deployments", "statefulsets", "daemonsets"' <<<"$cluster_role")" 'verbs: \["get", "list", "watch", "patch"\]$' "defaults: workloads are read, watched (rollout status) and patched (restarts)"
 expect_in "$(render --set rotator.watchRollouts=false --show-only templates/clusterrole.yaml | grep -A1 '"deployments", "statefulsets", "daemonsets"')" \
   'verbs: \["get", "list", "patch"\]$' "watchRollouts=false: no watch permission"
-expect_in "$(grep -A1 'resources: \["pods"\]' <<<"$cluster_role")" 'verbs: \["get", "list"\]$' "defaults: pods are only read (deleteStalePods=false)"
+expect_in "$(grep -A1 'resources: \["pods"\]' <<<"$cluster_role")" 'verbs: \["list"\]$' "defaults: pods are only listed cluster-wide (deleteStalePods=false; get only in the release namespace)"
+expect_in "$(render --show-only templates/role-release.yaml | grep -A1 'resources: \["pods"\]')" 'verbs: \["get"\]$' "defaults: the run's own pod (and a lock holder's) is read in the release namespace"
 expect_in "$(render --set rotator.deleteStalePods=true --show-only templates/clusterrole.yaml | grep -A1 'resources: \["pods"\]')" \
-  'verbs: \["get", "list", "delete"\]$' "deleteStalePods=true: pods may be deleted"
+  'verbs: \["list", "delete"\]$' "deleteStalePods=true: pods may be deleted"
 expect_not_in "$cluster_role" '"delete"' "defaults: ClusterRole grants no delete"
 expect_not_in "$defaults" 'kind: (Certificate|Issuer|ClusterIssuer|Bundle)$' "defaults: no cert-manager objects (certificates.create=false)"
 expect_in "$defaults" 'linkerd.io/inject: disabled' "defaults: pod opts out of the mesh"
@@ -123,7 +124,28 @@ expect_in "$(grep -A1 'name: LCR_SOFT_EXITS' <<<"$defaults")" 'value: "true"' "d
 expect_not_in "$(render --set job.softExits=false)" 'LCR_SOFT_EXITS' "job.softExits=false: real exit codes"
 trust_role="$(render --show-only templates/role-trust.yaml)"
 expect_not_in "$(grep -A1 'resources: \["secrets"\]' <<<"$trust_role")" '"create"|"delete"' "defaults: no create or delete in the trust namespace (the previous-anchor Secret is updated in place)"
-expect_in "$(grep -B1 -A2 '"get", "update", "patch"' <<<"$trust_role")" 'resourceNames: \["linkerd-previous-anchor"\]' "defaults: the previous-anchor Secret is written by name only"
+expect_in "$(grep -B1 -A2 '"get", "update"\]' <<<"$trust_role")" 'resourceNames: \["linkerd-previous-anchor"\]' "defaults: the previous-anchor Secret is written by name only"
+# Grants the code never uses stay out (verbs compared with the calls of src/kube/client.ts and src/unattended/kube.ts).
+every_role="$(render --show-only templates/clusterrole.yaml --show-only templates/role-trust.yaml --show-only templates/role-linkerd.yaml --show-only templates/role-release.yaml --show-only templates/role-lock.yaml)"
+expect_not_in "$(grep -v '"deployments", "statefulsets", "daemonsets"' <<<"$every_role" | grep -A1 'resources:' | grep 'verbs:')" '"patch"' "defaults: no patch but of workloads (status, Secrets and Events are written whole or created)"
+expect_not_in "$(grep -A1 'resources: \["namespaces"\]' <<<"$every_role")" '"get"' "defaults: namespaces are only listed"
+expect_not_in "$every_role" '"batch"' "defaults: no read of Jobs (the Events' Job comes from the pod's owner)"
+
+# The admission policies: rendered where the API is served (helm template offline: --api-versions) and on.
+vap=(--api-versions admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy)
+policies="$(render "${vap[@]}")"
+[[ "$(grep -c '^kind: ValidatingAdmissionPolicy$' <<<"$policies")" == 2 && "$(grep -c '^kind: ValidatingAdmissionPolicyBinding$' <<<"$policies")" == 2 ]] ||
+  die "admissionPolicy: expected 2 ValidatingAdmissionPolicies and 2 bindings where the API is served"
+pass "admissionPolicy: two policies (workloads, previous-anchor Secret) and their bindings where the API is served"
+expect_in "$policies" "expression: request.userInfo.username == \"system:serviceaccount:$namespace:$release-linkerd-cert-rotator\"\$" "admissionPolicy: matched on the rotator's ServiceAccount"
+expect_in "$(render "${vap[@]}" --set serviceAccount.name=rot --show-only templates/admissionpolicy-workloads.yaml)" "username == \"system:serviceaccount:$namespace:rot\"" "admissionPolicy: follows serviceAccount.name"
+[[ "$(grep -c '^  failurePolicy: Fail$' <<<"$policies")" == 2 && "$(grep -c '^  validationActions: \[Deny\]$' <<<"$policies")" == 2 ]] || die "admissionPolicy: failurePolicy Fail and validationActions Deny"
+pass "admissionPolicy: failurePolicy Fail, validationActions [Deny]"
+expect_in "$(render "${vap[@]}" --set rotator.trustNamespace=trust --set rotator.previousAnchorSecret=prev --show-only templates/admissionpolicy-previous-anchor.yaml)" \
+  'request.namespace == "trust" && request.name == "prev"' "admissionPolicy: the one writable Secret follows the values"
+expect_not_in "$(render)" 'kind: ValidatingAdmissionPolicy' "admissionPolicy: not rendered where the API is not served"
+expect_not_in "$(render "${vap[@]}" --set admissionPolicy.enabled=false)" 'kind: ValidatingAdmissionPolicy' "admissionPolicy.enabled=false: no policy"
+expect_not_in "$(render "${vap[@]}" --values "$chart/ci/restricted-values.yaml")" 'kind: ValidatingAdmissionPolicy' "chart/ci/restricted-values.yaml: admissionPolicy off"
 
 # The rotator block must carry every CLI option with the CLI's own default: compare the LCR_* env
 # rendered from the default values with src/options/table.ts (transpiled on the fly, with the local

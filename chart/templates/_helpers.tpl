@@ -223,11 +223,11 @@ renewal would chain to an anchor no proxy trusts yet), or that make every run st
 {{- end }}
 {{- end }}
 
-{{/* Rules for recording Events (both Event APIs), shared by the namespaced Roles. */}}
+{{/* Rules for recording Events (events.k8s.io, created once each, never patched), shared by the namespaced Roles. */}}
 {{- define "linkerd-cert-rotator.eventRules" -}}
-- apiGroups: ["", "events.k8s.io"]
+- apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
 
 {{/* A RoleBinding of ROLE in NAMESPACE to the rotator's ServiceAccount. Call with (list $ ROLE NAMESPACE). */}}
@@ -249,4 +249,33 @@ subjects:
   - kind: ServiceAccount
     name: {{ include "linkerd-cert-rotator.serviceAccountName" $root }}
     namespace: {{ $root.Release.Namespace }}
+{{- end }}
+
+{{/*
+"true" when the admission policies are rendered: admissionPolicy.enabled and the apiserver serves
+ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes 1.30+).
+*/}}
+{{- define "linkerd-cert-rotator.admissionPolicy" -}}
+{{- if and .Values.admissionPolicy.enabled (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy") }}true{{ end }}
+{{- end }}
+
+{{/* matchConditions of an admission policy: requests of the rotator's ServiceAccount only. */}}
+{{- define "linkerd-cert-rotator.admissionPolicyMatch" -}}
+matchConditions:
+  - name: rotator-service-account
+    expression: request.userInfo.username == {{ printf "system:serviceaccount:%s:%s" .Release.Namespace (include "linkerd-cert-rotator.serviceAccountName" .) | quote }}
+{{- end }}
+
+{{/* The binding of admission policy NAME (Deny, no params). Call with (list $ NAME). */}}
+{{- define "linkerd-cert-rotator.admissionPolicyBinding" -}}
+{{- $root := index . 0 }}
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: {{ index . 1 }}
+  labels:
+    {{- include "linkerd-cert-rotator.labels" $root | nindent 4 }}
+spec:
+  policyName: {{ index . 1 }}
+  validationActions: [Deny]
 {{- end }}
