@@ -253,10 +253,12 @@ subjects:
 
 {{/*
 "true" when the admission policies are rendered: admissionPolicy.enabled and the apiserver serves
-ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes 1.30+).
+ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes 1.30+). On when the value is
+missing: `helm upgrade --reuse-values` from a release of an older chart keeps that release's values
+and ignores this chart's defaults.
 */}}
 {{- define "linkerd-cert-rotator.admissionPolicy" -}}
-{{- if and .Values.admissionPolicy.enabled (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy") }}true{{ end }}
+{{- if and (dig "enabled" true (.Values.admissionPolicy | default dict)) (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy") }}true{{ end }}
 {{- end }}
 
 {{/* matchConditions of an admission policy: requests of the rotator's ServiceAccount only. */}}
