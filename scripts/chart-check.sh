@@ -248,6 +248,10 @@ expect_in "$notes" "create job --from=cronjob/$release-linkerd-cert-rotator " "N
 expect_in "$notes" 'logs -f "job/\$job"' "NOTES: how to follow a run"
 expect_in "$notes" '^ +4 +gate not met' "NOTES: exit codes"
 expect_in "$notes" '"value":"status"' "NOTES: how to run status"
+notes_of() { "$helm" template "$release" "$scratch/chart" --namespace "$namespace" --show-only templates/notes-check.yaml "$@"; }
+expect_in "$(notes_of)" 'WARNING: this cluster does not serve .*ValidatingAdmissionPolicy' "NOTES: warns where no admission policy could be installed"
+expect_not_in "$(notes_of "${vap[@]}")" 'WARNING' "NOTES: no warning where the policies are installed"
+expect_not_in "$(notes_of --set admissionPolicy.enabled=false)" 'WARNING' "NOTES: no warning when the policies are turned off on purpose"
 
 # 4. Bad values are refused: typos by the schema, contradictions by the templates.
 reject "a typo'd value (rotator.concurency)" "additional properties 'concurency' not allowed" --set rotator.concurency=3
