@@ -211,6 +211,8 @@ describe('the Helm chart on the real apiserver', () => {
           'batch/v1/CronJob',
           'rbac.authorization.k8s.io/v1/Role',
           'rbac.authorization.k8s.io/v1/ClusterRole',
+          'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy',
+          'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding',
         ]),
       );
       // The checks are real: PodSecurity flags a pod template that is not hardened, and a CRD's schema
@@ -316,6 +318,8 @@ describe('the Helm chart on the real apiserver', () => {
       expect(review.status?.userInfo?.username).toBe(serviceAccountUser);
       expect(review.status?.userInfo?.groups).not.toContain('system:masters');
 
+      // The rotation runs under the chart's admission policies too (what they deny: escalation.test.ts).
+      for (const policy of ['workloads', 'previous-anchor']) succeeded(kubectl(['get', 'validatingadmissionpolicybinding', `${fullname}-${policy}`]), `the ${policy} policy binding`);
       const anchorBefore = await kube.anchor();
       const monitor = new InvariantMonitor(kubeconfig);
       monitor.start();
