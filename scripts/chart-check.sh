@@ -101,8 +101,10 @@ expect_in "$(render --set rotator.watchRollouts=false --show-only templates/clus
   'verbs: \["get", "list", "patch"\]$' "watchRollouts=false: no watch permission"
 expect_in "$(grep -A1 'resources: \["pods"\]' <<<"$cluster_role")" 'verbs: \["list"\]$' "defaults: pods are only listed cluster-wide (deleteStalePods=false; get only in the release namespace)"
 expect_in "$(render --show-only templates/role-release.yaml | grep -A1 'resources: \["pods"\]')" 'verbs: \["get"\]$' "defaults: the run's own pod (and a lock holder's) is read in the release namespace"
-expect_in "$(render --set rotator.deleteStalePods=true --show-only templates/clusterrole.yaml | grep -A1 'resources: \["pods"\]')" \
-  'verbs: \["list", "delete"\]$' "deleteStalePods=true: pods may be deleted"
+expect_in "$(render --set rotator.deleteStalePods=true --show-only templates/clusterrole.yaml | grep -A1 'resources: \["pods/eviction"\]')" \
+  'verbs: \["create"\]$' "deleteStalePods=true: pods may be evicted (PodDisruptionBudgets respected)"
+expect_not_in "$(render --set rotator.deleteStalePods=true --show-only templates/clusterrole.yaml)" '"delete"' "deleteStalePods=true: still no delete of pods"
+expect_not_in "$cluster_role" 'pods/eviction' "defaults: no eviction (deleteStalePods=false)"
 expect_not_in "$cluster_role" '"delete"' "defaults: ClusterRole grants no delete"
 expect_not_in "$defaults" 'kind: (Certificate|Issuer|ClusterIssuer|Bundle)$' "defaults: no cert-manager objects (certificates.create=false)"
 expect_in "$defaults" 'linkerd.io/inject: disabled' "defaults: pod opts out of the mesh"
@@ -211,6 +213,8 @@ expect_not_in "$cluster_role" '"delete"' "restricted: no cluster-wide pod delete
 roles="$(render "${restricted[@]}" --show-only templates/role-workloads.yaml)"
 [[ "$(grep -c '^kind: Role$' <<<"$roles")" == 3 ]] || die "restricted: expected 3 workload Roles (apps, linkerd, linkerd-viz)"
 pass "restricted: one workload Role per permitted namespace (apps, linkerd, linkerd-viz)"
+expect_in "$(grep -A1 'resources: \["pods/eviction"\]' <<<"$roles")" 'verbs: \["create"\]$' "restricted: stale pods are evicted in the permitted namespaces"
+expect_not_in "$roles" '"delete"' "restricted: no pod delete in the workload Roles"
 expect_in "$(render "${restricted[@]}")" 'value: "apps,linkerd,linkerd-viz"' "restricted: LCR_INCLUDE_NAMESPACES follows the permitted namespaces"
 expect_in "$(render "${restricted[@]}")" '@sha256:0123' "restricted: image pinned by digest"
 expect_in "$(render "${restricted[@]}" --show-only templates/certificate-trust-anchor.yaml)" 'rotationPolicy: Always' "certificates: anchor key rotates on every issue"

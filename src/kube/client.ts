@@ -5,9 +5,11 @@ import { AbortedError, PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
 import type { BundleView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
-import type { Cluster, WorkloadChange, WorkloadFeed } from './ports.js';
+import type { Cluster, EvictionResult, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, withRetry, type RetryDeps } from './retry.js';
 import { certificateOnlySecret, createPreviousAnchorHint, isMigration } from './certificate-only.js';
+import { evictionBody, evictionRefusal } from './eviction.js';
+import { kubeconfigFailure } from './kubeconfig-failure.js';
 import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
 import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
@@ -63,7 +65,7 @@ export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
     else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
     else config.loadFromDefault();
   } catch (error) {
-    throw new UsageError(`cannot load the kubeconfig${connection.kubeconfig ? ` ${connection.kubeconfig}` : ''}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`cannot load the kubeconfig${connection.kubeconfig ? ` ${connection.kubeconfig}` : ''}: ${kubeconfigFailure(error)}`);
   }
   if (connection.context) {
     if (!config.getContexts().some((context) => context.name === connection.context)) {
@@ -96,13 +98,32 @@ export function requestOptions(signal: AbortSignal, base?: CallOptions): CallOpt
  * HTTP status: callers branch on 404 and 409 through it).
  */
 export async function kubeCall<T>(deps: RetryDeps, verb: string, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T> {
+  // The fence guards every attempt of a write; what it throws (a lost lock) is the run's to explain, not this call's failure.
+  let fenced: { error: unknown } | undefined;
+  const fence = deps.fence && !readVerbs.has(verb) ? guard(deps.fence, (error) => (fenced = { error })) : undefined;
   try {
-    return await withRetry(`${verb} ${resource} ${object}`, (signal) => run(requestOptions(signal)), deps);
+    return await withRetry(`${verb} ${resource} ${object}`, (signal) => run(requestOptions(signal)), deps, fence);
   } catch (error) {
+    if (fenced) throw fenced.error;
     if (error instanceof AbortedError) throw error;
     throwIfAborted(deps.signal);
     throw describeFailure(error, verb, resource, object);
   }
+}
+
+/** Verbs that change nothing: never fenced. */
+const readVerbs = new Set(['get', 'list', 'watch']);
+
+/** `fence`, noting what it throws before passing it on. */
+function guard(fence: () => void, noted: (error: unknown) => void): () => void {
+  return () => {
+    try {
+      fence();
+    } catch (error) {
+      noted(error);
+      throw error;
+    }
+  };
 }
 
 /** Like kubeCall for a read, but 404 means "absent" (undefined). */
@@ -124,7 +145,7 @@ export class KubeCluster implements Cluster {
   private readonly watcher: k8s.Watch;
 
   constructor(
-    config: k8s.KubeConfig,
+    private readonly config: k8s.KubeConfig,
     private readonly deps: RetryDeps & { watchIdleMs?: number },
   ) {
     this.core = config.makeApiClient(k8s.CoreV1Api);
@@ -132,6 +153,11 @@ export class KubeCluster implements Cluster {
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
     this.discovery = config.makeApiClient(k8s.ApisApi);
     this.watcher = new k8s.Watch(config);
+  }
+
+  /** The same adapter, with `fence` checked before every attempt of each of its writes (see RetryDeps.fence). */
+  withWriteFence(fence: () => void): KubeCluster {
+    return new KubeCluster(this.config, { ...this.deps, fence });
   }
 
   /** One call through the call helper (request timeout, retries, abort); a final failure names the verb, resource and object. */
@@ -166,7 +192,7 @@ export class KubeCluster implements Cluster {
       },
     );
     if (clusterBundleServed) {
-      const raw: unknown = await this.find('clusterbundles.trust-manager.io', name, () => this.custom.getClusterCustomObject({ ...clusterBundles, name }));
+      const raw: unknown = await this.find('clusterbundles.trust-manager.io', name, (options) => this.custom.getClusterCustomObject({ ...clusterBundles, name }, options));
       if (raw !== undefined) return toBundle(raw);
     }
     await this.requireApi(trustManager, 'trust-manager');
@@ -322,27 +348,39 @@ export class KubeCluster implements Cluster {
   async writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'updated' | 'migrated'> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
-      const current = await this.find('secrets', object, () => this.core.readNamespacedSecret({ namespace, name }));
+      const current = await this.find('secrets', object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
       // Never created: a create cannot be name-scoped, and with delete it let a token re-make this Secret.
       if (current === undefined) throw new PreconditionError(`the previous-anchor Secret ${object} does not exist and the rotator never creates Secrets: ${createPreviousAnchorHint(namespace, name)}`);
       const body = certificateOnlySecret(current, pem, labels);
       try {
         // A PUT of the object read (its resourceVersion): the data becomes tls.crt alone, the metadata stays.
-        await withRetry(`update secrets ${object}`, () => this.core.replaceNamespacedSecret({ namespace, name, body }), this.deps);
+        await this.call('update', 'secrets', object, (options) => this.core.replaceNamespacedSecret({ namespace, name, body }, options));
         return isMigration(current) ? 'migrated' : 'updated';
       } catch (error) {
         const code = statusCode(error);
         if ((code === 409 || code === 404) && attempt < conflictAttempts) continue;
-        throw describeFailure(error, 'update', 'secrets', object);
+        throw error;
       }
     }
   }
 
-  async deletePod(namespace: string, name: string): Promise<void> {
+  async evictPod(pod: PodIdentity): Promise<EvictionResult> {
+    const { namespace, name } = pod;
     try {
-      await this.call('delete', 'pods', `${namespace}/${name}`, (options) => this.core.deleteNamespacedPod({ namespace, name }, options));
+      return await this.call('create', 'pods/eviction', `${namespace}/${name}`, (options) =>
+        // A 429 is a disruption budget's answer here, not throttling: it comes back as a value, for the step to wait on.
+        this.core.createNamespacedPodEviction({ namespace, name, body: evictionBody(pod) }, options).then(
+          (): EvictionResult => ({ result: 'evicted' }),
+          (error: unknown) => {
+            if (statusCode(error) === 429) return { result: 'blocked', reason: evictionRefusal(error) };
+            throw error;
+          },
+        ),
+      );
     } catch (error) {
-      if (statusCode(error) !== 404) throw error;
+      // 404: gone already; 409: the uid precondition failed, so the pod of that name is a replacement.
+      if (statusCode(error) === 404 || statusCode(error) === 409) return { result: 'gone' };
+      throw error;
     }
   }
 

@@ -178,6 +178,7 @@ export function toPodView(pod: V1Pod): PodView {
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
     phase: pod.status?.phase ?? 'Unknown',
     labels: pod.metadata?.labels ?? {},
     annotations: pod.metadata?.annotations ?? {},

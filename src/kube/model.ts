@@ -142,6 +142,8 @@ export interface LinkView {
 export interface PodView {
   namespace: string;
   name: string;
+  /** Pins an eviction to this pod, not a replacement of the same name. */
+  uid: string;
   phase: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;

@@ -65,7 +65,33 @@ export interface ClusterWriter {
    * that says how to create it. `migrated`: a key, other data or cert-manager metadata was dropped.
    */
   writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'updated' | 'migrated'>;
-  deletePod(namespace: string, name: string): Promise<void>;
+  /**
+   * Evicts the pod through policy/v1 Eviction with its uid as the precondition, so that its
+   * PodDisruptionBudgets are respected and a replacement of the same name is never evicted.
+   * A budget that allows no disruption now is `blocked` (the API server's 429), with its words.
+   */
+  evictPod(pod: PodIdentity): Promise<EvictionResult>;
 }
 
+/** A pod as it was judged: its uid pins the eviction to that pod, not a later one of the same name. */
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/** What one eviction came to: done, the pod already gone (or replaced), or refused for now by a disruption budget. */
+export type EvictionResult = { result: 'evicted' } | { result: 'gone' } | { result: 'blocked'; reason: string };
+
 export type Cluster = ClusterReader & ClusterWriter;
+
+/** An adapter that can check a write fence before every attempt of each write, retries included. */
+export interface WriteFencing {
+  /** The same cluster, calling `fence` before each attempt of a write; what it throws stops the write. */
+  withWriteFence(fence: () => void): Cluster;
+}
+
+/** Whether the cluster adapter can fence inside its retries (the real one can; test fakes need not). */
+export function hasWriteFencing(cluster: Cluster): cluster is Cluster & WriteFencing {
+  return typeof (cluster as Partial<WriteFencing>).withWriteFence === 'function';
+}

@@ -31,6 +31,11 @@ export interface RetryDeps {
   clock?: Clock;
   /** Jitter source in [0, 1); tests pin it. */
   random?: () => number;
+  /**
+   * The write fence (the rotation lock's assertHeld): called before every attempt of a write,
+   * retries included, and throws when the run may no longer write. Reads never call it.
+   */
+  fence?: () => void;
 }
 
 /** The backoff before attempt `attempt + 1`: doubling from minDelayMs, capped, with up to 50% jitter taken off. */
@@ -80,14 +85,17 @@ async function attempt<T>(call: (signal: AbortSignal) => Promise<T>, timeoutMs: 
  * Runs one API call, retrying 429, 5xx, refused and reset connections and timeouts with capped,
  * jittered backoff until the policy's window has passed. Anything else (403, 404, 409, 422, ...)
  * goes straight back to the caller, which knows what it means for that object. The run's
- * signal stops it at once, in a request or in a backoff (AbortedError).
+ * signal stops it at once, in a request or in a backoff (AbortedError). `beforeAttempt` runs
+ * before every attempt, the first and each retry: a write's fence, so that a lock lost while a
+ * write was being retried stops it before the next attempt (what it throws comes back as is).
  */
-export async function withRetry<T>(what: string, call: (signal: AbortSignal) => Promise<T>, deps: RetryDeps): Promise<T> {
+export async function withRetry<T>(what: string, call: (signal: AbortSignal) => Promise<T>, deps: RetryDeps, beforeAttempt?: () => void): Promise<T> {
   const policy = { ...defaultRetryPolicy, ...deps.policy };
   const clock = deps.clock ?? systemClock;
   const started = clock.now().getTime();
   for (let attemptNumber = 1; ; attemptNumber++) {
     throwIfAborted(deps.signal);
+    beforeAttempt?.();
     try {
       return await attempt(call, policy.requestTimeoutMs, deps.signal);
     } catch (error) {

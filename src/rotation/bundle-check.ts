@@ -1,6 +1,7 @@
 import { PreconditionError } from '../errors.js';
 import type { BundleSourceView } from '../kube/model.js';
 import type { RunContext } from './context.js';
+import type { Plan } from './plan.js';
 import { observeBundle, type BundleNames, type BundleTarget, type ObservedBundle, type ObservedState } from './state.js';
 
 const certKey = 'tls.crt';
@@ -35,6 +36,24 @@ export function unusableBundle(bundle: ObservedBundle): string[] {
   const seen = new Set<string>();
   const all: BundleTarget[] = [...bundle.targets, bundle.controlPlane].filter((t) => (seen.has(t.namespace) ? false : (seen.add(t.namespace), true)));
   return all.filter((target) => !usableTarget(target)).map((target) => target.problem ?? `ConfigMap ${target.namespace}/${bundle.configMap} key ${bundle.view.configMapKey} holds no certificate`);
+}
+
+/**
+ * Why a plan must not begin by waiting for the bundle: a target ConfigMap that is there but empty
+ * or unparsable. trust-manager rewrites a target when a source changes, not because a wait began,
+ * so the wait would run into its deadline (exit 5), and no step after it may restart a proxy
+ * without anchors. Refused instead (exit 3, nothing changed). A missing ConfigMap is awaited:
+ * trust-manager creates the targets of a newly selected namespace by itself.
+ */
+export function bundleWaitRefusal(plan: Pick<Plan, 'steps'>, bundle: ObservedBundle): string | undefined {
+  if (plan.steps[0]?.name !== 'wait-bundle') return undefined;
+  const seen = new Set<string>();
+  const broken = [...bundle.targets, bundle.controlPlane]
+    .filter((t) => (seen.has(t.namespace) ? false : (seen.add(t.namespace), true)))
+    .filter((t) => !t.missing && !usableTarget(t))
+    .map((t) => t.problem ?? `ConfigMap ${t.namespace}/${bundle.configMap} holds no certificate`);
+  if (broken.length === 0) return undefined;
+  return `the bundle cannot be awaited: ${broken.join('; ')}; waiting would not end, and a proxy started now would trust no anchor. Restore it (deleting the ConfigMap makes trust-manager write it again), then run again`;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Finding } from '../certs/index.js';
 import type { RotatorConfig } from '../config.js';
 import { PreconditionError, StepError } from '../errors.js';
 import { inSeconds, throwIfAborted } from '../wait/poll.js';
-import { bundleRefusals } from './bundle-check.js';
+import { bundleRefusals, bundleWaitRefusal } from './bundle-check.js';
 import type { RunContext } from './context.js';
 import { refuseUnsafe } from './health.js';
 import { derivePlan, type Plan, type PlanStep } from './plan.js';
@@ -21,7 +21,7 @@ export interface RotationResult {
   /** The plan as derived before anything ran (what --dry-run prints). */
   plan: Plan;
   findings: Finding[];
-  /** Why the new rotation the plan starts may not start (a dry run reports them; a real run refuses). */
+  /** Why the new rotation the plan starts may not start, or why its first wait could not end (a dry run reports them; a real run refuses). */
   refusals: string[];
   executed: StepRecord[];
   /** The phase when the run ended. */
@@ -125,14 +125,15 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
   const first = await planRotation(ctx, options.startNew ?? true);
   const starting = startsRotation(first.plan);
   first.findings.push(...startFindings(first.state, ctx, starting));
-  const refusals = starting ? startRefusals(first.state, ctx.config) : [];
+  const waitRefusal = bundleWaitRefusal(first.plan, first.state.bundle);
+  const refusals = starting ? startRefusals(first.state, ctx.config) : waitRefusal ? [waitRefusal] : [];
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
   await options.hooks?.planned(first.plan);
   if (options.dryRun || first.plan.steps.length === 0) {
     return { plan: first.plan, findings: first.findings, refusals, executed: [], finalPhase: first.plan.phase };
   }
-  if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
+  if (refusals.length > 0) throw new PreconditionError(`refusing to ${starting ? 'start a rotation' : 'run'}, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
   if (first.plan.phase === 'steady') refuseBlockedWorkloads(first.state);
 
   const executed: StepRecord[] = [];

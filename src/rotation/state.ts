@@ -12,6 +12,8 @@ export interface BundleTarget {
   /** Undefined when the ConfigMap or its key is missing. */
   certs?: ParsedCert[];
   problem?: string;
+  /** The ConfigMap or its key is not there (as opposed to there but empty or unparsable). */
+  missing?: boolean;
 }
 
 /** The configured names the bundle is checked against (see bundleRefusals). */
@@ -103,7 +105,7 @@ export async function observeCertificates(cluster: ClusterReader, config: Rotato
 async function readTarget(cluster: ClusterReader, namespace: string, view: BundleView): Promise<BundleTarget> {
   const what = `ConfigMap ${namespace}/${view.name} key ${view.configMapKey}`;
   const pem = await cluster.getConfigMapValue(namespace, view.name, view.configMapKey);
-  if (pem === undefined) return { namespace, problem: `${what} is missing` };
+  if (pem === undefined) return { namespace, problem: `${what} is missing`, missing: true };
   try {
     const certs = parsePemBundle(pem, what);
     return certs.length > 0 ? { namespace, certs } : { namespace, certs, problem: `${what} holds no certificate` };

@@ -3,6 +3,7 @@ import { GateError, PreconditionError } from '../errors.js';
 import { inSeconds, waitUntil } from '../wait/poll.js';
 import { refuseRestartWithoutAnchors } from './bundle-check.js';
 import { waitOptions, type RunContext } from './context.js';
+import { evictStalePods } from './evict.js';
 import { bundleMismatches, describeStale, expectedBundle, previousTrimmed, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
 import { anchorTarget, issuerTarget, refuseKeepingKey, renewCertificate } from './renew.js';
@@ -60,7 +61,8 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
 
 /**
  * Restarts the data plane with bounded concurrency. Stale pods that no rollout restarts are
- * deleted when --delete-stale-pods allows it, otherwise reported: they still hold the gates.
+ * evicted when --delete-stale-pods allows it (see evictStalePods), otherwise reported: they
+ * still hold the gates.
  * Refuses before the first restart while a bundle ConfigMap is missing, empty or unparsable.
  */
 export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Promise<{ restarted: number; waitedMs: number; deleted: number }> {
@@ -74,16 +76,11 @@ export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Prom
     ? stalePods(await observeForRestart(ctx), purpose)
     : state.pods.filter((p) => p.role === 'data-plane' && p.hold).map((pod) => ({ pod, reason: 'no rollout restarts it' }));
   const unmanaged = stale.filter((s) => s.pod.hold && !s.pod.pod.terminating);
-  let deleted = 0;
-  for (const s of unmanaged) {
-    if (ctx.config.deleteStalePods && s.pod.deletable) {
-      await ctx.cluster.deletePod(s.pod.pod.namespace, s.pod.pod.name);
-      ctx.logger.info('deleted stale pod', { pod: `${s.pod.pod.namespace}/${s.pod.pod.name}`, owner: s.pod.owner });
-      deleted++;
-    } else {
-      ctx.logger.warn('stale pod not restarted', { pod: `${s.pod.pod.namespace}/${s.pod.pod.name}`, owner: s.pod.owner, reason: s.pod.hold });
-    }
+  const evictable = unmanaged.filter((s) => ctx.config.deleteStalePods && s.pod.deletable).map((s) => s.pod);
+  for (const s of unmanaged.filter((s) => !evictable.includes(s.pod))) {
+    ctx.logger.warn('stale pod not restarted', { pod: `${s.pod.pod.namespace}/${s.pod.pod.name}`, owner: s.pod.owner, reason: s.pod.hold });
   }
+  const deleted = await evictStalePods(ctx, evictable);
   return { ...result, deleted };
 }
 

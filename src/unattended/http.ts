@@ -7,8 +7,20 @@ const timeoutMs = 10_000;
 
 type Fetch = typeof fetch;
 
+/** What a failed request says of itself without its message, which can quote the URL ("Failed to parse URL from ..."). */
+function transportFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
 async function send(fetchFn: Fetch, method: string, url: string, contentType: string, body: string): Promise<void> {
-  const response = await fetchFn(url, { method, headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(timeoutMs) });
+  let response: Response;
+  try {
+    response = await fetchFn(url, { method, headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new Error(`${method} ${redactUrl(url)} failed: ${transportFailure(error)}`);
+  }
   if (!response.ok) {
     // The receiver's answer can help (a wrong path, a rejected metric); it never echoes secrets of ours.
     const detail = (await response.text().catch(() => '')).slice(0, 300).trim();

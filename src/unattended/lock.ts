@@ -1,5 +1,5 @@
 import { LockedError } from '../errors.js';
-import type { Cluster } from '../kube/ports.js';
+import { hasWriteFencing, type Cluster } from '../kube/ports.js';
 import type { Logger } from '../log.js';
 import { throwIfAborted, type Clock } from '../wait/poll.js';
 import { LeaseConflictError, type HolderProbe, type HolderRef, type LeaseRecord, type LeasePort } from './ports.js';
@@ -320,10 +320,13 @@ export class LeaseLock {
 /**
  * The cluster port with every write fenced: before each call that is not a read (a method named
  * get*, list* or watch*), `assertHeld` must pass, so a run whose lock was lost makes no further
- * change. Reads stay free: the run may still look, and report, after the lock is gone.
+ * change. An adapter that retries (the real one) also checks it before every retry of a write:
+ * a lock lost while a write was being retried stops it before its next attempt. Reads stay
+ * free: the run may still look, and report, after the lock is gone.
  */
 export function fenceWrites(cluster: Cluster, assertHeld: () => void): Cluster {
-  return new Proxy(cluster, {
+  const inner = hasWriteFencing(cluster) ? cluster.withWriteFence(assertHeld) : cluster;
+  return new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;

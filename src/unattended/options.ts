@@ -42,16 +42,32 @@ function duration(raw: Record<string, unknown>, flag: string, minMs: number): nu
   return ms;
 }
 
-function url(raw: Record<string, unknown>, flag: string): string | undefined {
+/** Hosts a plain-http URL may name: this machine only, where nothing on the wire can read the URL. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Validates a URL flag without ever echoing it: a webhook URL carries its secret in its path
+ * (Slack) or query, so an error shows its scheme and host at most. `plainHttp: 'loopback'` refuses
+ * `http:` but for a loopback host (the secret would cross the network in clear text).
+ */
+function url(raw: Record<string, unknown>, flag: string, plainHttp: 'any' | 'loopback'): string | undefined {
   const given = text(raw, flag);
   if (given === undefined) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(given);
   } catch {
-    throw new UsageError(`--${flag} must be an http(s) URL, got "${given}"`);
+    throw new UsageError(`--${flag} is not a valid absolute http(s) URL (the value is not shown: it may hold a secret)`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--${flag} must be an http(s) URL, got "${parsed.protocol}" scheme`);
+  const schemes = plainHttp === 'any' ? 'an http(s) URL' : 'an https URL';
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--${flag} must be ${schemes}, got the "${parsed.protocol}" scheme`);
+  if (parsed.username !== '' || parsed.password !== '') throw new UsageError(`--${flag} must not carry a user name or password (the value is not shown)`);
+  if (plainHttp === 'loopback' && parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+    throw new UsageError(`--${flag} must be an https URL: plain http would send its secret in clear text; http is accepted for a loopback host only, got http://${parsed.host}`);
+  }
   return given;
 }
 
@@ -67,8 +83,8 @@ export function validateUnattended(raw: Record<string, unknown>): UnattendedOpti
     lockDurationMs: duration(raw, 'lock-duration', 3000),
     lockWaitMs: duration(raw, 'lock-wait', 0),
     policy: { rotateAfterMs: duration(raw, 'rotate-after', 0), rotateBeforeExpiryMs: duration(raw, 'rotate-before-expiry', 0), force: parseBoolean('force', value(raw, 'force')) },
-    pushgatewayUrl: url(raw, 'pushgateway-url'),
-    webhookUrl: url(raw, 'webhook-url'),
+    pushgatewayUrl: url(raw, 'pushgateway-url', 'any'),
+    webhookUrl: url(raw, 'webhook-url', 'loopback'),
     clusterName: text(raw, 'cluster-name'),
     softExits: parseBoolean('soft-exits', value(raw, 'soft-exits')),
   };

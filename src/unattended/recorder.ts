@@ -155,8 +155,10 @@ class RecordingCluster implements Cluster {
     return result;
   };
 
-  deletePod: Cluster['deletePod'] = async (namespace, name) => {
-    await this.inner.deletePod(namespace, name);
-    this.note({ kind: 'delete-pod', object: `Pod ${namespace}/${name}` });
+  evictPod: Cluster['evictPod'] = async (pod) => {
+    const outcome = await this.inner.evictPod(pod);
+    // Only an eviction that went through deleted a pod; a refused one changed nothing.
+    if (outcome.result === 'evicted') this.note({ kind: 'delete-pod', object: `Pod ${pod.namespace}/${pod.name}` });
+    return outcome;
   };
 }

@@ -156,7 +156,8 @@ export async function supervise<D extends SupervisedDeps>(invocation: Supervised
       // rotate reports its own steps through the hooks; a single-step command is one step.
       if (!rotation) await hooks.stepStarted(single, 1);
       // Fencing: no write once the lock is lost, even in the middle of a step.
-      code = await work({ ...deps, cluster: fenceWrites(recorder.wrap(deps.cluster), () => lock.assertHeld()), signal }, hooks);
+      // The fence wraps the adapter itself, inside the recorder, so that it also guards each retry of a write.
+      code = await work({ ...deps, cluster: recorder.wrap(fenceWrites(deps.cluster, () => lock.assertHeld())), signal }, hooks);
       if (!rotation) await hooks.stepFinished();
     } catch (error) {
       failure = explain(error);

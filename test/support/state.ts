@@ -58,6 +58,8 @@ export function meshed(role: Role, kind: WorkloadKind, namespace: string, name: 
 
 export interface PodSpec {
   name: string;
+  /** Default: `uid-<name>`. */
+  uid?: string;
   /** The workload that restarts it: sets namespace, role, owner, workloadKey and hold. */
   of?: MeshWorkload;
   namespace?: string;
@@ -86,6 +88,7 @@ export function statePod(spec: PodSpec): StatePod {
     pod: {
       namespace,
       name: spec.name,
+      uid: spec.uid ?? `uid-${spec.name}`,
       phase: 'Running',
       labels: {},
       annotations: {},

@@ -80,6 +80,7 @@ describe('classifyPods', () => {
   const pod = (name: string, over: Partial<PodView> = {}): PodView => ({
     namespace: 'shop',
     name,
+    uid: `uid-${name}`,
     phase: 'Running',
     labels: {},
     annotations: {},

@@ -272,7 +272,7 @@ describe('fenceWrites', () => {
       getSecret: () => Promise.resolve(calls.push('getSecret') && undefined),
       listMeshedPods: () => Promise.resolve(calls.push('listMeshedPods') && []),
       restartWorkload: () => Promise.resolve(calls.push('restartWorkload')),
-      deletePod: () => Promise.resolve(void calls.push('deletePod')),
+      evictPod: () => Promise.resolve(calls.push('evictPod') && { result: 'evicted' }),
     } as unknown as Cluster;
     const fenced = fenceWrites(inner, () => {
       if (!held) throw new LockLostError('stopped before a write: lost');
@@ -281,7 +281,7 @@ describe('fenceWrites', () => {
     held = false;
     await fenced.getSecret('shop', 'x');
     await fenced.listMeshedPods();
-    await expect((async () => fenced.deletePod('shop', 'api-0'))()).rejects.toThrow(LockLostError);
+    await expect((async () => fenced.evictPod({ namespace: 'shop', name: 'api-0', uid: 'u' }))()).rejects.toThrow(LockLostError);
     await expect((async () => fenced.restartWorkload({ kind: 'Deployment', namespace: 'shop', name: 'api' }, 'now'))()).rejects.toThrow(/stopped before a write/);
     expect(calls).toEqual(['restartWorkload', 'getSecret', 'listMeshedPods']);
   });

@@ -2,6 +2,7 @@
 import { parseArgs, type Invocation } from '../../../src/cli/parse.js';
 import { defaultConfig } from '../../../src/config.js';
 import { runIdentity } from '../../../src/unattended/identity.js';
+import { UsageError } from '../../../src/errors.js';
 import { lockSpecFor, validateUnattended, type UnattendedOptions } from '../../../src/unattended/options.js';
 
 const DAY = 86_400_000;
@@ -44,13 +45,49 @@ describe('validateUnattended', () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['a malformed duration', { 'lock-wait': 'soon' }, '--lock-wait must be a duration such as 90s, 5m, 1h30m or 25d, got "soon"'],
     ['a Lease too short to renew', { 'lock-duration': '2s' }, '--lock-duration must be a duration of at least 3s'],
-    ['a relative URL', { 'webhook-url': '/hooks/x' }, '--webhook-url must be an http(s) URL, got "/hooks/x"'],
-    ['another scheme', { 'pushgateway-url': 'ftp://gw' }, '--pushgateway-url must be an http(s) URL'],
+    ['a relative URL', { 'webhook-url': '/hooks/x' }, '--webhook-url is not a valid absolute http(s) URL (the value is not shown: it may hold a secret)'],
+    ['another scheme', { 'pushgateway-url': 'ftp://gw' }, '--pushgateway-url must be an http(s) URL, got the "ftp:" scheme'],
+    ['a webhook of another scheme', { 'webhook-url': 'ftp://hooks.example.com/T0/B0/secret' }, '--webhook-url must be an https URL, got the "ftp:" scheme'],
+    ['a plain-http webhook on another host', { 'webhook-url': 'http://hooks.example.com/services/T0/B0/secret' }, '--webhook-url must be an https URL: plain http would send its secret in clear text; http is accepted for a loopback host only, got http://hooks.example.com'],
+    ['a webhook with a password', { 'webhook-url': 'https://user:hunter2@hooks.example.com/x' }, '--webhook-url must not carry a user name or password (the value is not shown)'],
     ['an invalid lock namespace', { 'lock-namespace': 'Ops' }, '"Ops" is not a valid namespace name (--lock-namespace)'],
     ['an invalid lock name', { 'lock-name': 'lock_1' }, '--lock-name must be a valid object name, got "lock_1"'],
     ['a boolean that is neither', { force: 'maybe' }, '--force must be true or false, got "maybe"'],
   ])('refuses %s', (_name, raw, message) => {
     expect(() => validateUnattended(raw)).toThrow(message);
+  });
+
+  // A Slack webhook's secret is its path: whatever is wrong with the URL, the error shows its scheme and host at most.
+  it.each<[string, string, RegExp]>([
+    ['unparsable', 'https://hooks.slack.com:99999/services/T0/B0/s3cr3t-path', /is not a valid absolute http\(s\) URL/],
+    ['relative', 'services/T0/B0/s3cr3t-path', /is not a valid absolute http\(s\) URL/],
+    ['plain http', 'http://hooks.slack.com/services/T0/B0/s3cr3t-path?token=s3cr3t-query', /got http:\/\/hooks\.slack\.com$/],
+    ['another scheme', 'gopher://hooks.slack.com/services/T0/B0/s3cr3t-path', /got the "gopher:" scheme/],
+    ['with credentials', 'https://bot:s3cr3t-password@hooks.slack.com/services/s3cr3t-path', /must not carry a user name or password/],
+  ])('an invalid webhook URL (%s) is refused without echoing its path, query or credentials', (_name, webhook, message) => {
+    let thrown: unknown;
+    try {
+      validateUnattended({ 'webhook-url': webhook });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).message).not.toMatch(/s3cr3t|services|T0/);
+  });
+
+  it.each([
+    ['https anywhere', 'https://hooks.slack.com/services/T0/B0/x'],
+    ['http on localhost', 'http://localhost:8080/hook'],
+    ['http on 127.0.0.1', 'http://127.0.0.1:9/hook'],
+    ['http on 127.1.2.3', 'http://127.1.2.3/hook'],
+    ['http on [::1]', 'http://[::1]:8080/hook'],
+  ])('accepts a webhook URL over %s', (_name, webhook) => {
+    expect(validateUnattended({ 'webhook-url': webhook }).webhookUrl).toBe(webhook);
+  });
+
+  it('plain http stays accepted for the Pushgateway (an in-cluster Service, no secret in its URL)', () => {
+    expect(validateUnattended({ 'pushgateway-url': 'http://pushgateway.monitoring.svc:9091' }).pushgatewayUrl).toBe('http://pushgateway.monitoring.svc:9091');
   });
 
   it('accepts zero for the wait and the policy windows (0 rotate-after: rotate on every run)', () => {

@@ -21,9 +21,14 @@ async function invocation(argv: string[]): Promise<Invocation> {
   return parsed.invocation;
 }
 
-/** A cluster whose reads fail (the after-run look is best effort) and whose restarts succeed. */
+/** A cluster whose reads fail (the after-run look is best effort) and whose restarts succeed; a fake without the adapter's retry fencing. */
 const cluster = new Proxy({} as Cluster, {
-  get: (_target, method) => (method === 'restartWorkload' ? () => Promise.resolve(workload('Deployment', 'shop', 'api', { generation: 2 })) : () => Promise.reject(new Error(`${String(method)}: not in this test`))),
+  get: (_target, method) =>
+    method === 'withWriteFence'
+      ? undefined
+      : method === 'restartWorkload'
+        ? () => Promise.resolve(workload('Deployment', 'shop', 'api', { generation: 2 }))
+        : () => Promise.reject(new Error(`${String(method)}: not in this test`)),
 });
 
 interface World {
