@@ -33,10 +33,18 @@ export const usableTarget = (target: BundleTarget): boolean => target.certs !== 
  * started without anchors never becomes ready, so no command restarts anything while one is listed.
  */
 export function unusableBundle(bundle: ObservedBundle): string[] {
+  return unusableTargets(bundle).map((target) => describeUnusable(bundle, target));
+}
+
+/** The targets and the Linkerd namespace's ConfigMap, each namespace once, that are not usable. */
+function unusableTargets(bundle: ObservedBundle): BundleTarget[] {
   const seen = new Set<string>();
   const all: BundleTarget[] = [...bundle.targets, bundle.controlPlane].filter((t) => (seen.has(t.namespace) ? false : (seen.add(t.namespace), true)));
-  return all.filter((target) => !usableTarget(target)).map((target) => target.problem ?? `ConfigMap ${target.namespace}/${bundle.configMap} key ${bundle.view.configMapKey} holds no certificate`);
+  return all.filter((target) => !usableTarget(target));
 }
+
+const describeUnusable = (bundle: ObservedBundle, target: BundleTarget): string =>
+  target.problem ?? `ConfigMap ${target.namespace}/${bundle.configMap} key ${bundle.view.configMapKey} holds no certificate`;
 
 /**
  * Why a plan must not begin by waiting for the bundle: a target ConfigMap that is there but empty
@@ -47,11 +55,9 @@ export function unusableBundle(bundle: ObservedBundle): string[] {
  */
 export function bundleWaitRefusal(plan: Pick<Plan, 'steps'>, bundle: ObservedBundle): string | undefined {
   if (plan.steps[0]?.name !== 'wait-bundle') return undefined;
-  const seen = new Set<string>();
-  const broken = [...bundle.targets, bundle.controlPlane]
-    .filter((t) => (seen.has(t.namespace) ? false : (seen.add(t.namespace), true)))
-    .filter((t) => !t.missing && !usableTarget(t))
-    .map((t) => t.problem ?? `ConfigMap ${t.namespace}/${bundle.configMap} holds no certificate`);
+  const broken = unusableTargets(bundle)
+    .filter((t) => !t.missing)
+    .map((t) => describeUnusable(bundle, t));
   if (broken.length === 0) return undefined;
   return `the bundle cannot be awaited: ${broken.join('; ')}; waiting would not end, and a proxy started now would trust no anchor. Restore it (deleting the ConfigMap makes trust-manager write it again), then run again`;
 }

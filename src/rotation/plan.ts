@@ -36,7 +36,7 @@ const issuing = (conditions: readonly { type: string; status: string }[]): boole
 const controlPlaneRoles = new Set(['identity', 'control-plane', 'extension']);
 
 /** Restart steps for a purpose: computed from the state when `known`, else predicted as "every stale workload". */
-function restarts(state: ObservedState, purpose: Purpose, known: boolean, why: string): PlanStep[] {
+function restarts(state: ObservedState, purpose: Purpose, known: boolean, why: string, evict: boolean): PlanStep[] {
   if (!known) {
     return [
       { name: 'restart-control-plane', purpose, why },
@@ -52,8 +52,10 @@ function restarts(state: ObservedState, purpose: Purpose, known: boolean, why: s
   const steps: PlanStep[] = [];
   if (cp.length > 0) steps.push({ name: 'restart-control-plane', purpose, why, targets: identityStale ? undefined : cp.sort() });
   // Once identity restarts, every other pod has started before it: all of them become stale.
+  // The data-plane step also evicts (--delete-stale-pods) the stale pods no rollout restarts, of any role.
+  const evictable = evict && stale.some((s) => s.pod.hold && s.pod.deletable && !s.pod.pod.terminating);
   if (identityStale) steps.push({ name: 'restart-data-plane', purpose, why });
-  else if (dp.length > 0) steps.push({ name: 'restart-data-plane', purpose, why, targets: dp.sort() });
+  else if (dp.length > 0 || evictable) steps.push({ name: 'restart-data-plane', purpose, why, targets: dp.sort() });
   return steps;
 }
 
@@ -62,19 +64,19 @@ const whyAdopt = 'every proxy must get a leaf from the new issuer before the old
 const whyDrop = 'no proxy should keep trusting the old anchor';
 
 /** The tail every unfinished rotation ends with: adopt the new issuer, trim the bundle, restart once more. */
-function fromIssuerRenewed(state: ObservedState, known: boolean): PlanStep[] {
+function fromIssuerRenewed(state: ObservedState, known: boolean, evict: boolean): PlanStep[] {
   return [
-    ...restarts(state, 'adopt-new-issuer', known, whyAdopt),
+    ...restarts(state, 'adopt-new-issuer', known, whyAdopt, evict),
     { name: 'update-bundle', why: 'write the current anchor into the previous-anchor Secret so the bundle holds only it' },
-    ...restarts(state, 'drop-old-anchor', false, whyDrop),
+    ...restarts(state, 'drop-old-anchor', false, whyDrop, evict),
   ];
 }
 
-function fromAnchorRenewed(state: ObservedState, known: boolean): PlanStep[] {
+function fromAnchorRenewed(state: ObservedState, known: boolean, evict: boolean): PlanStep[] {
   return [
-    ...restarts(state, 'trust-new-anchor', known, whyTrust),
+    ...restarts(state, 'trust-new-anchor', known, whyTrust, evict),
     { name: 'renew-issuer', why: 'the anchor renewal does not renew the issuer; new leaves must chain to the new anchor' },
-    ...fromIssuerRenewed(state, false),
+    ...fromIssuerRenewed(state, false, evict),
   ];
 }
 
@@ -84,6 +86,8 @@ export interface PlanOptions {
   startNew: boolean;
   /** Why the issuer must be renewed before the new anchor (see preflight.ts issuerTiming); undefined: no need. */
   issuerFirst?: string;
+  /** --delete-stale-pods: stale pods no rollout restarts are evicted by the data-plane step, which then remains to run. */
+  deleteStalePods?: boolean;
 }
 
 /**
@@ -92,6 +96,7 @@ export interface PlanOptions {
  * state and only when `startNew` is set: an unfinished rotation is never started over.
  */
 export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
+  const evict = options.deleteStalePods ?? false;
   const anchor = state.anchor.cert.fingerprint;
   // An empty previous-anchor Secret (a fresh install) is trimmed too: restarting the mesh would change nothing.
   const trimmed = previousTrimmed(state);
@@ -107,7 +112,7 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
     return {
       phase: 'anchor-renewing',
       summary: 'the trust anchor is being re-issued; the rotation continues from there',
-      steps: [{ name: 'renew-anchor', resume: true, why: 'await the issuance already under way' }, { name: 'wait-bundle', why: 'the bundle must hold old and new anchors' }, ...fromAnchorRenewed(state, false)],
+      steps: [{ name: 'renew-anchor', resume: true, why: 'await the issuance already under way' }, { name: 'wait-bundle', why: 'the bundle must hold old and new anchors' }, ...fromAnchorRenewed(state, false, evict)],
     };
   }
 
@@ -119,11 +124,11 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
         steps: [
           ...waitBundle,
           { name: 'renew-issuer', why: 'the issuer must chain to the only anchor in the bundle; every proxy is restarted right after, in the same step' },
-          ...fromIssuerRenewed(state, false).filter((step) => step.name !== 'update-bundle'),
+          ...fromIssuerRenewed(state, false, evict).filter((step) => step.name !== 'update-bundle'),
         ],
       };
     }
-    const drop = restarts(state, 'drop-old-anchor', bundleSettled, whyDrop);
+    const drop = restarts(state, 'drop-old-anchor', bundleSettled, whyDrop, evict);
     if (waitBundle.length > 0 || drop.length > 0) {
       return { phase: 'bundle-trimmed', summary: `the bundle was trimmed to anchor ${a}; proxies that still trust the old anchor are restarted`, steps: [...waitBundle, ...drop] };
     }
@@ -144,7 +149,7 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
         ...(options.issuerFirst ? [{ name: 'renew-issuer' as const, why: options.issuerFirst }] : []),
         { name: 'renew-anchor', why: 'a new trust anchor; the bundle then holds old and new' },
         { name: 'wait-bundle', why: 'the bundle must hold old and new anchors before proxies restart' },
-        ...fromAnchorRenewed(state, false),
+        ...fromAnchorRenewed(state, false, evict),
       ],
     };
   }
@@ -153,7 +158,7 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
     return {
       phase: 'issuer-renewed',
       summary: `rotation to anchor ${a} under way: the issuer chains to it; proxies adopt the new issuer, then the old anchor is dropped`,
-      steps: [...waitBundle, ...fromIssuerRenewed(state, bundleSettled)],
+      steps: [...waitBundle, ...fromIssuerRenewed(state, bundleSettled, evict)],
     };
   }
   if (issuing(state.issuer.certificate.conditions)) {
@@ -163,15 +168,15 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
       // cert-manager may be renewing the issuer on its own before every proxy trusts the new anchor: restart those first.
       steps: [
         ...waitBundle,
-        ...restarts(state, 'trust-new-anchor', bundleSettled, whyTrust),
+        ...restarts(state, 'trust-new-anchor', bundleSettled, whyTrust, evict),
         { name: 'renew-issuer', resume: true, why: 'await the issuance already under way' },
-        ...fromIssuerRenewed(state, false),
+        ...fromIssuerRenewed(state, false, evict),
       ],
     };
   }
   return {
     phase: 'anchor-renewed',
     summary: `rotation to anchor ${a} under way: the bundle holds old and new anchors; proxies must trust the new one before the issuer is renewed`,
-    steps: [...waitBundle, ...fromAnchorRenewed(state, bundleSettled)],
+    steps: [...waitBundle, ...fromAnchorRenewed(state, bundleSettled, evict)],
   };
 }

@@ -53,7 +53,7 @@ export async function planRotation(ctx: RunContext, startNew: StartNew): Promise
   const findings = refuseUnsafe(state, ctx.config.expiryWarningDays);
   const start = typeof startNew === 'function' ? startNew(state) : startNew;
   const timing = start ? issuerTiming(state, ctx.config.issuerRenewalMarginMs) : undefined;
-  const plan = derivePlan(state, { startNew: start, issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined });
+  const plan = derivePlan(state, { startNew: start, issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined, deleteStalePods: ctx.config.deleteStalePods });
   return { state, plan, findings };
 }
 

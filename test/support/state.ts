@@ -151,9 +151,9 @@ export interface StateSpec {
   /** Linkerd multicluster Links present ("namespace/name"). */
   links?: string[];
   /** Target ConfigMaps; default: namespace linkerd holding exactly the expected anchors. */
-  targets?: { namespace: string; anchors?: readonly Generated[]; problem?: string }[];
+  targets?: { namespace: string; anchors?: readonly Generated[]; problem?: string; missing?: boolean }[];
   /** The Linkerd namespace's ConfigMap when no target is in namespace linkerd (default: the expected anchors). */
-  controlPlane?: { namespace: string; anchors?: readonly Generated[]; problem?: string };
+  controlPlane?: { namespace: string; anchors?: readonly Generated[]; problem?: string; missing?: boolean };
   /** Overrides of the Bundle object (kind, sources, ...). */
   bundle?: Partial<BundleView>;
   workloads?: MeshWorkload[];
@@ -178,7 +178,12 @@ export const bundleNames: BundleNames = { trustNamespace: 'cert-manager', anchor
 
 type TargetSpec = NonNullable<StateSpec['targets']>[number];
 
-const toTarget = (t: TargetSpec): BundleTarget => ({ namespace: t.namespace, ...(t.anchors ? { certs: t.anchors.map((g) => g.cert) } : {}), ...(t.problem ? { problem: t.problem } : {}) });
+const toTarget = (t: TargetSpec): BundleTarget => ({
+  namespace: t.namespace,
+  ...(t.anchors ? { certs: t.anchors.map((g) => g.cert) } : {}),
+  ...(t.problem ? { problem: t.problem } : {}),
+  ...(t.missing ? { missing: true } : {}),
+});
 
 function observedBundle(spec: StateSpec, targets: TargetSpec[], expected: readonly Generated[]): ObservedBundle {
   const linkerd = targets.find((t) => t.namespace === 'linkerd');

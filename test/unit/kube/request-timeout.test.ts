@@ -1,5 +1,6 @@
 // src/kube/client.ts against a loopback server that accepts and never answers (a half-open
-// connection as the client sees it), and one that opens a watch and then says nothing.
+// connection as the client sees it), and one that opens a watch and then says nothing; the
+// request signal on every call, and the write fence checked again before each retry.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
@@ -8,10 +9,13 @@ import { KubeCluster } from '../../../src/kube/client.js';
 import { ApiError } from '../../../src/kube/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { KubeUnattended } from '../../../src/unattended/kube.js';
+import { fenceWrites, LockLostError } from '../../../src/unattended/lock.js';
 
 /** A plain-HTTP server on 127.0.0.1; `answer` decides per request, and may never answer. */
 class LoopbackServer {
   readonly requests: string[] = [];
+  /** Requests whose connection the client closed before any answer (an aborted request). */
+  abandoned = 0;
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server) {
     server.on('connection', (socket: Socket) => {
@@ -24,6 +28,9 @@ class LoopbackServer {
     const holder: { self?: LoopbackServer } = {};
     const server = createServer((req, res) => {
       holder.self?.requests.push(`${req.method} ${req.url}`);
+      res.on('close', () => {
+        if (!res.writableFinished && holder.self) holder.self.abandoned++;
+      });
       answer(req, res);
     });
     holder.self = new LoopbackServer(server);
@@ -126,6 +133,93 @@ describe('watches against a server that lists but never streams', () => {
       expect(watches.length).toBeGreaterThanOrEqual(3);
       expect(watches.every((r) => r.includes('resourceVersion=42'))).toBe(true);
       expect(server.requests.filter((r) => !r.includes('watch=true'))).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+const json = (res: ServerResponse, body: unknown, code = 200): void => {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+const discovery = { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'trust-manager.io', versions: [{ groupVersion: 'trust-manager.io/v1alpha2', version: 'v1alpha2' }] }] };
+const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'cert-manager', name: 'linkerd-previous-anchor', resourceVersion: '7' }, type: 'Opaque', data: { 'tls.crt': '' } };
+const until = async (what: () => boolean): Promise<void> => {
+  for (const deadline = Date.now() + 2_000; !what() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+};
+
+describe('the request signal reaches every call: a timed-out attempt closes its request', () => {
+  it('getBundle (the ClusterBundle read)', async () => {
+    const server = await LoopbackServer.start((req, res) => (req.url === '/apis' ? json(res, discovery) : undefined));
+    try {
+      const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
+      await expect(cluster.getBundle('linkerd-identity-trust-roots')).rejects.toThrow(/^get clusterbundles\.trust-manager\.io linkerd-identity-trust-roots: no answer within 0\.2s/);
+      const hanging = server.requests.filter((r) => r.includes('/clusterbundles/')).length;
+      expect(hanging).toBeGreaterThanOrEqual(2);
+      await until(() => server.abandoned >= hanging);
+      expect(server.abandoned).toBe(hanging);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('writeCertificateOnlySecret (its read and its update)', async () => {
+    const server = await LoopbackServer.start((req, res) => (req.method === 'GET' ? json(res, secret) : undefined));
+    try {
+      const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
+      await expect(cluster.writeCertificateOnlySecret('cert-manager', 'linkerd-previous-anchor', '', {})).rejects.toThrow(/^update secrets cert-manager\/linkerd-previous-anchor: no answer within 0\.2s/);
+      const hanging = server.requests.filter((r) => r.startsWith('PUT ')).length;
+      expect(hanging).toBeGreaterThanOrEqual(2);
+      await until(() => server.abandoned >= hanging);
+      expect(server.abandoned).toBe(hanging);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('the write fence inside the retries', () => {
+  it('a lock lost while a write is being retried stops it before the next attempt; reads are never fenced', async () => {
+    let held = true;
+    const server = await LoopbackServer.start((req, res) => {
+      if (req.method === 'GET') return json(res, secret);
+      // The update fails transiently, and meanwhile the lock is lost.
+      held = false;
+      json(res, { kind: 'Status', code: 503, message: 'unavailable' }, 503);
+    });
+    try {
+      const cluster = fenceWrites(new KubeCluster(server.config, { logger: silentLogger(), policy: fast }), () => {
+        if (!held) throw new LockLostError('stopped before a write: the rotation lock was lost');
+      });
+      const failure = await cluster.writeCertificateOnlySecret('cert-manager', 'linkerd-previous-anchor', '', {}).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(LockLostError);
+      expect(server.requests.filter((r) => r.startsWith('PUT '))).toHaveLength(1);
+      // Reads still go through with the lock lost.
+      await expect(cluster.getSecret('cert-manager', 'linkerd-previous-anchor')).resolves.toMatchObject({ name: 'linkerd-previous-anchor' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('an eviction is fenced the same way, and a 429 from a disruption budget comes back as blocked, not retried as throttling', async () => {
+    let held = true;
+    let evictions = 0;
+    const server = await LoopbackServer.start((_req, res) => {
+      evictions++;
+      if (evictions === 1) return json(res, { kind: 'Status', code: 429, message: "Cannot evict pod as it would violate the pod's disruption budget.", details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget db needs 2 healthy pods and has 2 currently' }] } }, 429);
+      held = false;
+      json(res, { kind: 'Status', code: 500, message: 'etcd is away' }, 500);
+    });
+    try {
+      const cluster = fenceWrites(new KubeCluster(server.config, { logger: silentLogger(), policy: fast }), () => {
+        if (!held) throw new LockLostError('stopped before a write: the rotation lock was lost');
+      });
+      const pod = { namespace: 'shop', name: 'db-0', uid: 'u-1' };
+      await expect(cluster.evictPod(pod)).resolves.toEqual({ result: 'blocked', reason: "Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget db needs 2 healthy pods and has 2 currently)" });
+      expect(server.requests).toEqual(['POST /api/v1/namespaces/shop/pods/db-0/eviction']);
+      await expect(cluster.evictPod(pod)).rejects.toBeInstanceOf(LockLostError);
+      expect(server.requests).toHaveLength(2);
     } finally {
       await server.stop();
     }

@@ -65,6 +65,31 @@ describe('withRetry', () => {
     expect(retries[0]?.retryWindowLeftSeconds).toBe(120);
   });
 
+  it('checks the fence before every attempt, retries included: what it throws ends the call before the next attempt', async () => {
+    const clock = new SkippingClock();
+    let attempts = 0;
+    let fenceChecks = 0;
+    let held = true;
+    const lost = new Error('stopped before a write: the rotation lock was lost');
+    const write = withRetry(
+      'update secrets a/b',
+      () => {
+        attempts++;
+        // The lock is lost while the write is failing transiently.
+        if (attempts === 2) held = false;
+        return Promise.reject(status(503));
+      },
+      { logger: silentLogger(), clock, random: () => 0 },
+      () => {
+        fenceChecks++;
+        if (!held) throw lost;
+      },
+    );
+    await expect(write).rejects.toBe(lost);
+    expect(attempts).toBe(2);
+    expect(fenceChecks).toBe(3);
+  });
+
   it.each([403, 404, 409, 422])('hands HTTP %s straight back, without a retry', async (code) => {
     const clock = new SkippingClock();
     let attempts = 0;

@@ -1,5 +1,6 @@
 import type { BundleSourceView } from '../../../src/kube/model.js';
-import { bundleRefusals, unusableBundle } from '../../../src/rotation/bundle-check.js';
+import { bundleRefusals, bundleWaitRefusal, unusableBundle } from '../../../src/rotation/bundle-check.js';
+import { derivePlan } from '../../../src/rotation/plan.js';
 import { certificateFindings } from '../../../src/rotation/health.js';
 import type { BundleNames } from '../../../src/rotation/state.js';
 import { bundleNames, bundleView, cleanPreviousSecret, makeRotation, observedState, steadySpec, type Rotation, type StateSpec } from '../../support/state.js';
@@ -123,6 +124,34 @@ describe('unusableBundle (restarts refused)', () => {
     ['the Linkerd namespace targeted is named once', () => ({ targets: [{ namespace: 'linkerd', problem: 'unparsable' }] }), ['unparsable']],
   ])('%s', (_name, over, expected) => {
     expect(unusableBundle(observedState(steadySpec(r, over(r))).bundle)).toEqual(expected);
+  });
+});
+
+describe('bundleWaitRefusal (rotate refuses a wait that cannot end)', () => {
+  const empty = 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate';
+  const unparsable = 'ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt: unexpected text before PEM block 1';
+  type WaitCase = [string, (rot: Rotation) => Partial<StateSpec>, string | undefined];
+  it.each<WaitCase>([
+    ['every ConfigMap holds the anchors: no wait, nothing to refuse', () => ({}), undefined],
+    ['an emptied ConfigMap in the steady phase', () => ({ targets: [{ namespace: 'linkerd', anchors: [] }] }), empty],
+    ['an unparsable ConfigMap in another target', (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.newAnchor] }, { namespace: 'linkerd-viz', problem: unparsable }] }), unparsable],
+    ['an out-of-date but usable ConfigMap: trust-manager catching up is awaited', (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.oldAnchor] }] }), undefined],
+    [
+      'a missing ConfigMap (a namespace just selected): trust-manager creates it, so it is awaited',
+      (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.newAnchor] }, { namespace: 'linkerd-viz', problem: 'ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing', missing: true }] }),
+      undefined,
+    ],
+  ])('%s', (_name, over, reason) => {
+    const state = observedState(steadySpec(r, over(r)));
+    const refusal = bundleWaitRefusal(derivePlan(state, { startNew: false }), state.bundle);
+    if (reason === undefined) expect(refusal).toBeUndefined();
+    else expect(refusal).toBe(`the bundle cannot be awaited: ${reason}; waiting would not end, and a proxy started now would trust no anchor. Restore it (deleting the ConfigMap makes trust-manager write it again), then run again`);
+  });
+
+  it('only a plan that begins by waiting for the bundle is refused (an anchor issuance under way rewrites every target)', () => {
+    const state = observedState(steadySpec(r, { targets: [{ namespace: 'linkerd', anchors: [] }] }));
+    expect(bundleWaitRefusal({ steps: [{ name: 'renew-anchor', resume: true, why: '' }, { name: 'wait-bundle', why: '' }] }, state.bundle)).toBeUndefined();
+    expect(bundleWaitRefusal({ steps: [{ name: 'wait-bundle', why: '' }] }, state.bundle)).toContain(empty);
   });
 });
 
