@@ -48,7 +48,7 @@ export const configOptions: OptionSpec[] = [
   { flag: 'opt-out-annotation', field: 'optOutAnnotation', kind: 'string', default: d.optOutAnnotation, describe: 'Annotation ("true") on a workload or its pod template that keeps it from being restarted' },
   { flag: 'concurrency', field: 'concurrency', kind: 'number', default: d.concurrency, describe: 'Workloads restarted at the same time' },
   { flag: 'watch-rollouts', field: 'watchRollouts', kind: 'boolean', default: d.watchRollouts, describe: 'Follow rollouts through one watch per workload kind instead of polling each one (--no-watch-rollouts: poll, no "watch" permission needed)' },
-  { flag: 'delete-stale-pods', field: 'deleteStalePods', kind: 'boolean', default: d.deleteStalePods, describe: 'Delete stale meshed pods that no rollout restarts (bare pods, Jobs, OnDelete)' },
+  { flag: 'delete-stale-pods', field: 'deleteStalePods', kind: 'boolean', default: d.deleteStalePods, describe: 'Evict stale meshed pods that no rollout restarts (bare pods, Jobs, OnDelete), respecting PodDisruptionBudgets' },
   {
     flag: 'accept-held-pods',
     field: 'acceptHeldPods',
@@ -82,7 +82,7 @@ export const unattendedOptions: OptionSpec[] = [
   { flag: 'rotate-before-expiry', kind: 'duration', default: '60d', describe: 'rotate starts a new rotation once the trust anchor expires within this long' },
   { flag: 'force', kind: 'boolean', default: false, describe: 'rotate starts a new rotation even when the policy says it is not due' },
   { flag: 'pushgateway-url', kind: 'string', default: '', describe: 'Prometheus Pushgateway base URL; each run pushes its metrics to <url>/metrics/job/linkerd-cert-rotator' },
-  { flag: 'webhook-url', kind: 'string', default: '', describe: 'Slack-compatible incoming webhook URL notified when a run fails or changes something' },
+  { flag: 'webhook-url', kind: 'string', default: '', describe: 'Slack-compatible incoming webhook URL (https; http only on loopback) notified when a run fails or changes something' },
   { flag: 'cluster-name', kind: 'string', default: '', describe: 'Name of the cluster in notifications' },
   { flag: 'soft-exits', kind: 'boolean', default: false, describe: 'Exit 0 instead of 6 (lock held) and 4 (gate not met yet), for scheduled runs whose Job alerts must not fire while a rotation waits; logs, Events and metrics keep the real outcome' },
 ];

@@ -155,6 +155,6 @@ export function runFamilies(r: RunReport): Family[] {
     gauge('last_run_steps', 'Steps the last run executed (including a failed one).', [{ labels: command, value: r.steps.length }]),
     gauge('step_duration_seconds', 'Duration of each step of the last run, summed when a step ran twice.', [...durations.values()]),
     { name: `${metricPrefix}workloads_restarted_total`, help: 'Workloads restarted by this run (each run starts at 0).', type: 'counter', samples: [{ labels: command, value: r.restarted }] },
-    { name: `${metricPrefix}pods_deleted_total`, help: 'Stale pods deleted by this run (--delete-stale-pods).', type: 'counter', samples: [{ labels: command, value: r.deletedPods }] },
+    { name: `${metricPrefix}pods_deleted_total`, help: 'Stale pods evicted by this run (--delete-stale-pods).', type: 'counter', samples: [{ labels: command, value: r.deletedPods }] },
   ];
 }

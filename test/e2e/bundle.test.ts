@@ -77,7 +77,7 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
     expect((await statusOf(kubeconfig)).report.health).not.toBe('broken');
   });
 
-  test('an emptied bundle ConfigMap: restart-data-plane and restart-control-plane refuse and restart nothing', async () => {
+  test('an emptied bundle ConfigMap: restart-data-plane, restart-control-plane and rotate refuse and restart nothing', async () => {
     // Written under trust-manager's own field manager, so trust-manager (which only re-applies a target
     // whose hash annotation or field ownership changed) leaves the emptied data in place.
     await kube.core.patchNamespacedConfigMap({ namespace: names.linkerdNs, name: names.bundle, body: { data: { 'ca-bundle.crt': '' } }, fieldManager: 'trust-manager' }, mergePatch);
@@ -91,6 +91,12 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
         // The task's phase check (the bundle is not settled) or the restart guard (no anchor at all) refuses first.
         expect(run.stderr).toMatch(/refusing to restart: a proxy started now would trust no anchor: ConfigMap linkerd\/linkerd-identity-trust-roots key ca-bundle\.crt holds no certificate|refusing to restart [a-z-]+ in phase [a-z-]+: the bundle is not settled \(linkerd: holds 0 anchor\(s\)/);
       }
+      // rotate (no rotation due) would wait for the bundle: refused at once instead of running into the bundle timeout (exit 5).
+      const started = Date.now();
+      const rotate = await runRotator(kubeconfig, ['rotate']);
+      expect(rotate.code).toBe(3);
+      expect(rotate.stderr).toMatch(/refusing to run, nothing was changed: \(1\) the bundle cannot be awaited: ConfigMap linkerd\/linkerd-identity-trust-roots key ca-bundle\.crt holds no certificate/);
+      expect(Date.now() - started).toBeLessThan(60_000);
       expect(await snapshot()).toEqual(before);
     } finally {
       // A deleted target is written again by trust-manager at once.
