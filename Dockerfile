@@ -2,10 +2,6 @@
 # linkerd-cert-rotator image: TypeScript compiled in a full Node.js stage, run on distroless Node.js
 # (no shell, no package manager, nonroot). scripts/image-build.sh builds it with podman where no base
 # image can be pulled, from stand-in bases tagged with these names.
-# Pin both by digest at build time (README, "Pinning the base images by digest"):
-#   --build-arg BUILD_IMAGE=node:24-bookworm-slim@sha256:<digest>
-#   --build-arg RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12@sha256:<digest>
-# No digest is written here: none could be verified from where this file is maintained.
 ARG BUILD_IMAGE=node:24-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12
 # `ci` installs exactly the lockfile. `install` is only for lockfiles that lack other platforms' optional
