@@ -1,11 +1,11 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'coverage/**', 'chart/**', '*.config.js', '**/*.cjs', '*.tmp.*'] },
+  { ignores: ['dist/**', 'bundle/**', '.build/**', 'node_modules/**', 'coverage/**', 'chart/**', '*.config.js', '**/*.cjs', '*.tmp.*'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
