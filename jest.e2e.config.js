@@ -1,8 +1,12 @@
-// End-to-end tests against the local control plane (scripts/cluster): one cluster for the
-// whole run, started by globalSetup and always torn down by globalTeardown. Files run in
-// band because they share the cluster. Jest loads global set-up files with node's own ESM
-// loader, so they run compiled (npm run build:harness) rather than through ts-jest.
+// End-to-end tests against local control planes (scripts/cluster): globalSetup starts one
+// cluster per jest worker (LCR_E2E_WORKERS, default 2) side by side and globalTeardown always
+// stops them all; worker N runs its files on cluster N (test/e2e/harness/env.ts). The files are
+// independent of each other's leftovers, so any split and order works. Jest loads global set-up
+// files with node's own ESM loader, so they run compiled (npm run build:harness), not through ts-jest.
 import unit from './jest.config.js';
+
+const workers = Number(process.env.LCR_E2E_WORKERS ?? 2);
+if (!Number.isInteger(workers) || workers < 1) throw new Error(`LCR_E2E_WORKERS must be a whole number of 1 or more, not ${process.env.LCR_E2E_WORKERS}`);
 
 /** @type {import('jest').Config} */
 export default {
@@ -13,5 +17,5 @@ export default {
   globalTeardown: '<rootDir>/.build/test/e2e/teardown.js',
   testSequencer: '<rootDir>/test/e2e/sequencer.cjs',
   testTimeout: 600_000,
-  maxWorkers: 1,
+  maxWorkers: workers,
 };

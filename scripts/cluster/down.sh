@@ -18,6 +18,7 @@ if [[ ! -d "$STATE_DIR/pids" && ! -f "$STATE_DIR/env" && ! -d "$STATE_DIR/pki" ]
   exit 1
 fi
 lcr_stop_all "$STATE_DIR" "${LCR_DOWN_TIMEOUT:-15}"
+lcr_release_ports "$(cd "$STATE_DIR" && pwd)"
 lcr_log "stopped the cluster in $STATE_DIR"
 if [[ "${KEEP:-0}" == 1 ]]; then
   lcr_log "KEEP=1: state dir kept"

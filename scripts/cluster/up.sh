@@ -91,23 +91,30 @@ command -v openssl >/dev/null || fail "openssl not found"
 command -v curl >/dev/null || fail "curl not found"
 
 # ---------------------------------------------------------------- ports
+# Several clusters start at once (the e2e suite runs one per jest worker, other checkouts run
+# their own): each port is claimed under a lock in LCR_PORTS_DIR as a file naming this state dir,
+# so two up.sh never pick the same port in the seconds before their components bind it. Ports
+# come from below the kernel's ephemeral range, which outgoing connections take from meanwhile.
 port_names=(ETCD_CLIENT ETCD_PEER APISERVER KCM SCHEDULER KWOK CM_METRICS CM_HEALTHZ TM_WEBHOOK TM_METRICS TM_READYZ)
-if command -v python3 >/dev/null; then
-  mapfile -t ports < <(python3 - "${#port_names[@]}" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-for s in socks: print(s.getsockname()[1])
-EOF
-)
-else
-  mapfile -t ports < <(node -e '
-const net = require("net"); const n = +process.argv[1]; const out = []; const srvs = [];
-for (let i = 0; i < n; i++) { const s = net.createServer(); srvs.push(s);
-  s.listen(0, "127.0.0.1", () => { out.push(s.address().port);
-    if (out.length === n) { console.log(out.join("\n")); srvs.forEach(x => x.close()); } }); }' "${#port_names[@]}")
-fi
+exec 9>"$LCR_PORTS_DIR/.lock"
+flock -w 30 9 || fail "could not lock $LCR_PORTS_DIR/.lock"
+lcr_release_ports "$STATE_DIR"
+for claim in "$LCR_PORTS_DIR"/[0-9]*; do
+  # A claim outlives its cluster only while the state dir is kept; a removed dir frees it.
+  [[ -f "$claim" && ! -d "$(<"$claim")" ]] && rm -f "$claim"
+done
+low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+ports=()
+for (( tries = 0; ${#ports[@]} < ${#port_names[@]} && tries < 1000; tries++ )); do
+  port=$(( 20000 + RANDOM % (low > 20100 ? low - 20000 : 100) ))
+  [[ -e "$LCR_PORTS_DIR/$port" || " ${ports[*]} " == *" $port "* ]] && continue
+  if lcr_port_bindable "$port"; then
+    ports+=("$port")
+    printf '%s\n' "$STATE_DIR" >"$LCR_PORTS_DIR/$port"
+  fi
+done
+flock -u 9
+exec 9>&-
 (( ${#ports[@]} == ${#port_names[@]} )) || fail "could not pick free ports"
 for i in "${!port_names[@]}"; do printf -v "PORT_${port_names[$i]}" '%s' "${ports[$i]}"; done
 APISERVER_URL="https://127.0.0.1:$PORT_APISERVER"

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiserverOutage, apiserverReady } from './harness/apiserver.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
+import { e2eKube, e2eKubeconfig, e2eStateDir } from './harness/env.js';
 import { allFaults, FaultProxy, seeded } from './harness/fault-proxy.js';
 import { issuerAnnotation } from './harness/injector.js';
 import { InvariantMonitor, type Violation } from './harness/monitor.js';
@@ -18,7 +18,7 @@ import { ensureSteady, statusOf } from './harness/steady.js';
  */
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
-const stateDir = process.env.LCR_E2E_STATE_DIR ?? '';
+const stateDir = e2eStateDir();
 const seed = Number(process.env.LCR_FAULT_SEED ?? Date.now() % 1_000_000);
 const retryMessage = 'transient API failure, retrying';
 

@@ -1,7 +1,8 @@
 import { InvariantMonitor } from './harness/monitor.js';
-import { names } from './harness/fixture.js';
+import { layLegacyPreviousAnchor, names } from './harness/fixture.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { runRotator } from './harness/rotator.js';
+import { ensureSteady } from './harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -19,6 +20,13 @@ async function status(): Promise<{ code: number | null; report: StatusJson }> {
 }
 
 describe('rotate on the Linkerd fixture', () => {
+  // The fixture as freshly laid down, whatever ran before on this cluster: steady, with the previous-anchor Secret made the old way.
+  beforeAll(async () => {
+    await ensureSteady(kubeconfig);
+    await layLegacyPreviousAnchor(kubeconfig);
+  });
+  afterAll(() => ensureSteady(kubeconfig));
+
   test('status before: steady, with a warning for the previous-anchor Secret made the old way', async () => {
     const { code, report } = await status();
     expect(report.phase).toBe('steady');

@@ -6,6 +6,9 @@ LCR_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$LCR_SCRIPTS_DIR/versions.env"
 LCR_CACHE="${LCR_CACHE_DIR:-$HOME/.cache/linkerd-cert-rotator}"
 LCR_BIN="$LCR_CACHE/bin"
+# Port claims of every local cluster on this machine (see up.sh), one file per port naming its state dir.
+LCR_PORTS_DIR="${LCR_PORTS_DIR:-${TMPDIR:-/tmp}/lcr-ports}"
+mkdir -p "$LCR_PORTS_DIR"
 
 # Start-up order; down.sh stops in reverse.
 LCR_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok cert-manager trust-manager)
@@ -56,4 +59,22 @@ lcr_stop_all() {
     fi
   done
   rm -f "$dir"/pids/*.pid "$dir"/pids/*.exe
+}
+
+# lcr_port_bindable PORT: true if a listener could bind 127.0.0.1:PORT now.
+lcr_port_bindable() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+  else
+    node -e 'const s = require("net").createServer(); s.once("error", () => process.exit(1)); s.listen(+process.argv[1], "127.0.0.1", () => s.close())' "$1" 2>/dev/null
+  fi
+}
+
+# lcr_release_ports STATE_DIR: drops the port claims up.sh made for STATE_DIR.
+lcr_release_ports() {
+  local claim
+  for claim in "$LCR_PORTS_DIR"/[0-9]*; do
+    [[ -f "$claim" && "$(<"$claim")" == "$1" ]] && rm -f "$claim"
+  done
+  return 0
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,6 +32,36 @@ export function clusterUp(stateDir = mkdtempSync(join(tmpdir(), 'lcr-e2e-'))): L
   const result = spawnSync('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) throw new Error(`scripts/cluster/up.sh failed with exit code ${String(result.status)}`);
   return { stateDir, kubeconfig: join(stateDir, 'kubeconfig'), env: readClusterEnv(stateDir) };
+}
+
+/** Builds whatever binaries the cache lacks (build.sh holds no lock: run it once before starting clusters side by side). */
+export function buildClusterBinaries(): void {
+  const result = spawnSync('bash', [join(repoRoot, 'scripts/cluster/build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`scripts/cluster/build.sh failed with exit code ${String(result.status)}`);
+}
+
+/**
+ * Brings a fresh cluster up without blocking, so that several start side by side (up.sh claims
+ * their ports under a lock). Its output goes to stderr, each line prefixed with `label`.
+ */
+export function startCluster(stateDir: string, label: string): Promise<LocalCluster> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let partial = '';
+    const relay = (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) process.stderr.write(`${label} ${line}\n`);
+    };
+    child.stdout.on('data', relay);
+    child.stderr.on('data', relay);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (partial) process.stderr.write(`${label} ${partial}\n`);
+      if (code === 0) resolve({ stateDir, kubeconfig: join(stateDir, 'kubeconfig'), env: readClusterEnv(stateDir) });
+      else reject(new Error(`scripts/cluster/up.sh ${stateDir} failed with exit code ${String(code)}`));
+    });
+  });
 }
 
 /** Stops only the processes the cluster started. */

@@ -210,6 +210,26 @@ export async function installFixture(kubeconfig: string, options: FixtureOptions
   await waitForWorkloads(config, [names.vizNs, 'shop', 'blog', 'jobs']);
 }
 
+/**
+ * Makes the previous-anchor Secret again the way Linkerd's guide did (a copy of the anchor Secret,
+ * key and cert-manager metadata included), as installFixture lays it down: for a file that proves
+ * how the rotator treats that copy, whatever the files before it on the same cluster left.
+ */
+export async function layLegacyPreviousAnchor(kubeconfig: string): Promise<void> {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const anchor = await core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor });
+  // A Secret's type is immutable: replace the object whatever it is now.
+  await core.deleteNamespacedSecret({ namespace: names.trustNs, name: names.previous }).catch((error: unknown) => {
+    if ((error as { code?: number }).code !== 404) throw error;
+  });
+  await core.createNamespacedSecret({
+    namespace: names.trustNs,
+    body: { metadata: { name: names.previous, namespace: names.trustNs, labels: anchor.metadata?.labels ?? {}, annotations: anchor.metadata?.annotations ?? {} }, type: anchor.type, data: anchor.data },
+  });
+}
+
 /** Waits until every workload in the namespaces has all replicas ready and updated. */
 export async function waitForWorkloads(config: k8s.KubeConfig, namespaces: string[]): Promise<void> {
   const apps = config.makeApiClient(k8s.AppsV1Api);

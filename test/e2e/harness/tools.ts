@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { readClusterEnv, repoRoot } from './cluster.js';
+import { e2eStateDir } from './env.js';
 
 /** What a command-line tool said and how it ended. */
 export interface ToolRun {
@@ -11,11 +12,9 @@ export interface ToolRun {
   stderr: string;
 }
 
-/** The env file of the cluster globalSetup started (LCR_HELM, LCR_KUBECTL, LCR_APISERVER_URL, LCR_CA_CERT, ...). */
+/** The env file of this worker's cluster (LCR_HELM, LCR_KUBECTL, LCR_APISERVER_URL, LCR_CA_CERT, ...). */
 export function e2eClusterEnv(): Record<string, string> {
-  const stateDir = process.env.LCR_E2E_STATE_DIR;
-  if (!stateDir) throw new Error('LCR_E2E_STATE_DIR is not set: run the e2e suite with `npm run test:e2e`');
-  return readClusterEnv(stateDir);
+  return readClusterEnv(e2eStateDir());
 }
 
 /** Runs a tool to completion (no shell); `input` goes to its stdin. */
