@@ -27,9 +27,14 @@ export function readClusterEnv(stateDir: string): Record<string, string> {
   return env;
 }
 
+/** The environment of every up.sh run (clusterUp and startCluster): one place for the harness's cluster options. */
+function upEnv(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}
+
 /** Brings a fresh cluster up (building binaries on a cold cache). Output goes to the terminal. */
 export function clusterUp(stateDir = mkdtempSync(join(tmpdir(), 'lcr-e2e-'))): LocalCluster {
-  const result = spawnSync('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const result = spawnSync('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'inherit', 'inherit'], env: upEnv() });
   if (result.status !== 0) throw new Error(`scripts/cluster/up.sh failed with exit code ${String(result.status)}`);
   return { stateDir, kubeconfig: join(stateDir, 'kubeconfig'), env: readClusterEnv(stateDir) };
 }
@@ -46,7 +51,7 @@ export function buildClusterBinaries(): void {
  */
 export function startCluster(stateDir: string, label: string): Promise<LocalCluster> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(repoRoot, 'scripts/cluster/up.sh'), stateDir], { stdio: ['ignore', 'pipe', 'pipe'], env: upEnv() });
     let partial = '';
     const relay = (chunk: Buffer): void => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
