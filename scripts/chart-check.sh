@@ -127,6 +127,17 @@ expect_not_in "$(render --set job.softExits=false)" 'LCR_SOFT_EXITS' "job.softEx
 trust_role="$(render --show-only templates/role-trust.yaml)"
 expect_not_in "$(grep -A1 'resources: \["secrets"\]' <<<"$trust_role")" '"create"|"delete"' "defaults: no create or delete in the trust namespace (the previous-anchor Secret is updated in place)"
 expect_in "$(grep -B1 -A2 '"get", "update"\]' <<<"$trust_role")" 'resourceNames: \["linkerd-previous-anchor"\]' "defaults: the previous-anchor Secret is written by name only"
+# No read of a Secret that holds a private key: certificates come from CertificateRequests (list, no key in them).
+linkerd_role="$(render --show-only templates/role-linkerd.yaml)"
+expect_not_in "$(grep -A3 'resources: \["secrets"\]' <<<"$trust_role")" 'resourceNames: \["linkerd-trust-anchor"\]' "defaults: no read of the anchor Secret (it holds the anchor's key)"
+expect_not_in "$linkerd_role" 'resources: \["secrets"\]' "defaults: no read of the issuer Secret (it holds the issuer's key)"
+for role in "$trust_role" "$linkerd_role"; do
+  expect_in "$(grep -A1 'resources: \["certificaterequests"\]' <<<"$role")" 'verbs: \["list"\]$' "defaults: CertificateRequests listed in $(sed -n 's/^  namespace: //p' <<<"$role" | head -n 1)"
+done
+keyed="$(render --set rotator.readKeySecrets=true --show-only templates/role-trust.yaml --show-only templates/role-linkerd.yaml)"
+expect_in "$(grep -A3 'resources: \["secrets"\]' <<<"$keyed" | grep -B1 'linkerd-trust-anchor')" 'verbs: \["get"\]' "readKeySecrets=true: get on the anchor Secret, by name"
+expect_in "$(grep -A3 'resources: \["secrets"\]' <<<"$keyed" | grep -B1 'linkerd-identity-issuer')" 'verbs: \["get"\]' "readKeySecrets=true: get on the issuer Secret, by name"
+expect_in "$(render --set rotator.readKeySecrets=true --show-only templates/cronjob.yaml | grep -A1 'name: LCR_READ_KEY_SECRETS')" 'value: "true"' "readKeySecrets=true: the rotator is told (LCR_READ_KEY_SECRETS)"
 # Grants the code never uses stay out (verbs compared with the calls of src/kube/client.ts and src/unattended/kube.ts).
 every_role="$(render --show-only templates/clusterrole.yaml --show-only templates/role-trust.yaml --show-only templates/role-linkerd.yaml --show-only templates/role-release.yaml --show-only templates/role-lock.yaml)"
 expect_not_in "$(grep -v '"deployments", "statefulsets", "daemonsets"' <<<"$every_role" | grep -A1 'resources:' | grep 'verbs:')" '"patch"' "defaults: no patch but of workloads (status, Secrets and Events are written whole or created)"
@@ -231,6 +242,8 @@ expect_in "$certs" 'renewBefore: 720h0m0s' "certificates: the anchor's renewBefo
 expect_in "$certs" 'duration: 48h0m0s' "certificates: issuer 48h, as Linkerd's guide"
 [[ "$(grep -c 'rotationPolicy: Always' <<<"$certs")" == 2 ]] || die "certificates: both Certificates must rotate their key"
 pass "certificates: a new key on every issue (rotationPolicy Always) for anchor and issuer"
+[[ "$(grep -c 'revisionHistoryLimit: 2$' <<<"$certs")" == 2 ]] || die "certificates: both Certificates must keep the current CertificateRequest through the next issuance"
+pass "certificates: revisionHistoryLimit 2 on anchor and issuer (the current CertificateRequest outlives the next issuance's start)"
 
 expect_in "$(render --set rotator.lockNamespace=locks --set rotator.lockName=rot-lock --show-only templates/role-lock.yaml)" \
   'namespace: locks' "lock: the Lease Role follows rotator.lockNamespace"

@@ -13,6 +13,11 @@ export interface RotatorConfig {
   issuerCertificate: string;
   issuerSecret: string;
   previousAnchorSecret: string;
+  /**
+   * Fall back to reading the anchor's or issuer's Secret (which holds its private key) when no
+   * CertificateRequest publishes its current certificate. Off: such a state is refused (exit 3).
+   */
+  readKeySecrets: boolean;
   /** trust-manager ClusterBundle or Bundle (cluster-scoped; a ClusterBundle of the name wins); its target ConfigMaps are read from it. */
   bundle: string;
   /** Deployment of the identity controller, restarted before the rest of the control plane. */
@@ -69,6 +74,7 @@ export const defaultConfig: RotatorConfig = {
   issuerCertificate: 'linkerd-identity-issuer',
   issuerSecret: 'linkerd-identity-issuer',
   previousAnchorSecret: 'linkerd-previous-anchor',
+  readKeySecrets: false,
   bundle: 'linkerd-identity-trust-roots',
   identityDeployment: 'linkerd-identity',
   controlPlaneSelector: '',

@@ -66,7 +66,7 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
     case 'status': {
       let state;
       try {
-        state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
+        state = await observe(ctx.cluster, ctx.config, ctx.clock.now(), ctx);
       } catch (error) {
         // Missing objects or CRDs, malformed certificates: the mesh's trust cannot be judged, which is broken.
         if (!(error instanceof PreconditionError)) throw error;

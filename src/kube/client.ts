@@ -4,16 +4,17 @@ import { UsageError } from '../errors.js';
 import { AbortedError, PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
-import type { BundleView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
+import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
 import type { Cluster, EvictionResult, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, withRetry, type RetryDeps } from './retry.js';
 import { certificateOnlySecret, createPreviousAnchorHint, isMigration } from './certificate-only.js';
 import { evictionBody, evictionRefusal } from './eviction.js';
 import { kubeconfigFailure } from './kubeconfig-failure.js';
-import { toBundle, toCertificate, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
+import { toBundle, toCertificate, toCertificateRequest, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
 import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
 const certManager = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' };
+const certificateRequests = { group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests' };
 const trustManager = { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles' };
 /** trust-manager's successor of Bundle; looked for first, so a migrated ClusterBundle wins over its Bundle. */
 const clusterBundles = { group: 'trust-manager.io', version: 'v1alpha2', plural: 'clusterbundles' };
@@ -176,6 +177,14 @@ export class KubeCluster implements Cluster {
       this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }, options),
     );
     return raw === undefined ? undefined : toCertificate(raw);
+  }
+
+  async listCertificateRequests(namespace: string): Promise<CertificateRequestView[]> {
+    await this.requireApi(certificateRequests, 'cert-manager');
+    const items = await this.paged('list', 'certificaterequests.cert-manager.io', (page, options) =>
+      this.custom.listNamespacedCustomObject({ ...certificateRequests, namespace, limit: pageSize, _continue: page }, options) as Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
+    );
+    return items.map(toCertificateRequest);
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretView | undefined> {

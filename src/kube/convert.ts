@@ -1,5 +1,5 @@
 import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1DaemonSet, V1Condition } from '@kubernetes/client-node';
-import type { BundleSourceView, BundleView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodView, SecretView, Workload } from './model.js';
+import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodView, SecretView, Workload } from './model.js';
 
 /** The env var Linkerd's proxy-injector writes the trust bundle into. */
 export const trustAnchorsEnv = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
@@ -47,6 +47,7 @@ export function toCertificate(raw: unknown): CertificateView {
   return {
     namespace: asString(metadata.namespace) ?? '',
     name: asString(metadata.name) ?? '',
+    uid: asString(metadata.uid) ?? '',
     generation: asNumber(metadata.generation) ?? 0,
     secretName: asString(spec.secretName) ?? '',
     conditions: toConditions(status.conditions),
@@ -58,6 +59,32 @@ export function toCertificate(raw: unknown): CertificateView {
     renewalTime: asDate(status.renewalTime),
     renewalDisabled: asString(asRecord(spec.renewal).policy) === 'Disabled',
     rotationPolicy: asString(asRecord(spec.privateKey).rotationPolicy),
+  };
+}
+
+const base64Pem = (value: unknown): string | undefined => {
+  const text = asString(value);
+  return text ? Buffer.from(text, 'base64').toString('utf8') : undefined;
+};
+
+/** A cert-manager CertificateRequest (untyped JSON); its certificate and CA are base64 PEM in the API. */
+export function toCertificateRequest(raw: unknown): CertificateRequestView {
+  const object = asRecord(raw);
+  const metadata = asRecord(object.metadata);
+  const annotations = asStrings(metadata.annotations);
+  const status = asRecord(object.status);
+  const revisionText = annotations['cert-manager.io/certificate-revision'];
+  const revision = revisionText !== undefined && /^[0-9]+$/.test(revisionText) ? Number(revisionText) : undefined;
+  const owners = Array.isArray(metadata.ownerReferences) ? (metadata.ownerReferences as unknown[]).map(asRecord) : [];
+  return {
+    namespace: asString(metadata.namespace) ?? '',
+    name: asString(metadata.name) ?? '',
+    certificateName: annotations['cert-manager.io/certificate-name'],
+    revision,
+    ownerUids: owners.filter((owner) => owner.kind === 'Certificate').map((owner) => asString(owner.uid) ?? ''),
+    conditions: toConditions(status.conditions),
+    certificatePem: base64Pem(status.certificate),
+    caPem: base64Pem(status.ca),
   };
 }
 

@@ -17,6 +17,8 @@ export interface Condition {
 export interface CertificateView {
   namespace: string;
   name: string;
+  /** metadata.uid: its CertificateRequests carry it as owner. Empty when unknown. */
+  uid: string;
   generation: number;
   secretName: string;
   conditions: Condition[];
@@ -31,6 +33,27 @@ export interface CertificateView {
   renewalDisabled?: boolean;
   /** spec.privateKey.rotationPolicy (`Always`, `Never`); undefined: cert-manager's default (Always since 1.18). */
   rotationPolicy?: string;
+}
+
+/**
+ * A cert-manager CertificateRequest (cert-manager.io/v1) as far as finding a Certificate's public
+ * certificate needs it: cert-manager publishes each issuance's signed certificate and CA there,
+ * never a private key (the request holds only the CSR).
+ */
+export interface CertificateRequestView {
+  namespace: string;
+  name: string;
+  /** Annotation cert-manager.io/certificate-name. */
+  certificateName?: string;
+  /** Annotation cert-manager.io/certificate-revision; undefined when absent or not a number. */
+  revision?: number;
+  /** uids of its owner references of kind Certificate. */
+  ownerUids: string[];
+  conditions: Condition[];
+  /** status.certificate decoded (PEM, the signed certificate first); undefined until issued. */
+  certificatePem?: string;
+  /** status.ca decoded (PEM); undefined when the issuer gave none. */
+  caPem?: string;
 }
 
 /** A Secret reduced to what the rotator may look at: its certificate, never its key. */

@@ -1,5 +1,6 @@
 import type {
   BundleView,
+  CertificateRequestView,
   CertificateView,
   LinkView,
   NamespaceView,
@@ -31,6 +32,16 @@ export interface WorkloadFeed {
 /** Reads the rotator needs; `undefined` means the object does not exist. */
 export interface ClusterReader {
   getCertificate(namespace: string, name: string): Promise<CertificateView | undefined>;
+  /**
+   * The CertificateRequests of one namespace, paged: where cert-manager publishes each issuance's
+   * certificate without its key.
+   */
+  listCertificateRequests(namespace: string): Promise<CertificateRequestView[]>;
+  /**
+   * A Secret reduced to its certificate (the response's `tls.key` is dropped unread). Read only for
+   * the certificate-only previous-anchor Secret, and for the anchor and issuer Secrets only under
+   * --read-key-secrets.
+   */
   getSecret(namespace: string, name: string): Promise<SecretView | undefined>;
   /**
    * The ClusterBundle of that name when trust-manager.io/v1alpha2 is served and it exists, else the

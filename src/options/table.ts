@@ -38,6 +38,13 @@ export const configOptions: OptionSpec[] = [
   { flag: 'anchor-secret', field: 'anchorSecret', kind: 'string', default: d.anchorSecret, describe: 'Secret of the trust anchor' },
   { flag: 'issuer-certificate', field: 'issuerCertificate', kind: 'string', default: d.issuerCertificate, describe: 'cert-manager Certificate of the identity issuer (in the Linkerd namespace)' },
   { flag: 'issuer-secret', field: 'issuerSecret', kind: 'string', default: d.issuerSecret, describe: 'Secret of the identity issuer' },
+  {
+    flag: 'read-key-secrets',
+    field: 'readKeySecrets',
+    kind: 'boolean',
+    default: d.readKeySecrets,
+    describe: "Where no CertificateRequest of the current revision holds the anchor's or issuer's certificate (made outside cert-manager, request deleted), read it from their Secret; the response's private key is dropped unread. Needs 'get' on those Secrets (chart: rotator.readKeySecrets)",
+  },
   { flag: 'previous-anchor-secret', field: 'previousAnchorSecret', kind: 'string', default: d.previousAnchorSecret, describe: 'Secret that keeps the previous anchor in the bundle (in the trust namespace)' },
   { flag: 'bundle', field: 'bundle', kind: 'string', default: d.bundle, describe: 'trust-manager ClusterBundle (wins when both exist) or Bundle of this name; its target ConfigMaps are read from it' },
   { flag: 'identity-deployment', field: 'identityDeployment', kind: 'string', default: d.identityDeployment, describe: 'Deployment of the identity controller, restarted first' },

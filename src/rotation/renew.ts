@@ -1,8 +1,9 @@
-import { checkCa, parsePemBundle, shortFingerprint, type ParsedCert } from '../certs/index.js';
+import { checkCa, shortFingerprint, type ParsedCert } from '../certs/index.js';
 import { PreconditionError, StepError } from '../errors.js';
 import type { CertificateView } from '../kube/model.js';
 import { inSeconds, waitUntil, type Check } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
+import { anchorRef, findCurrent, issuerRef, type CertificateRef } from './current.js';
 
 /** What a Certificate looked like before its renewal was triggered. */
 export interface IssuanceBaseline {
@@ -24,7 +25,7 @@ export function baselineOf(certificate: CertificateView, fingerprint: string): I
 /**
  * Judges a re-issuance by the four signals cert-manager gives (Ready alone proves nothing:
  * it stays True during a re-issue): revision past the baseline, Issuing gone or False/Issued,
- * Ready True for the current generation, and a new certificate in the Secret.
+ * Ready True for the current generation, and a new certificate published for that revision.
  * Throws StepError as soon as cert-manager reports a failure.
  */
 export function judgeIssuance(baseline: IssuanceBaseline, certificate: CertificateView, fingerprint: string | undefined): Check<void> {
@@ -47,26 +48,19 @@ export function judgeIssuance(baseline: IssuanceBaseline, certificate: Certifica
   if (ready.observedGeneration !== undefined && ready.observedGeneration < certificate.generation) {
     return { done: false, waitingFor: 'Ready for the current generation' };
   }
-  if (fingerprint === undefined || fingerprint === baseline.fingerprint) return { done: false, waitingFor: 'a new certificate in the Secret' };
+  if (fingerprint === undefined || fingerprint === baseline.fingerprint) return { done: false, waitingFor: `a new certificate published for revision ${certificate.revision}` };
   return { done: true, value: undefined };
 }
 
 /** Which certificate to renew: where its Certificate and Secret live. */
-export interface RenewTarget {
-  role: 'trust anchor' | 'identity issuer';
-  namespace: string;
-  certificate: string;
-  secret: string;
-}
+export type RenewTarget = CertificateRef;
 
 export function anchorTarget(ctx: RunContext): RenewTarget {
-  const c = ctx.config;
-  return { role: 'trust anchor', namespace: c.trustNamespace, certificate: c.anchorCertificate, secret: c.anchorSecret };
+  return anchorRef(ctx.config);
 }
 
 export function issuerTarget(ctx: RunContext): RenewTarget {
-  const c = ctx.config;
-  return { role: 'identity issuer', namespace: c.linkerdNamespace, certificate: c.issuerCertificate, secret: c.issuerSecret };
+  return issuerRef(ctx.config);
 }
 
 /**
@@ -93,13 +87,16 @@ export function issuedProblems(before: ParsedCert | undefined, after: ParsedCert
   return problems;
 }
 
-async function secretCert(ctx: RunContext, target: RenewTarget): Promise<ParsedCert | undefined> {
-  const secret = await ctx.cluster.getSecret(target.namespace, target.secret);
-  if (!secret?.tlsCrt) return undefined;
+/**
+ * The certificate of `certificate`'s current revision, from its CertificateRequest (or the Secret
+ * under --read-key-secrets); undefined while it is not published yet (an issuance under way).
+ */
+async function issuedCert(ctx: RunContext, target: RenewTarget, certificate: CertificateView): Promise<ParsedCert | undefined> {
   try {
-    return parsePemBundle(secret.tlsCrt, `Secret ${target.namespace}/${target.secret}`)[0];
-  } catch {
-    return undefined; // a half-written Secret: the wait looks again
+    return (await findCurrent(ctx.cluster, ctx.config, target, certificate)).cert;
+  } catch (error) {
+    if (error instanceof PreconditionError) return undefined; // a half-written certificate: the wait looks again
+    throw error;
   }
 }
 
@@ -113,7 +110,7 @@ export async function renewCertificate(ctx: RunContext, target: RenewTarget): Pr
   const { cluster, logger } = ctx;
   const certificate = await cluster.getCertificate(target.namespace, target.certificate);
   if (!certificate) throw new StepError(`Certificate ${target.namespace}/${target.certificate} not found`);
-  const previous = await secretCert(ctx, target);
+  const previous = await issuedCert(ctx, target, certificate);
   const baseline = baselineOf(certificate, previous?.fingerprint ?? '');
   const underway = certificate.conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
   if (underway) {
@@ -123,12 +120,16 @@ export async function renewCertificate(ctx: RunContext, target: RenewTarget): Pr
     await cluster.triggerIssuance(target.namespace, target.certificate, ctx.clock.now());
     logger.info(`${target.role}: renewal triggered`, { certificate: `${target.namespace}/${target.certificate}`, revision: certificate.revision });
   }
+  let finalCertificate = certificate;
   const waited = await waitUntil(async () => {
     const current = await cluster.getCertificate(target.namespace, target.certificate);
     if (!current) throw new StepError(`Certificate ${target.namespace}/${target.certificate} disappeared during its renewal`);
-    return judgeIssuance(baseline, current, (await secretCert(ctx, target))?.fingerprint);
+    // The request of a revision above the baseline holds the new certificate: cert-manager wrote it
+    // into the Secret before it set that revision.
+    finalCertificate = current;
+    return judgeIssuance(baseline, current, (await issuedCert(ctx, target, current))?.fingerprint);
   }, waitOptions(ctx, `${target.role} ${target.namespace}/${target.certificate} to be re-issued`, ctx.config.certificateTimeoutMs));
-  const issued = await secretCert(ctx, target);
+  const issued = await issuedCert(ctx, target, finalCertificate);
   const fingerprint = issued?.fingerprint ?? '';
   const problems = issued ? issuedProblems(previous, issued, target.role) : [];
   if (problems.length > 0) {

@@ -49,7 +49,7 @@ export type StartNew = boolean | ((state: ObservedState) => boolean);
 
 /** Reads the cluster and derives the plan; refuses unsafe certificates before anything else. */
 export async function planRotation(ctx: RunContext, startNew: StartNew): Promise<{ state: ObservedState; plan: Plan; findings: Finding[] }> {
-  const state = await observe(ctx.cluster, ctx.config, ctx.clock.now());
+  const state = await observe(ctx.cluster, ctx.config, ctx.clock.now(), ctx);
   const findings = refuseUnsafe(state, ctx.config.expiryWarningDays);
   const start = typeof startNew === 'function' ? startNew(state) : startNew;
   const timing = start ? issuerTiming(state, ctx.config.issuerRenewalMarginMs) : undefined;

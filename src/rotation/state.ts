@@ -2,6 +2,7 @@ import type { RotatorConfig } from '../config.js';
 import { CertificateError, findSigner, parsePemBundle, type ParsedCert } from '../certs/index.js';
 import { PreconditionError } from '../errors.js';
 import type { BundleView, CertificateView, LinkView, SecretView } from '../kube/model.js';
+import { anchorRef, issuerRef, readCurrent, type CurrentDeps } from './current.js';
 import type { ClusterReader } from '../kube/ports.js';
 import { selectorString } from '../kube/selector.js';
 import { classifyPods, classifyWorkloads, type MeshPod, type MeshWorkload } from './mesh.js';
@@ -55,21 +56,6 @@ export interface ObservedState {
 
 const describe = (secret: { namespace: string; name: string }): string => `Secret ${secret.namespace}/${secret.name} key tls.crt`;
 
-async function requireCertificate(cluster: ClusterReader, namespace: string, name: string): Promise<CertificateView> {
-  const certificate = await cluster.getCertificate(namespace, name);
-  if (!certificate) throw new PreconditionError(`Certificate ${namespace}/${name} not found: is the rotator pointed at the right names (see --help)?`);
-  return certificate;
-}
-
-async function requireSecretCert(cluster: ClusterReader, namespace: string, name: string): Promise<ParsedCert> {
-  const secret = await cluster.getSecret(namespace, name);
-  if (!secret) throw new PreconditionError(`Secret ${namespace}/${name} not found: has cert-manager issued it?`);
-  const certs = parseOrRefuse(secret.tlsCrt ?? '', describe(secret));
-  const first = certs[0];
-  if (!first) throw new PreconditionError(`${describe(secret)} holds no certificate`);
-  return first;
-}
-
 function parseOrRefuse(pem: string, what: string): ParsedCert[] {
   try {
     return parsePemBundle(pem, what);
@@ -80,25 +66,24 @@ function parseOrRefuse(pem: string, what: string): ParsedCert[] {
 }
 
 /**
- * Reads the certificates only: anchor, previous anchor, issuer and which anchor signed it.
- * Missing or malformed inputs are PreconditionErrors: nothing has been changed yet.
+ * Reads the certificates only: anchor, previous anchor, issuer and which anchor signed it. The
+ * anchor's and issuer's come from their CertificateRequests, never from their Secrets (which hold
+ * the private keys) unless --read-key-secrets allows it; the previous-anchor Secret holds no key.
+ * Missing or malformed inputs are PreconditionErrors: nothing has been changed yet. With `deps`, an
+ * issuance under way is awaited rather than refused (see readCurrent).
  */
-export async function observeCertificates(cluster: ClusterReader, config: RotatorConfig): Promise<Pick<ObservedState, 'anchor' | 'previous' | 'issuer'>> {
-  const [anchorCertificate, issuerCertificate] = await Promise.all([
-    requireCertificate(cluster, config.trustNamespace, config.anchorCertificate),
-    requireCertificate(cluster, config.linkerdNamespace, config.issuerCertificate),
-  ]);
-  const [anchorCert, issuerCert, previousSecret] = await Promise.all([
-    requireSecretCert(cluster, config.trustNamespace, config.anchorSecret),
-    requireSecretCert(cluster, config.linkerdNamespace, config.issuerSecret),
+export async function observeCertificates(cluster: ClusterReader, config: RotatorConfig, deps: CurrentDeps = {}): Promise<Pick<ObservedState, 'anchor' | 'previous' | 'issuer'>> {
+  const [anchor, issuer, previousSecret] = await Promise.all([
+    readCurrent(cluster, config, anchorRef(config), deps),
+    readCurrent(cluster, config, issuerRef(config), deps),
     cluster.getSecret(config.trustNamespace, config.previousAnchorSecret),
   ]);
   const previousCerts = previousSecret ? parseOrRefuse(previousSecret.tlsCrt ?? '', describe(previousSecret)) : [];
-  const signer = await findSigner(issuerCert, [anchorCert, ...previousCerts]);
+  const signer = await findSigner(issuer.cert, [anchor.cert, ...previousCerts]);
   return {
-    anchor: { certificate: anchorCertificate, cert: anchorCert },
+    anchor: { certificate: anchor.certificate, cert: anchor.cert },
     previous: { secret: previousSecret, certs: previousCerts },
-    issuer: { certificate: issuerCertificate, cert: issuerCert, signer },
+    issuer: { certificate: issuer.certificate, cert: issuer.cert, signer },
   };
 }
 
@@ -153,7 +138,7 @@ export async function observeMesh(cluster: ClusterReader, config: RotatorConfig)
 }
 
 /** The whole snapshot. */
-export async function observe(cluster: ClusterReader, config: RotatorConfig, now: Date): Promise<ObservedState> {
-  const [certs, bundle, mesh, links] = await Promise.all([observeCertificates(cluster, config), observeBundle(cluster, config), observeMesh(cluster, config), cluster.listLinks()]);
+export async function observe(cluster: ClusterReader, config: RotatorConfig, now: Date, deps: CurrentDeps = {}): Promise<ObservedState> {
+  const [certs, bundle, mesh, links] = await Promise.all([observeCertificates(cluster, config, deps), observeBundle(cluster, config), observeMesh(cluster, config), cluster.listLinks()]);
   return { now, ...certs, bundle, ...mesh, links };
 }

@@ -17,7 +17,7 @@ export const managedByLabel = { 'app.kubernetes.io/managed-by': 'linkerd-cert-ro
 type MeshState = Pick<ObservedState, 'anchor' | 'previous' | 'issuer' | 'workloads' | 'pods'>;
 
 export async function observeForRestart(ctx: RunContext): Promise<MeshState> {
-  const [certs, mesh] = await Promise.all([observeCertificates(ctx.cluster, ctx.config), observeMesh(ctx.cluster, ctx.config)]);
+  const [certs, mesh] = await Promise.all([observeCertificates(ctx.cluster, ctx.config, ctx), observeMesh(ctx.cluster, ctx.config)]);
   return { ...certs, ...mesh };
 }
 
@@ -108,14 +108,14 @@ export async function awaitGate(ctx: RunContext, purpose: Purpose, gate: string)
 /** For a stop before gate 1: when cert-manager's issuer renewal makes the stale pods' wait dangerous. */
 async function deadlineNote(ctx: RunContext, purpose: Purpose): Promise<string> {
   if (purpose !== 'trust-new-anchor') return '';
-  const renewal = issuerRenewalBeforeGate({ ...(await observeCertificates(ctx.cluster, ctx.config)), now: ctx.clock.now() });
+  const renewal = issuerRenewalBeforeGate({ ...(await observeCertificates(ctx.cluster, ctx.config, ctx)), now: ctx.clock.now() });
   return renewal ? `. ${issuerRenewalFinding(renewal).message}` : '';
 }
 
 /** Waits until every target ConfigMap of the Bundle holds exactly the current and previous anchors. */
 export async function waitForBundle(ctx: RunContext): Promise<number> {
   const waited = await waitUntil(async () => {
-    const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config), observeBundle(ctx.cluster, ctx.config)]);
+    const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config, ctx), observeBundle(ctx.cluster, ctx.config)]);
     if (bundle.targets.length === 0) throw new PreconditionError(`Bundle ${ctx.config.bundle} selects no namespace: no ConfigMap to check`);
     const mismatches = bundleMismatches({ bundle }, expectedBundle(certs));
     return mismatches.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: mismatches.join(', ') };
@@ -130,7 +130,7 @@ export async function waitForBundle(ctx: RunContext): Promise<number> {
  * first given the current anchor: otherwise the renewal would drop it from the bundle at once.
  */
 export async function renewAnchor(ctx: RunContext): Promise<void> {
-  const certs = await observeCertificates(ctx.cluster, ctx.config);
+  const certs = await observeCertificates(ctx.cluster, ctx.config, ctx);
   refuseKeepingKey(certs.issuer.certificate, 'identity issuer');
   if (certs.previous.certs.length === 0) await writePreviousAnchor(ctx, certs.anchor.cert);
   await renewCertificate(ctx, anchorTarget(ctx));
@@ -144,7 +144,7 @@ export async function renewAnchor(ctx: RunContext): Promise<void> {
  * issuer chains to the anchor nothing in the cluster shows that the leaves still do not.
  */
 export async function renewIssuer(ctx: RunContext): Promise<void> {
-  const certs = await observeCertificates(ctx.cluster, ctx.config);
+  const certs = await observeCertificates(ctx.cluster, ctx.config, ctx);
   if (certs.issuer.signer || !previousTrimmed(certs)) {
     await awaitGate(ctx, 'trust-new-anchor', 'gate before the issuer renewal (every proxy trusts the new anchor)');
     await renewCertificate(ctx, issuerTarget(ctx));
@@ -173,7 +173,7 @@ async function writePreviousAnchor(ctx: RunContext, anchor: ParsedCert): Promise
  * the anchor it keeps is no longer needed by any live leaf.
  */
 export async function updateBundle(ctx: RunContext): Promise<void> {
-  const certs = await observeCertificates(ctx.cluster, ctx.config);
+  const certs = await observeCertificates(ctx.cluster, ctx.config, ctx);
   if (!previousTrimmed(certs)) await awaitGate(ctx, 'adopt-new-issuer', 'gate before the old anchor is dropped (every proxy started after identity adopted the new issuer)');
   await writePreviousAnchor(ctx, certs.anchor.cert);
 }

@@ -128,6 +128,7 @@ class RecordingCluster implements Cluster {
   ) {}
 
   getCertificate: Cluster['getCertificate'] = (namespace, name) => this.inner.getCertificate(namespace, name);
+  listCertificateRequests: Cluster['listCertificateRequests'] = (namespace) => this.inner.listCertificateRequests(namespace);
   getSecret: Cluster['getSecret'] = (namespace, name) => this.inner.getSecret(namespace, name);
   getBundle: Cluster['getBundle'] = (name) => this.inner.getBundle(name);
   listNamespaces: Cluster['listNamespaces'] = (labelSelector) => this.inner.listNamespaces(labelSelector);

@@ -115,7 +115,7 @@ export function certificateView(namespace: string, name: string, opts: { issuing
     { type: 'Ready', status: 'True', observedGeneration: 1 },
     ...(opts.issuing ? [{ type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] : []),
   ];
-  return { namespace, name, generation: 1, secretName: name, conditions, revision: 1, failedIssuanceAttempts: 0, renewalTime: opts.renewalTime, renewalDisabled: opts.renewalDisabled ?? false };
+  return { namespace, name, uid: '', generation: 1, secretName: name, conditions, revision: 1, failedIssuanceAttempts: 0, renewalTime: opts.renewalTime, renewalDisabled: opts.renewalDisabled ?? false };
 }
 
 /** The previous-anchor Secret as the rotator writes it: certificate only, type Opaque. */

@@ -1,5 +1,5 @@
 import type { V1Container, V1DaemonSet, V1Deployment, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
-import { toBundle, toCertificate, toPodView, toSecretView, toWorkload } from '../../../src/kube/convert.js';
+import { toBundle, toCertificate, toCertificateRequest, toPodView, toSecretView, toWorkload } from '../../../src/kube/convert.js';
 import { makeAnchor, type Generated } from '../../support/certs.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -178,11 +178,12 @@ describe('toWorkload', () => {
 describe('toCertificate and toBundle (untyped JSON)', () => {
   it('a Certificate mid-issuance after a failure', () => {
     const json: unknown = JSON.parse(
-      '{"metadata":{"namespace":"linkerd","name":"linkerd-identity-issuer","generation":2},"spec":{"secretName":"linkerd-identity-issuer"},"status":{"revision":7,"notBefore":"2025-06-01T10:00:00Z","notAfter":"2025-06-03T10:00:00Z","renewalTime":"2025-06-02T09:00:00Z","lastFailureTime":"2025-06-01T09:00:00Z","failedIssuanceAttempts":2,"conditions":[{"type":"Ready","status":"True","observedGeneration":2,"lastTransitionTime":"2025-06-01T10:00:01Z"},{"type":"Issuing","status":"True","reason":"ManuallyTriggered","message":"renew"}]}}',
+      '{"metadata":{"namespace":"linkerd","name":"linkerd-identity-issuer","uid":"u-1","generation":2},"spec":{"secretName":"linkerd-identity-issuer"},"status":{"revision":7,"notBefore":"2025-06-01T10:00:00Z","notAfter":"2025-06-03T10:00:00Z","renewalTime":"2025-06-02T09:00:00Z","lastFailureTime":"2025-06-01T09:00:00Z","failedIssuanceAttempts":2,"conditions":[{"type":"Ready","status":"True","observedGeneration":2,"lastTransitionTime":"2025-06-01T10:00:01Z"},{"type":"Issuing","status":"True","reason":"ManuallyTriggered","message":"renew"}]}}',
     );
     expect(toCertificate(json)).toEqual({
       namespace: 'linkerd',
       name: 'linkerd-identity-issuer',
+      uid: 'u-1',
       generation: 2,
       secretName: 'linkerd-identity-issuer',
       revision: 7,
@@ -202,6 +203,37 @@ describe('toCertificate and toBundle (untyped JSON)', () => {
   it('a Certificate whose renewal policy is Disabled (cert-manager 1.21): no renewalTime', () => {
     expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'Disabled' } }, status: { revision: 1 } })).toMatchObject({ renewalDisabled: true, renewalTime: undefined });
     expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'RenewBefore' } } })).toMatchObject({ renewalDisabled: false });
+  });
+
+  it('a CertificateRequest: name and revision from its annotations, owners of kind Certificate, base64 PEM decoded', () => {
+    const json = {
+      metadata: {
+        namespace: 'linkerd',
+        name: 'linkerd-identity-issuer-3',
+        annotations: { 'cert-manager.io/certificate-name': 'linkerd-identity-issuer', 'cert-manager.io/certificate-revision': '3', other: 'x' },
+        ownerReferences: [
+          { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', name: 'linkerd-identity-issuer', uid: 'u-1' },
+          { apiVersion: 'v1', kind: 'ConfigMap', name: 'unrelated', uid: 'u-2' },
+        ],
+      },
+      spec: { request: b64('-----BEGIN CERTIFICATE REQUEST-----') },
+      status: { certificate: b64(anchor.pem), ca: b64(anchor.pem), conditions: [{ type: 'Ready', status: 'True', reason: 'Issued' }] },
+    };
+    expect(toCertificateRequest(json)).toEqual({
+      namespace: 'linkerd',
+      name: 'linkerd-identity-issuer-3',
+      certificateName: 'linkerd-identity-issuer',
+      revision: 3,
+      ownerUids: ['u-1'],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Issued', message: undefined, lastTransitionTime: undefined, observedGeneration: undefined }],
+      certificatePem: anchor.pem,
+      caPem: anchor.pem,
+    });
+  });
+
+  it('a CertificateRequest mid-issuance or with a malformed revision: no certificate, no revision', () => {
+    const json = { metadata: { namespace: 'linkerd', name: 'x', annotations: { 'cert-manager.io/certificate-revision': '3a' } }, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Pending' }] } };
+    expect(toCertificateRequest(json)).toMatchObject({ revision: undefined, certificateName: undefined, ownerUids: [], certificatePem: undefined, caPem: undefined });
   });
 
   it('a Certificate never issued: revision 0, no conditions, no failures', () => {

@@ -7,6 +7,7 @@ import { silentLogger } from '../../../src/log.js';
 import type { RunContext } from '../../../src/rotation/context.js';
 import { baselineOf, issuedProblems, judgeIssuance, refuseKeepingKey, renewCertificate, type IssuanceBaseline } from '../../../src/rotation/renew.js';
 import { makeAnchor, type Generated } from '../../support/certs.js';
+import { requestFor } from '../../support/requests.js';
 
 const FAILED_BEFORE = new Date('2025-05-30T08:00:00Z');
 const FAILED_NOW = new Date('2025-06-01T10:05:00Z');
@@ -15,6 +16,7 @@ const FAILED_NOW = new Date('2025-06-01T10:05:00Z');
 const before: CertificateView = {
   namespace: 'linkerd',
   name: 'linkerd-identity-issuer',
+  uid: 'uid-issuer',
   generation: 2,
   secretName: 'linkerd-identity-issuer',
   conditions: [{ type: 'Ready', status: 'True', observedGeneration: 2 }],
@@ -41,8 +43,8 @@ describe('judgeIssuance', () => {
     ['Ready missing', issued({ conditions: [] }), 'new-fp', 'Ready=True'],
     ['Ready False', issued({ conditions: [{ type: 'Ready', status: 'False', reason: 'DoesNotExist' }] }), 'new-fp', 'Ready=True'],
     ['Ready for an older generation', issued({ conditions: [{ ...READY, observedGeneration: 1 }] }), 'new-fp', 'Ready for the current generation'],
-    ['the Secret still holds the old certificate', issued(), 'old-fp', 'a new certificate in the Secret'],
-    ['the Secret unreadable', issued(), undefined, 'a new certificate in the Secret'],
+    ['the request of revision 4 still holds the old certificate', issued(), 'old-fp', 'a new certificate published for revision 4'],
+    ['no issued request of revision 4 yet', issued(), undefined, 'a new certificate published for revision 4'],
   ])('%s -> waiting for %s', (_name, certificate, fingerprint, waitingFor) => {
     expect(judgeIssuance(baseline, certificate, fingerprint)).toEqual({ done: false, waitingFor });
   });
@@ -115,14 +117,18 @@ describe('a renewal that rotates nothing', () => {
   });
 
   describe('renewCertificate against a cluster that re-issues with a given certificate', () => {
-    /** Just the calls renewCertificate makes: the Certificate, its Secret, the trigger (which re-issues at once). */
+    /**
+     * Just the calls renewCertificate makes: the Certificate, its CertificateRequests, the trigger (which
+     * re-issues at once). Its Secret holds the key, so reading it fails the test.
+     */
     function fakeCluster(policy: string | undefined, reissued: () => Generated) {
       let certificate: CertificateView = { ...before, name: 'linkerd-trust-anchor', namespace: 'cert-manager', secretName: 'linkerd-trust-anchor', rotationPolicy: policy };
       let pem = anchor.pem;
       const triggers: string[] = [];
       const cluster = {
         getCertificate: () => Promise.resolve(certificate),
-        getSecret: (namespace: string, name: string) => Promise.resolve({ namespace, name, type: 'kubernetes.io/tls', resourceVersion: '1', tlsCrt: pem, hasPrivateKey: true, otherKeys: [], hasCertManagerMetadata: true }),
+        listCertificateRequests: () => Promise.resolve([requestFor(certificate, pem)]),
+        getSecret: (namespace: string, name: string) => Promise.reject(new Error(`read Secret ${namespace}/${name}`)),
         triggerIssuance: (_namespace: string, name: string) => {
           triggers.push(name);
           certificate = { ...certificate, revision: certificate.revision + 1, conditions: [READY] };
