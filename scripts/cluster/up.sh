@@ -9,7 +9,10 @@
 # and exits non-zero (state dir kept for inspection; remove it with down.sh).
 # Env: LCR_CACHE_DIR (binary cache), LCR_NODES (fake node count, default 3),
 #      LCR_UP_TIMEOUT (seconds per readiness wait, default 60),
-#      KUBECTL (default: the kubectl built by build.sh, same version as the apiserver).
+#      KUBECTL (default: the kubectl built by build.sh, same version as the apiserver),
+#      LCR_AUDIT=1 (audit log of every `secrets` request with request and response bodies in
+#      STATE_DIR/logs/audit.log, JSON lines: what proves which identity received a private key;
+#      default 0, the e2e suite turns it on: it costs little, only Secret requests are recorded).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -231,7 +234,24 @@ start etcd --name lcr --data-dir "$STATE_DIR/data/etcd" \
 wait_until "etcd /health" curl -fsS --max-time 3 "http://127.0.0.1:$PORT_ETCD_CLIENT/health"
 
 # ---------------------------------------------------------------- kube-apiserver
+audit_args=()
+if [[ "${LCR_AUDIT:-0}" == 1 ]]; then
+  # Request and response bodies of Secret requests only (watch streams carry no body here); nothing else.
+  cat >"$RUN/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: RequestResponse
+    resources:
+      - group: ""
+        resources: ["secrets"]
+  - level: None
+POLICY
+  audit_args=(--audit-policy-file "$RUN/audit-policy.yaml" --audit-log-path "$LOGS/audit.log" --audit-log-format json --audit-log-maxsize 0)
+fi
 start kube-apiserver \
+  "${audit_args[@]}" \
   --etcd-servers "http://127.0.0.1:$PORT_ETCD_CLIENT" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$PORT_APISERVER" \
   --cert-dir "$RUN/kube-apiserver" \
@@ -388,6 +408,7 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
   echo "export LCR_APISERVER_PORT=$(q "$PORT_APISERVER")"
   echo "export LCR_ETCD_URL=$(q "http://127.0.0.1:$PORT_ETCD_CLIENT")"
   echo "export LCR_CA_CERT=$(q "$PKI/ca.crt")"
+  echo "export LCR_AUDIT_LOG=$(q "$([[ "${LCR_AUDIT:-0}" == 1 ]] && echo "$LOGS/audit.log")")"
   echo "export LCR_CA_KEY=$(q "$PKI/ca.key")"
   echo "export LCR_ADMIN_CERT=$(q "$PKI/admin.crt")"
   echo "export LCR_ADMIN_KEY=$(q "$PKI/admin.key")"

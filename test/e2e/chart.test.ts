@@ -361,8 +361,11 @@ describe('the Helm chart on the real apiserver', () => {
       }
       expect(await statusOfCall(sa.core.listNamespacedSecret({ namespace: names.trustNs }))).toBe(403);
       expect(await statusOfCall(sa.core.listSecretForAllNamespaces())).toBe(403);
-      // The anchor Secret can be read but not written; the Certificates' status, not their spec.
-      const anchorSecret = await sa.core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor });
+      // The anchor and issuer Secrets hold private keys: neither read nor written (certificates come from
+      // CertificateRequests); the Certificates' status may be written, not their spec.
+      expect(await statusOfCall(sa.core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor }))).toBe(403);
+      expect(await statusOfCall(sa.core.readNamespacedSecret({ namespace: names.linkerdNs, name: names.issuer }))).toBe(403);
+      const anchorSecret = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor });
       expect(await statusOfCall(sa.core.replaceNamespacedSecret({ namespace: names.trustNs, name: names.anchor, body: anchorSecret }))).toBe(403);
       const certificate = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace: names.trustNs, name: names.anchor };
       expect(await statusOfCall(sa.custom.patchNamespacedCustomObject({ ...certificate, body: { spec: { duration: '1h' } } }, mergePatch))).toBe(403);

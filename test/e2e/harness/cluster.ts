@@ -29,7 +29,8 @@ export function readClusterEnv(stateDir: string): Record<string, string> {
 
 /** The environment of every up.sh run (clusterUp and startCluster): one place for the harness's cluster options. */
 function upEnv(): NodeJS.ProcessEnv {
-  return { ...process.env };
+  // The audit log of Secret requests is on unless told otherwise: keyless.test.ts proves from it who received a key.
+  return { ...process.env, LCR_AUDIT: process.env.LCR_AUDIT ?? '1' };
 }
 
 /** Brings a fresh cluster up (building binaries on a cold cache). Output goes to the terminal. */
