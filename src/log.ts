@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import winston from 'winston';
 
 /** The one logger passed to everything; fields are structured, never Secret data. */
@@ -8,15 +9,23 @@ export interface LogOptions {
   format: 'auto' | 'json' | 'text';
   /** Whether stdout is a terminal (decides `auto`). */
   tty: boolean;
+  /** Where lines go: stderr unless a test captures them. */
+  stream?: Writable;
 }
 
-const readable = winston.format.printf(({ level, message, timestamp, ...fields }) => {
+/**
+ * One readable log line. Fields without a value are left out, as the JSON format leaves them
+ * out: a step without a purpose must not read `purpose=undefined`.
+ */
+export function textLine({ level, message, timestamp, ...fields }: Record<string, unknown>): string {
   const rest = Object.entries(fields)
-    .filter(([key]) => typeof key === 'string')
+    .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
-  return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${rest ? `  ${rest}` : ''}`;
-});
+  return `${String(timestamp)} ${String(level).padEnd(5)} ${String(message)}${rest ? `  ${rest}` : ''}`;
+}
+
+const readable = winston.format.printf((info) => textLine(info));
 
 /** JSON lines when not on a terminal, readable lines on one (or as asked). Logs go to stderr so stdout carries plans and reports. */
 export function createLogger(options: LogOptions): Logger {
@@ -26,7 +35,7 @@ export function createLogger(options: LogOptions): Logger {
     format: json
       ? winston.format.combine(winston.format.timestamp(), winston.format.json())
       : winston.format.combine(winston.format.timestamp({ format: 'HH:mm:ss' }), readable),
-    transports: [new winston.transports.Stream({ stream: process.stderr })],
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
   });
 }
 
