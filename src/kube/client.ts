@@ -1,6 +1,8 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
+import { delimiter } from 'node:path';
 import { UsageError } from '../errors.js';
+import { kubeconfigInputs, kubeconfigSource } from './kubeconfig-source.js';
 import { AbortedError, PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
@@ -56,17 +58,28 @@ class ConnectionReusingKubeConfig extends k8s.KubeConfig {
 }
 
 /**
- * Loads a kubeconfig: the given file, else in-cluster, else KUBECONFIG / ~/.kube/config.
+ * Loads a kubeconfig in client-go's order (kubeconfigSource): --kubeconfig, KUBECONFIG, in-cluster, ~/.kube/config.
  * A file that cannot be read or parsed, or an unknown context, is a configuration error (exit 2).
  */
 export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
   const config = new ConnectionReusingKubeConfig();
+  const source = kubeconfigSource(kubeconfigInputs(connection.kubeconfig, process.env));
+  if (source.kind === 'none') throw new UsageError(`no kubeconfig found (looked at ${source.looked})`);
   try {
-    if (connection.kubeconfig) config.loadFromFile(connection.kubeconfig);
-    else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
-    else config.loadFromDefault();
+    if (source.kind === 'in-cluster') config.loadFromCluster();
+    else {
+      const [first, ...more] = source.paths;
+      config.loadFromFile(first);
+      // Later KUBECONFIG files are merged in, as client-node's loadFromDefault merges them.
+      for (const path of more) {
+        const next = new k8s.KubeConfig();
+        next.loadFromFile(path);
+        config.mergeConfig(next, true);
+      }
+    }
   } catch (error) {
-    throw new UsageError(`cannot load the kubeconfig${connection.kubeconfig ? ` ${connection.kubeconfig}` : ''}: ${kubeconfigFailure(error)}`);
+    const where = source.kind === 'in-cluster' ? ' (in-cluster ServiceAccount)' : ` ${source.paths.join(delimiter)}`;
+    throw new UsageError(`cannot load the kubeconfig${where}: ${kubeconfigFailure(error)}`);
   }
   if (connection.context) {
     if (!config.getContexts().some((context) => context.name === connection.context)) {

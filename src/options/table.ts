@@ -22,7 +22,7 @@ const ms = (value: number): string => `${Math.round(value / 1000)}s`;
 
 /** Options every command takes that are not part of RotatorConfig. */
 export const runOptions: OptionSpec[] = [
-  { flag: 'kubeconfig', kind: 'string', describe: 'Path of a kubeconfig file (default: in-cluster config, then KUBECONFIG, then ~/.kube/config)' },
+  { flag: 'kubeconfig', kind: 'string', describe: 'Path of a kubeconfig file (default, as kubectl: KUBECONFIG, then the in-cluster ServiceAccount, then ~/.kube/config)' },
   { flag: 'context', kind: 'string', describe: 'Kubeconfig context to use' },
   { flag: 'dry-run', kind: 'boolean', default: false, describe: 'Print the plan computed from the cluster and change nothing' },
   { flag: 'output', kind: 'string', default: 'text', choices: ['text', 'json', 'prometheus'], describe: 'Format of plans and reports on stdout (prometheus: status only, the metrics exposition)' },

@@ -1,7 +1,7 @@
 // src/kube/client.ts loadKubeConfig: a kubeconfig that cannot be used is a configuration error (exit 2), before any API call.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { exitCodeFor, ExitCode, UsageError } from '../../../src/errors.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 
@@ -63,5 +63,26 @@ describe('loadKubeConfig', () => {
     expect(thrown).toBeInstanceOf(UsageError);
     expect((thrown as Error).message).toMatch(message);
     expect(exitCodeFor(thrown)).toBe(ExitCode.usage);
+  });
+});
+
+describe('loadKubeConfig without --kubeconfig reads KUBECONFIG', () => {
+  const saved = process.env.KUBECONFIG;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+  });
+
+  it('merges the listed files, the first one choosing the current context', () => {
+    const second = kubeconfig.replace(/local/g, 'second').replace(/admin/g, 'viewer').replace('other', 'third');
+    process.env.KUBECONFIG = [file('first.yaml', kubeconfig), file('second.yaml', second)].join(delimiter);
+    const config = loadKubeConfig({});
+    expect(config.getCurrentContext()).toBe('local');
+    expect(config.getContexts().map((c) => c.name).sort()).toEqual(['local', 'other', 'second', 'third']);
+  });
+
+  it('a missing file in KUBECONFIG is a configuration error naming it', () => {
+    process.env.KUBECONFIG = join(scratch, 'gone.yaml');
+    expect(() => loadKubeConfig({})).toThrow(/^cannot load the kubeconfig .*gone\.yaml: .*ENOENT/);
   });
 });
