@@ -30,7 +30,9 @@ LABEL org.opencontainers.image.title="linkerd-cert-rotator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="Apache-2.0"
-ENV NODE_ENV=production
+# `version` reports the commit the image was built from.
+ENV NODE_ENV=production \
+    LCR_BUILD_COMMIT=${REVISION}
 WORKDIR /app
 # Owned by root and read-only for the runtime user: the rotator never writes to its own files.
 COPY --from=build /app/bundle/main.mjs /app/bundle/main.mjs.LEGAL.txt ./

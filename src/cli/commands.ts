@@ -16,6 +16,7 @@ import { policyGate, type PolicyDecision } from '../unattended/policy.js';
 import type { UnattendedPorts } from '../unattended/ports.js';
 import { pushStatusMetrics, supervise, type RunHooks } from '../unattended/supervise.js';
 import type { Clock } from '../wait/poll.js';
+import { formatData } from './format.js';
 import type { Invocation } from './parse.js';
 import { renderPlan } from './render.js';
 
@@ -44,7 +45,8 @@ export async function run(invocation: Invocation, deps: Deps): Promise<ExitCode>
 
 async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks): Promise<ExitCode> {
   const ctx: RunContext = { cluster: deps.cluster, config: invocation.config, logger: deps.logger, clock: deps.clock, signal: deps.signal };
-  const emit = (json: unknown, text: string): void => deps.print(invocation.output === 'json' ? JSON.stringify(json, null, 2) : text);
+  const { output } = invocation;
+  const emit = (data: unknown, text: string): void => deps.print(output === 'json' || output === 'yaml' ? formatData(output, data) : text);
 
   switch (invocation.command) {
     case 'rotate': {

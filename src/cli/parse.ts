@@ -1,9 +1,13 @@
-import yargs from 'yargs';
+import yargs, { type Options } from 'yargs';
 import type { RotatorConfig } from '../config.js';
 import { defaultConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { validateUnattended, type UnattendedOptions } from '../unattended/options.js';
 import { parseDuration } from '../duration.js';
+import { formatData, type Output } from './format.js';
+import { aliases, examples, optionsOf } from './help.js';
+import { unknownArgumentMessage, type Vocabulary } from './suggest.js';
+import { buildInfo, readPackageJson, versionLine, type BuildInfo } from './version.js';
 import { allOptions, configOptions, envName, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
 
 export const commands = {
@@ -24,7 +28,7 @@ export interface Invocation {
   kubeconfig?: string;
   context?: string;
   dryRun: boolean;
-  output: 'text' | 'json' | 'prometheus';
+  output: Output;
   logLevel: string;
   logFormat: 'auto' | 'json' | 'text';
   /** renew-certs only. */
@@ -94,7 +98,7 @@ export function validate(command: CommandName, raw: Raw): Invocation {
     kubeconfig: text('kubeconfig'),
     context: text('context'),
     dryRun: toBoolean('dry-run', raw['dry-run'] ?? false),
-    output: command === 'status' ? choice('output', ['text', 'json', 'prometheus'] as const) : choice('output', ['text', 'json'] as const),
+    output: command === 'status' ? choice('output', ['text', 'json', 'yaml', 'prometheus'] as const) : choice('output', ['text', 'json', 'yaml'] as const),
     logLevel: choice('log-level', ['error', 'warn', 'info', 'debug'] as const),
     logFormat: choice('log-format', ['auto', 'json', 'text'] as const),
     which: command === 'renew-certs' ? choice('which', ['next', 'anchor', 'issuer'] as const) : 'next',
@@ -102,59 +106,109 @@ export function validate(command: CommandName, raw: Raw): Invocation {
   };
 }
 
-/** The yargs parser: options with their env defaults, and one command each; a bad env value throws UsageError. */
-function buildParser(argv: readonly string[], env: Record<string, string | undefined>, onCommand: (name: CommandName) => void): ReturnType<typeof yargs> {
+/** renew-certs' own option. */
+const whichOption: OptionSpec = { flag: 'which', kind: 'string', default: 'next', choices: ['next', 'anchor', 'issuer'], describe: 'Which certificate: the next in the safe order, or one by name' };
+const everyOption: OptionSpec[] = [...allOptions, whichOption];
+
+/** How yargs should read and show one option, its default taken from the environment. */
+function yargsOption(spec: OptionSpec, group: string, env: Record<string, string | undefined>): Options {
+  const value = envDefault(spec, env);
+  return {
+    describe: `${spec.describe} [env ${envName(spec.flag)}]`,
+    type: spec.kind === 'boolean' ? 'boolean' : spec.kind === 'number' ? 'number' : 'string',
+    group: `${group}:`,
+    ...(aliases[spec.flag] ? { alias: aliases[spec.flag] } : {}),
+    ...(spec.choices ? { choices: spec.flag === 'output' ? [...spec.choices, 'yaml'] : spec.choices } : {}),
+    ...(value !== undefined ? { default: spec.kind === 'boolean' ? toBoolean(spec.flag, value) : value } : {}),
+  };
+}
+
+type Outcome = { kind: 'command'; name: CommandName } | { kind: 'version'; output: string };
+
+/**
+ * The yargs parser. Each command declares only the options it reads, grouped for its help, with
+ * examples; the top level has the commands, `version`, `completion`, -h and --version.
+ */
+function buildParser(argv: readonly string[], env: Record<string, string | undefined>, about: BuildInfo, onCommand: (outcome: Outcome) => void): ReturnType<typeof yargs> {
+  const named = argv.find((arg) => !arg.startsWith('-'));
+  const command = named && named in commands ? named : undefined;
+  const vocabulary: Vocabulary = {
+    commands: [...Object.keys(commands), 'version', 'completion'],
+    command,
+    flags: (command ? optionsOf(command, everyOption).map(({ spec }) => spec.flag) : everyOption.map((spec) => spec.flag)).concat(['help', 'version']),
+    allFlags: everyOption.map((spec) => spec.flag),
+  };
   const parser = yargs([...argv])
     .scriptName('linkerd-cert-rotator')
-    .usage('$0 <command> [options]\n\nRotates Linkerd\'s trust anchor and identity issuer without breaking mTLS.\nEvery option can also be set as an environment variable: --rollout-timeout is ' + `${envPrefix}_ROLLOUT_TIMEOUT.`)
+    .usage("$0 <command> [options]\n\nRotates Linkerd's trust anchor and identity issuer without breaking mTLS.\n`$0 <command> --help` lists the options of a command. Every option can also be set as an environment variable: --rollout-timeout is " + `${envPrefix}_ROLLOUT_TIMEOUT.`)
     .strict()
     .exitProcess(false)
     .wrap(Math.min(120, process.stdout.columns || 100))
+    .help('help', 'Show help (of a command: `<command> --help`)')
+    .alias('help', 'h')
+    .version('version', 'Print the version, commit and Node.js version', versionLine(about))
+    .completion('completion', 'Print a bash/zsh completion script: source <(linkerd-cert-rotator completion)')
     .demandCommand(1, 'Name a command.')
     .epilogue('Exit codes: 0 done, 1 failed, 2 usage, 3 refused precondition, 4 gate not met, 5 timeout, 6 another run holds the lock, 10/11 status warning/broken, 130/143 interrupted.')
     .fail((message, error) => {
-      throw new UsageError(error?.message ?? message);
+      throw new UsageError(error?.message ?? unknownArgumentMessage(message, vocabulary, argv));
     });
-  for (const spec of allOptions) {
-    const value = envDefault(spec, env);
-    parser.option(spec.flag, {
-      describe: `${spec.describe} [env ${envName(spec.flag)}]`,
-      type: spec.kind === 'boolean' ? 'boolean' : spec.kind === 'number' ? 'number' : 'string',
-      ...(spec.choices ? { choices: spec.choices } : {}),
-      ...(value !== undefined ? { default: spec.kind === 'boolean' ? toBoolean(spec.flag, value) : value } : {}),
-      global: true,
-    });
-  }
   for (const [name, description] of Object.entries(commands) as [CommandName, string][]) {
     parser.command(
       name,
       description,
-      (y) =>
-        name === 'renew-certs'
-          ? y.option('which', { describe: `Which certificate: the next in the safe order, or one by name [env ${envName('which')}]`, type: 'string', choices: ['next', 'anchor', 'issuer'], default: env[envName('which')] ?? 'next' })
-          : y,
-      () => onCommand(name),
+      (y) => {
+        y.usage(`$0 ${name} [options]\n\n${description}`);
+        for (const { spec, group } of optionsOf(name, everyOption)) y.option(spec.flag, yargsOption(spec, group, env));
+        for (const [example, what] of examples[name] ?? []) y.example(example, what);
+        return y;
+      },
+      () => onCommand({ kind: 'command', name }),
     );
   }
+  parser.command(
+    'version',
+    'Print the version, commit and Node.js version',
+    (y) => y.usage('$0 version [-o text|json|yaml]').option('output', { alias: 'o', type: 'string', choices: ['text', 'json', 'yaml'], default: 'text', describe: 'Format' }),
+    (args) => {
+      const output = String(args.output);
+      onCommand({ kind: 'version', output: output === 'json' || output === 'yaml' ? formatData(output, about) : versionLine(about) });
+    },
+  );
   return parser;
 }
 
 /**
- * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
- * Never exits the process: help and usage errors come back as output and a code.
+ * What a command does not declare still comes from the environment or the default, so that
+ * validation sees every option (the chart sets every LCR_* variable, whatever the command).
  */
-export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>): Promise<ParseResult> {
-  let chosen: CommandName | undefined;
+function withUndeclared(raw: Raw, env: Record<string, string | undefined>): Raw {
+  const filled: Raw = {};
+  for (const spec of everyOption) {
+    if (raw[spec.flag] !== undefined) continue;
+    const value = envDefault(spec, env);
+    if (value !== undefined) filled[spec.flag] = spec.kind === 'boolean' ? toBoolean(spec.flag, value) : value;
+  }
+  return { ...raw, ...filled };
+}
+
+/**
+ * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
+ * Never exits the process: help, version, completion and usage errors come back as output and a code.
+ */
+export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>, about: BuildInfo = buildInfo(readPackageJson(), env, process.version)): Promise<ParseResult> {
+  let chosen: Outcome | undefined;
   let output = '';
   try {
-    const parser = buildParser(argv, env, (name) => {
-      chosen = name;
+    const parser = buildParser(argv, env, about, (outcome) => {
+      chosen = outcome;
     });
     const raw = await parser.parseAsync([...argv], {}, (_error, _argv, text) => {
       output = text;
     });
     if (!chosen) return { kind: 'exit', output, code: 0 };
-    return { kind: 'run', invocation: validate(chosen, raw) };
+    if (chosen.kind === 'version') return { kind: 'exit', output: chosen.output, code: 0 };
+    return { kind: 'run', invocation: validate(chosen.name, withUndeclared(raw, env)) };
   } catch (error) {
     if (error instanceof UsageError) return { kind: 'exit', output: `${error.message}\nRun with --help for usage.`, code: 2 };
     throw error;

@@ -32,7 +32,7 @@ describe('validate', () => {
     ['a boolean that is neither', { 'delete-stale-pods': 'maybe' }, '--delete-stale-pods must be true or false, got "maybe"'],
     ['a zero interval', { 'poll-interval': '0' }, '--poll-interval must be a duration such as 90s, 5m, 1h30m or 25d, got "0"'],
     ['a negative number', { 'expiry-warning-days': -1 }, '--expiry-warning-days must be a positive whole number, got "-1"'],
-    ['an output format missing', { output: undefined }, '--output must be one of text, json, got "undefined"'],
+    ['an output format missing', { output: undefined }, '--output must be one of text, json, yaml, got "undefined"'],
     ['a log format not offered', { 'log-format': 'xml' }, '--log-format must be one of auto, json, text, got "xml"'],
     ['a blank required name', { bundle: '   ' }, '--bundle must not be empty'],
     ['overlap after trimming', { 'include-namespaces': 'a, b', 'exclude-namespaces': ' b ' }, 'namespaces both included and excluded: b'],
