@@ -3,6 +3,7 @@ import type { Cluster } from '../kube/ports.js';
 import type { Logger } from '../log.js';
 import type { RunContext } from '../rotation/context.js';
 import type { Role } from '../rotation/mesh.js';
+import type { ProgressReporter } from '../rotation/progress.js';
 import { anchorTarget, issuerTarget } from '../rotation/renew.js';
 import { issuerTiming } from '../rotation/preflight.js';
 import { planRotation, rotate, startRefusals } from '../rotation/rotate.js';
@@ -26,6 +27,8 @@ export interface Deps {
   logger: Logger;
   clock: Clock;
   signal?: AbortSignal;
+  /** Shows restart passes while they run (src/cli/progress.ts). */
+  progress?: ProgressReporter;
   print: (text: string) => void;
   /** Lock, Events, Pushgateway, webhook (src/unattended). */
   unattended: UnattendedPorts;
@@ -44,7 +47,7 @@ export async function run(invocation: Invocation, deps: Deps): Promise<ExitCode>
 }
 
 async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks): Promise<ExitCode> {
-  const ctx: RunContext = { cluster: deps.cluster, config: invocation.config, logger: deps.logger, clock: deps.clock, signal: deps.signal };
+  const ctx: RunContext = { cluster: deps.cluster, config: invocation.config, logger: deps.logger, clock: deps.clock, signal: deps.signal, progress: deps.progress };
   const { output } = invocation;
   const emit = (data: unknown, text: string): void => deps.print(output === 'json' || output === 'yaml' ? formatData(output, data) : text);
 

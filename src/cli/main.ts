@@ -5,6 +5,7 @@ import { AbortedError, exitCodeFor, ExitCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import { systemClock } from '../wait/poll.js';
 import { processExitCode } from './exit.js';
+import { ProgressDisplay } from './progress.js';
 import { parseArgs } from './parse.js';
 
 /**
@@ -27,7 +28,15 @@ async function main(): Promise<number> {
     import('./commands.js'),
   ]);
   const { invocation } = parsed;
-  const logger = createLogger({ level: invocation.logLevel, format: invocation.logFormat, tty: Boolean(process.stderr.isTTY) });
+  const tty = Boolean(process.stderr.isTTY);
+  const textLogs = invocation.logFormat === 'text' || (invocation.logFormat === 'auto' && tty);
+  const progress = new ProgressDisplay({
+    live: tty && textLogs,
+    write: (text) => process.stderr.write(text),
+    columns: process.stderr.columns,
+    record: (fields) => logger.info('progress', fields),
+  });
+  const logger = createLogger({ level: invocation.logLevel, format: invocation.logFormat, tty, stream: tty && textLogs ? progress.stream : undefined });
   const abort = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -56,7 +65,7 @@ async function main(): Promise<number> {
       metrics: pushgatewayUrl ? new Pushgateway(pushgatewayUrl) : undefined,
       notifier: webhookUrl ? new WebhookNotifier(webhookUrl) : undefined,
     };
-    const code = await run(invocation, { cluster, logger, clock: systemClock, signal: abort.signal, print: (text) => process.stdout.write(`${text}\n`), unattended });
+    const code = await run(invocation, { cluster, logger, clock: systemClock, signal: abort.signal, progress, print: (text) => process.stdout.write(`${text}\n`), unattended });
     logger.debug('finished', { command: invocation.command, seconds: (Date.now() - started) / 1000, exitCode: code });
     return exit(code);
   } catch (error) {

@@ -3,6 +3,7 @@ import type { WorkloadRef } from '../kube/model.js';
 import { inBatches, inSeconds, waitUntil } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
 import type { MeshWorkload } from './mesh.js';
+import { RestartProgress, type RestartLabel } from './progress.js';
 import { rolloutState } from './rollout.js';
 import { RolloutWatch } from './rollout-watch.js';
 
@@ -44,7 +45,13 @@ async function restartAndWait(ctx: RunContext, target: MeshWorkload, watch: Roll
  * most one watch per workload kind, opened for the pass and closed after it. With `notBefore`,
  * the first restart waits until then (at most a second: see gates.restartNotBefore).
  */
-export async function restartAll(ctx: RunContext, targets: readonly MeshWorkload[], concurrency: number, notBefore?: Date): Promise<{ restarted: number; waitedMs: number }> {
+export async function restartAll(
+  ctx: RunContext,
+  targets: readonly MeshWorkload[],
+  concurrency: number,
+  notBefore?: Date,
+  label: RestartLabel = { step: 'restart' },
+): Promise<{ restarted: number; waitedMs: number }> {
   if (targets.length === 0) return { restarted: 0, waitedMs: 0 };
   const started = ctx.clock.now().getTime();
   const watch = await RolloutWatch.open(ctx, targets.map((target) => target.workload.kind));
@@ -55,7 +62,22 @@ export async function restartAll(ctx: RunContext, targets: readonly MeshWorkload
       ctx.logger.debug('waiting for the next second before restarting, so new pods are surely later than the gate reference', { ms: early });
       await ctx.clock.sleep(early, ctx.signal);
     }
-    await inBatches(targets, concurrency, (target) => restartAndWait(ctx, target, watch));
+    const progress = new RestartProgress(label, targets.length, ctx.clock);
+    const shown = ctx.progress?.watch(progress);
+    try {
+      await inBatches(targets, concurrency, async (target) => {
+        progress.start(target.key, `${target.workload.namespace}/${target.workload.name}`);
+        let done = false;
+        try {
+          await restartAndWait(ctx, target, watch);
+          done = true;
+        } finally {
+          progress.end(target.key, done);
+        }
+      });
+    } finally {
+      shown?.stop();
+    }
   } finally {
     watch.close();
   }

@@ -52,7 +52,7 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
     if (targets.length === 0) continue;
     ctx.logger.info(`restarting ${roles[0]} workloads`, { count: targets.length, purpose: purpose ?? 'all' });
     const identity = roles[0] === 'identity';
-    const result = await restartAll(ctx, targets, identity ? 1 : ctx.config.concurrency, restartNotBefore(state, purpose, identity));
+    const result = await restartAll(ctx, targets, identity ? 1 : ctx.config.concurrency, restartNotBefore(state, purpose, identity), { step: 'restart-control-plane', purpose });
     restarted += result.restarted;
     waitedMs += result.waitedMs;
   }
@@ -71,7 +71,7 @@ export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Prom
   refuseHeld(state, ['data-plane'], purpose);
   const targets = targetsFor(state, ['data-plane'], purpose);
   ctx.logger.info('restarting data-plane workloads', { count: targets.length, concurrency: ctx.config.concurrency, purpose: purpose ?? 'all' });
-  const result = await restartAll(ctx, targets, ctx.config.concurrency, restartNotBefore(state, purpose, false));
+  const result = await restartAll(ctx, targets, ctx.config.concurrency, restartNotBefore(state, purpose, false), { step: 'restart-data-plane', purpose });
   const stale: StalePod[] = purpose
     ? stalePods(await observeForRestart(ctx), purpose)
     : state.pods.filter((p) => p.role === 'data-plane' && p.hold).map((pod) => ({ pod, reason: 'no rollout restarts it' }));

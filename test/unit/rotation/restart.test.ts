@@ -6,6 +6,7 @@ import type { Cluster, WorkloadChange, WorkloadFeed } from '../../../src/kube/po
 import { silentLogger } from '../../../src/log.js';
 import type { RunContext } from '../../../src/rotation/context.js';
 import { workloadKey } from '../../../src/rotation/mesh.js';
+import type { ProgressReporter, RestartProgress } from '../../../src/rotation/progress.js';
 import { restartAll } from '../../../src/rotation/restart.js';
 import { ManualClock, settle } from '../../support/clock.js';
 import { meshed } from '../../support/state.js';
@@ -149,6 +150,33 @@ describe('restartAll with a watch per kind', () => {
     expect(api.gets).toBe(0);
     expect(api.mostUnfinished).toBe(2);
     expect(api.feeds.every((f) => f.stopped)).toBe(true);
+  });
+
+  it('reports its progress while it runs, under the label it was given, and stops reporting when done', async () => {
+    const api = new ScriptedWorkloads(shop.map((t) => t.workload));
+    const clock = new ManualClock();
+    const watched: { progress?: RestartProgress; stopped: boolean } = { stopped: false };
+    const progress: ProgressReporter = {
+      watch: (given) => {
+        watched.progress = given;
+        return { stop: () => (watched.stopped = true) };
+      },
+    };
+    const pass = track(restartAll({ ...context(api, clock), progress }, shop, 2, undefined, { step: 'restart-data-plane', purpose: 'adopt-new-issuer' }));
+    await settle();
+    await clock.advance(5_000);
+    expect(watched.progress?.snapshot()).toEqual({ step: 'restart-data-plane', purpose: 'adopt-new-issuer', total: 5, done: 0, inFlight: 2, slowest: { workload: 'shop/api', seconds: 5 } });
+    api.finish(keys[0] as string);
+    await settle();
+    expect(watched.progress?.snapshot()).toMatchObject({ done: 1, inFlight: 2, slowest: { workload: 'shop/web', seconds: 5 } });
+    expect(watched.stopped).toBe(false);
+    for (const key of keys.slice(1)) {
+      api.finish(key as string);
+      await settle();
+    }
+    await pass.result();
+    expect(watched.progress?.snapshot()).toMatchObject({ done: 5, inFlight: 0 });
+    expect(watched.stopped).toBe(true);
   });
 
   it('opens one watch per kind among the targets, never one per workload', async () => {
