@@ -171,7 +171,7 @@ describe('restartAll with a watch per kind', () => {
     expect(watched.progress?.snapshot()).toMatchObject({ done: 1, inFlight: 2, slowest: { workload: 'shop/web', seconds: 5 } });
     expect(watched.stopped).toBe(false);
     for (const key of keys.slice(1)) {
-      api.finish(key as string);
+      api.finish(key);
       await settle();
     }
     await pass.result();
