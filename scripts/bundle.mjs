@@ -4,7 +4,11 @@
 // bundled packages go to bundle/main.mjs.LEGAL.txt (shipped beside it).
 // Run with `npm run bundle` (compiles first). esbuild's own binary comes from its platform package
 // (@esbuild/<os>-<arch>), so its install script is not needed.
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// The bundle ships without package.json: `version` reads the version written in here (src/cli/version.ts).
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 // Some bundled packages are CommonJS and call require(): give the ES module one. And node-fetch (under
 // @kubernetes/client-node) calls url.parse(): Node shows its deprecation (DEP0169) only for code outside
@@ -32,6 +36,7 @@ const result = await build({
   // code is installed: use it.
   alias: { punycode: 'punycode/' },
   banner: { js: banner },
+  define: { 'process.env.LCR_BUNDLED_VERSION': JSON.stringify(version) },
 });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.log(`bundle/main.mjs: ${(bytes / 1024 / 1024).toFixed(2)} MiB`);

@@ -7,7 +7,7 @@ import { parseDuration } from '../duration.js';
 import { formatData, type Output } from './format.js';
 import { aliases, examples, optionsOf } from './help.js';
 import { unknownArgumentMessage, type Vocabulary } from './suggest.js';
-import { buildInfo, readPackageJson, versionLine, type BuildInfo } from './version.js';
+import { buildInfo, programVersion, versionLine, type BuildInfo } from './version.js';
 import { allOptions, configOptions, envName, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
 
 export const commands = {
@@ -196,7 +196,7 @@ function withUndeclared(raw: Raw, env: Record<string, string | undefined>): Raw 
  * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
  * Never exits the process: help, version, completion and usage errors come back as output and a code.
  */
-export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>, about: BuildInfo = buildInfo(readPackageJson(), env, process.version)): Promise<ParseResult> {
+export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>, about: BuildInfo = buildInfo(programVersion(), env, process.version)): Promise<ParseResult> {
   let chosen: Outcome | undefined;
   let output = '';
   try {

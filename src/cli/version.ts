@@ -8,16 +8,20 @@ export interface BuildInfo {
   node: string;
 }
 
-/** The build information from package.json's text, the environment and the running Node; "unknown" where absent. */
-export function buildInfo(packageJson: string | undefined, env: Record<string, string | undefined>, node: string): BuildInfo {
-  let version = 'unknown';
+/** The `version` field of package.json's text; undefined when absent or unreadable. */
+export function versionOf(packageJson: string | undefined): string | undefined {
   try {
     const parsed: unknown = packageJson ? JSON.parse(packageJson) : undefined;
-    if (parsed && typeof parsed === 'object' && 'version' in parsed && typeof parsed.version === 'string') version = parsed.version;
+    return parsed && typeof parsed === 'object' && 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : undefined;
   } catch {
     // A damaged package.json must not stop `--version`: it says unknown.
+    return undefined;
   }
-  return { version, commit: env.LCR_BUILD_COMMIT?.trim() || 'unknown', node };
+}
+
+/** The build information from the version, the environment and the running Node; "unknown" where absent. */
+export function buildInfo(version: string | undefined, env: Record<string, string | undefined>, node: string): BuildInfo {
+  return { version: version ?? 'unknown', commit: env.LCR_BUILD_COMMIT?.trim() || 'unknown', node };
 }
 
 /** The text of `--version`: one line, as `node --version` and `helm version --short` print. */
@@ -25,10 +29,16 @@ export function versionLine(info: BuildInfo): string {
   return `linkerd-cert-rotator ${info.version} (commit ${info.commit}, node ${info.node})`;
 }
 
-/** package.json beside dist/ (and src/): two levels above this file in both layouts. */
-export function readPackageJson(): string | undefined {
+/**
+ * This program's version: the one scripts/bundle.mjs writes into the bundle (which ships without
+ * package.json; esbuild replaces the expression below by a literal), else package.json two levels
+ * above this file (dist/cli and src/cli alike).
+ */
+export function programVersion(): string | undefined {
+  const bundled = process.env.LCR_BUNDLED_VERSION;
+  if (bundled) return bundled;
   try {
-    return readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return versionOf(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@ import { commandGroups, examples, groupOf, optionGroups, optionsOf } from '../..
 import { formatData } from '../../../src/cli/format.js';
 import { commands, parseArgs, type CommandName } from '../../../src/cli/parse.js';
 import { closest } from '../../../src/cli/suggest.js';
-import { buildInfo, versionLine } from '../../../src/cli/version.js';
+import { buildInfo, versionLine, versionOf } from '../../../src/cli/version.js';
 import { allOptions } from '../../../src/options/table.js';
 
 const about = { version: '9.8.7', commit: 'c0ffee1', node: 'v24.0.0' };
@@ -95,7 +95,7 @@ describe('version', () => {
     ['no package.json', undefined, {}, { version: 'unknown', commit: 'unknown' }],
     ['a damaged package.json', '{"version":', {}, { version: 'unknown', commit: 'unknown' }],
   ])('buildInfo: %s', (_name, pkg, env, expected) => {
-    expect(buildInfo(pkg, env, 'v24.1.0')).toEqual({ ...expected, node: 'v24.1.0' });
+    expect(buildInfo(versionOf(pkg), env, 'v24.1.0')).toEqual({ ...expected, node: 'v24.1.0' });
   });
 
   test('by default the version is the one in package.json and the node is this process', async () => {
