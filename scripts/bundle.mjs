@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // The bundle ships without package.json: `version` reads the version written in here (src/cli/version.ts).
-const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const version = /^ {2}"version": "([^"]+)"/m.exec(readFileSync('package.json', 'utf8'))?.[1] ?? 'unknown';
 
 // Some bundled packages are CommonJS and call require(): give the ES module one. And node-fetch (under
 // @kubernetes/client-node) calls url.parse(): Node shows its deprecation (DEP0169) only for code outside
