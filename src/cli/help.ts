@@ -3,7 +3,7 @@ import { allOptions, type OptionSpec } from '../options/table.js';
 /** Headings of the option groups in per-command help, in the order they are shown. */
 export const optionGroups = {
   Connection: ['kubeconfig', 'context', 'request-timeout', 'watch-idle-timeout'],
-  'Linkerd objects': ['linkerd-namespace', 'trust-namespace', 'anchor-certificate', 'anchor-secret', 'issuer-certificate', 'issuer-secret', 'previous-anchor-secret', 'bundle', 'identity-deployment'],
+  'Linkerd objects': ['linkerd-namespace', 'trust-namespace', 'anchor-certificate', 'anchor-secret', 'issuer-certificate', 'issuer-secret', 'previous-anchor-secret', 'bundle', 'identity-deployment', 'read-key-secrets'],
   Scope: ['control-plane-selector', 'extension-selector', 'include-namespaces', 'exclude-namespaces', 'opt-out-annotation', 'delete-stale-pods', 'accept-held-pods'],
   Checks: ['issuer-renewal-margin', 'expiry-warning-days'],
   Renewal: ['which'],
