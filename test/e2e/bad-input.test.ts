@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { makeAnchor, makeIssuer } from '../support/certs.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { bundleObject, names } from './harness/fixture.js';
 import { runRotator } from './harness/rotator.js';
@@ -10,7 +9,6 @@ import { ensureSteady, statusOf } from './harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
-const day = 86_400_000;
 
 async function putSecret(name: string, crt: string): Promise<void> {
   await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name }).catch(() => undefined);
@@ -29,28 +27,16 @@ async function refused(args: string[], code: number, pattern: RegExp): Promise<s
 describe('bad input gets a clear error and changes nothing', () => {
   beforeAll(() => ensureSteady(kubeconfig));
 
-  test('malformed anchor PEM', async () => {
+  // The anchor and issuer certificates come from cert-manager's CertificateRequests now, never from
+  // their Secrets (issue 11): a malformed, expired or RSA certificate in a Secret is not read at all.
+  // PEM, expiry and key-type checks of what is read are unit tests (test/unit/certs, published.test.ts).
+  test('an --anchor-secret the Bundle does not read is refused, naming it', async () => {
     await putSecret('broken-anchor', '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
-    await refused(['--anchor-secret', 'broken-anchor'], 3, /Secret cert-manager\/broken-anchor key tls\.crt/);
+    await refused(['--anchor-secret', 'broken-anchor'], 3, /Bundle linkerd-identity-trust-roots has no source Secret broken-anchor key tls\.crt/);
   });
 
-  test('expired anchor points at the procedure for replacing expired certificates', async () => {
-    const expired = await makeAnchor({ notBefore: new Date(Date.now() - 400 * day), notAfter: new Date(Date.now() - 30 * day) });
-    await putSecret('expired-anchor', expired.pem);
-    await refused(['--anchor-secret', 'expired-anchor'], 3, /expired on .*replacing_expired_certificates/s);
-  });
-
-  test('RSA issuer', async () => {
-    const anchor = await makeAnchor();
-    const rsa = await makeIssuer(anchor, { algorithm: 'rsa' });
-    await kube.core.deleteNamespacedSecret({ namespace: names.linkerdNs, name: 'rsa-issuer' }).catch(() => undefined);
-    await kube.core.createNamespacedSecret({ namespace: names.linkerdNs, body: { metadata: { name: 'rsa-issuer' }, type: 'Opaque', data: { 'tls.crt': Buffer.from(rsa.pem).toString('base64') } } });
-    await refused(['--issuer-secret', 'rsa-issuer'], 3, /RSA.*ECDSA P-256/);
-  });
-
-  test('missing Certificate and missing Secret', async () => {
+  test('missing Certificate', async () => {
     await refused(['--anchor-certificate', 'no-such-anchor'], 3, /Certificate cert-manager\/no-such-anchor not found/);
-    await refused(['--issuer-secret', 'no-such-secret'], 3, /Secret linkerd\/no-such-secret not found/);
   });
 
   test('a paused Deployment', async () => {
