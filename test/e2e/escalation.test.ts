@@ -6,6 +6,7 @@
 // stored). The negative control turns admissionPolicy.enabled off and sees the same image patch and
 // token annotation accepted, so the policy, not something else, does the denying.
 import * as k8s from '@kubernetes/client-node';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,7 +217,10 @@ describe("escalations with the chart's ServiceAccount token", () => {
     const clean = await certificateOnly();
     // What the rotator writes is accepted.
     expect(await replacePrevious(clean)).toEqual({ code: 200, message: '' });
-    const withKey = { ...clean, data: { ...clean.data, 'tls.key': Buffer.from('-----BEGIN EC PRIVATE KEY-----\n...').toString('base64') } };
+    // A key made now, never one committed: what a copy of the anchor Secret would carry.
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyPem = privateKey.export({ type: 'sec1', format: 'pem' });
+    const withKey = { ...clean, data: { ...clean.data, 'tls.key': Buffer.from(keyPem).toString('base64') } };
     const withToken = { ...clean, data: { ...clean.data, token: Buffer.from('stolen').toString('base64') } };
     const cases: [string, k8s.V1Secret, string][] = [
       ['the token annotation', tokenAnnotated(clean), 'may carry no ServiceAccount-token annotation'],
