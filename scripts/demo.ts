@@ -16,9 +16,10 @@ const say = (text: string): void => void process.stdout.write(`\n\x1b[1m== ${tex
 
 /** Runs the built CLI; asynchronously, because the injector and the monitor live in this process. */
 async function rotator(kubeconfig: string, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/main.js'), ...args, '--kubeconfig', kubeconfig, '--poll-interval', '500ms'], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/main.js'), ...args, '--kubeconfig', kubeconfig], {
     stdio: 'inherit',
-    env: { ...process.env, LCR_LOG_FORMAT: 'text' },
+    // The poll interval as env: every command reads its LCR_* variables, but refuses flags it does not take (status).
+    env: { ...process.env, LCR_LOG_FORMAT: 'text', LCR_POLL_INTERVAL: '500ms' },
   });
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }
