@@ -35,7 +35,10 @@ export function deployment(namespace: string, name: string, opts: { replicas?: n
       replicas: opts.replicas ?? 1,
       selector: { matchLabels: { app: name } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      progressDeadlineSeconds: 120,
+      // The Kubernetes default. With less, an apiserver outage (faults.test) plus the controllers'
+      // leader re-election can outlast the deadline, and Kubernetes itself declares the rollout
+      // failed: the rotator then rightly stops, which is not what that test is about.
+      progressDeadlineSeconds: 600,
       template: podTemplate(name, opts.templateLabels, opts.templateAnnotations),
     },
   };
