@@ -18,6 +18,13 @@ export interface RotatorConfig {
    * CertificateRequest publishes its current certificate. Off: such a state is refused (exit 3).
    */
   readKeySecrets: boolean;
+  /**
+   * Where the trust anchor lives: `certificate`, the cert-manager Certificate that renews it (a
+   * single cluster, or the primary of a multicluster run); `copy`, a peer's Secret that copies the
+   * primary's anchor with its key (no Certificate: the rotator writes the copy). Not a flag: the
+   * multicluster run sets it for its peers.
+   */
+  anchorSource: 'certificate' | 'copy';
   /** trust-manager ClusterBundle or Bundle (cluster-scoped; a ClusterBundle of the name wins); its target ConfigMaps are read from it. */
   bundle: string;
   /** Deployment of the identity controller, restarted before the rest of the control plane. */
@@ -75,6 +82,7 @@ export const defaultConfig: RotatorConfig = {
   issuerSecret: 'linkerd-identity-issuer',
   previousAnchorSecret: 'linkerd-previous-anchor',
   readKeySecrets: false,
+  anchorSource: 'certificate',
   bundle: 'linkerd-identity-trust-roots',
   identityDeployment: 'linkerd-identity',
   controlPlaneSelector: '',

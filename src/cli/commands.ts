@@ -1,5 +1,8 @@
 import { ExitCode, PreconditionError } from '../errors.js';
-import type { Cluster } from '../kube/ports.js';
+import { fleetStatus, renderFleetStatus } from '../fleet/status.js';
+import { rotateFleet, type FleetMember } from '../fleet/rotate.js';
+import type { Cluster, KeyPairCopier } from '../kube/ports.js';
+import { fenceWrites } from '../unattended/lock.js';
 import type { Logger } from '../log.js';
 import type { RunContext } from '../rotation/context.js';
 import type { Role } from '../rotation/mesh.js';
@@ -32,6 +35,27 @@ export interface Deps {
   print: (text: string) => void;
   /** Lock, Events, Pushgateway, webhook (src/unattended). */
   unattended: UnattendedPorts;
+  /** The multicluster run's clusters (--peer): the primary's key reader and each peer's adapter. */
+  fleet?: FleetPorts;
+  /** Set by the supervisor: checked before every write, peers' included (the rotation lock). */
+  fence?: () => void;
+}
+
+/** What a multicluster run needs beyond a single cluster's ports. */
+export interface FleetPorts {
+  primaryKeys: KeyPairCopier;
+  peers: { name: string; cluster: Cluster & KeyPairCopier }[];
+}
+
+/** The members of a multicluster run: the primary (this cluster) first, each peer with its own context. */
+function fleetMembers(invocation: Invocation, deps: Deps, ctx: RunContext, fleet: FleetPorts): FleetMember[] {
+  const primaryName = invocation.unattended.clusterName ?? 'primary';
+  const primary: FleetMember = { name: primaryName, role: 'primary', ctx: { ...ctx, logger: deps.logger.child({ cluster: primaryName }) }, keys: fleet.primaryKeys };
+  const peers = fleet.peers.map((peer): FleetMember => {
+    const cluster = deps.fence ? fenceWrites(peer.cluster, deps.fence) : peer.cluster;
+    return { name: peer.name, role: 'peer', ctx: { ...ctx, cluster, config: { ...ctx.config, anchorSource: 'copy' }, logger: deps.logger.child({ cluster: peer.name }) }, keys: cluster };
+  });
+  return [primary, ...peers];
 }
 
 const cpRoles: Role[] = ['identity', 'control-plane', 'extension'];
@@ -51,6 +75,7 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
   const { output } = invocation;
   const emit = (data: unknown, text: string): void => deps.print(output === 'json' || output === 'yaml' ? formatData(output, data) : text);
 
+  if (deps.fleet && invocation.peers.length > 0) return runFleetCommand(invocation, deps, ctx, deps.fleet, emit, hooks);
   switch (invocation.command) {
     case 'rotate': {
       const seen: { decision?: PolicyDecision } = {};
@@ -139,6 +164,30 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       return ExitCode.ok;
     }
   }
+}
+
+/** rotate and status across linked clusters (src/fleet). */
+async function runFleetCommand(invocation: Invocation, deps: Deps, ctx: RunContext, fleet: FleetPorts, emit: (data: unknown, text: string) => void, hooks?: RunHooks): Promise<ExitCode> {
+  const members = fleetMembers(invocation, deps, ctx, fleet);
+  if (invocation.command === 'status') {
+    const status = await fleetStatus(members);
+    emit(status, renderFleetStatus(status));
+    return status.health === 'healthy' ? ExitCode.ok : status.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
+  }
+  const seen: { decision?: PolicyDecision } = {};
+  const startNew = policyGate(invocation.unattended.policy, (decision) => {
+    seen.decision = decision;
+    hooks?.decided(decision);
+  });
+  const result = await rotateFleet(members, { dryRun: invocation.dryRun, startNew, hooks });
+  const { decision } = seen;
+  if (invocation.dryRun) {
+    const lines = [result.plan.summary, ...result.plan.clusters.map((c) => `  ${c.name} (${c.role}): ${c.phase}${c.next ? `, next ${c.next}` : ''}`), ...result.refusals.map((r) => `would refuse: ${r}`)];
+    emit({ plan: result.plan, findings: result.findings, refusals: result.refusals, decision }, lines.join('\n'));
+    return result.refusals.length > 0 ? ExitCode.refused : ExitCode.ok;
+  }
+  emit({ ...result, decision }, result.executed.length === 0 ? `nothing to do: ${result.plan.summary}` : `rotation across ${members.length} clusters finished: ${result.executed.length} step(s), phase ${result.finalPhase}`);
+  return ExitCode.ok;
 }
 
 /**

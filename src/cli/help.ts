@@ -3,6 +3,7 @@ import { allOptions, type OptionSpec } from '../options/table.js';
 /** Headings of the option groups in per-command help, in the order they are shown. */
 export const optionGroups = {
   Connection: ['kubeconfig', 'context', 'request-timeout', 'watch-idle-timeout'],
+  Multicluster: ['peer', 'peer-kubeconfig'],
   'Linkerd objects': ['linkerd-namespace', 'trust-namespace', 'anchor-certificate', 'anchor-secret', 'issuer-certificate', 'issuer-secret', 'previous-anchor-secret', 'bundle', 'identity-deployment', 'read-key-secrets'],
   Scope: ['control-plane-selector', 'extension-selector', 'include-namespaces', 'exclude-namespaces', 'opt-out-annotation', 'delete-stale-pods', 'accept-held-pods'],
   Checks: ['issuer-renewal-margin', 'expiry-warning-days'],
@@ -29,13 +30,13 @@ const changing: OptionGroup[] = ['Connection', 'Linkerd objects', 'Scope', 'Chec
  * all), where they are validated and ignored.
  */
 export const commandGroups: Record<string, readonly OptionGroup[]> = {
-  rotate: ['Connection', 'Linkerd objects', 'Scope', 'Checks', 'Restarts', 'Timing', 'Policy', 'Unattended', 'Reporting', 'Changes', 'Output'],
+  rotate: ['Connection', 'Multicluster', 'Linkerd objects', 'Scope', 'Checks', 'Restarts', 'Timing', 'Policy', 'Unattended', 'Reporting', 'Changes', 'Output'],
   'renew-certs': ['Renewal', ...changing],
   'restart-control-plane': changing,
   'restart-data-plane': changing,
   'update-bundle': changing.filter((group) => group !== 'Restarts'),
   // status reads the policy and the held-pod options for its findings and metrics, and changes nothing.
-  status: ['Connection', 'Linkerd objects', 'Scope', 'Checks', 'Policy', 'Reporting', 'Output'],
+  status: ['Connection', 'Multicluster', 'Linkerd objects', 'Scope', 'Checks', 'Policy', 'Reporting', 'Output'],
 };
 
 /** Examples shown under each command's help (yargs wraps an example longer than about 50 characters). */

@@ -19,7 +19,7 @@ async function main(): Promise<number> {
     (parsed.code === 0 ? process.stdout : process.stderr).write(`${parsed.output}\n`);
     return parsed.code;
   }
-  const [{ KubeCluster, loadKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { KubeUnattended }, { run }] = await Promise.all([
+  const [{ KubeCluster, loadKubeConfig, loadPeerKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { KubeUnattended }, { run }] = await Promise.all([
     import('../kube/client.js'),
     import('../unattended/http.js'),
     import('../unattended/identity.js'),
@@ -65,7 +65,18 @@ async function main(): Promise<number> {
       metrics: pushgatewayUrl ? new Pushgateway(pushgatewayUrl) : undefined,
       notifier: webhookUrl ? new WebhookNotifier(webhookUrl) : undefined,
     };
-    const code = await run(invocation, { cluster, logger, clock: systemClock, signal: abort.signal, progress, print: (text) => process.stdout.write(`${text}\n`), unattended });
+    // A multicluster run: each peer's adapter from its context, with this cluster's limits.
+    const fleet =
+      invocation.peers.length > 0
+        ? {
+            primaryKeys: cluster,
+            peers: invocation.peers.map((peer) => ({
+              name: peer.name,
+              cluster: new KubeCluster(loadPeerKubeConfig(invocation.peerKubeconfig, invocation, peer.context), { logger: logger.child({ cluster: peer.name }), signal: abort.signal, policy: { requestTimeoutMs }, watchIdleMs: watchIdleTimeoutMs }),
+            })),
+          }
+        : undefined;
+    const code = await run(invocation, { fleet, cluster, logger, clock: systemClock, signal: abort.signal, progress, print: (text) => process.stdout.write(`${text}\n`), unattended });
     logger.debug('finished', { command: invocation.command, seconds: (Date.now() - started) / 1000, exitCode: code });
     return exit(code);
   } catch (error) {

@@ -8,7 +8,7 @@ import { formatData, type Output } from './format.js';
 import { aliases, examples, optionsOf } from './help.js';
 import { unknownArgumentMessage, type Vocabulary } from './suggest.js';
 import { buildInfo, programVersion, versionLine, type BuildInfo } from './version.js';
-import { allOptions, configOptions, envName, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
+import { allOptions, configOptions, envOf, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
 
 export const commands = {
   rotate: 'Run the whole safe rotation from whatever state the cluster is in (the CronJob runs this)',
@@ -35,6 +35,16 @@ export interface Invocation {
   which: 'next' | 'anchor' | 'issuer';
   /** Lock, rotation policy, Pushgateway, webhook. */
   unattended: UnattendedOptions;
+  /** Linked clusters rotated with this one (--peer); empty: a single-cluster run. */
+  peers: PeerSpec[];
+  /** --peer-kubeconfig: the files of the peers' contexts; undefined: this cluster's kubeconfig. */
+  peerKubeconfig?: string;
+}
+
+/** A peer cluster of a multicluster run: its name (as Links call it) and its kubeconfig context. */
+export interface PeerSpec {
+  name: string;
+  context: string;
 }
 
 export type ParseResult = { kind: 'run'; invocation: Invocation } | { kind: 'exit'; output: string; code: 0 | 2 };
@@ -42,7 +52,7 @@ export type ParseResult = { kind: 'run'; invocation: Invocation } | { kind: 'exi
 type Raw = Record<string, unknown>;
 
 function envDefault(spec: OptionSpec, env: Record<string, string | undefined>): string | number | boolean | undefined {
-  const value = env[envName(spec.flag)];
+  const value = env[envOf(spec)];
   return value === undefined ? spec.default : value;
 }
 
@@ -103,7 +113,30 @@ export function validate(command: CommandName, raw: Raw): Invocation {
     logFormat: choice('log-format', ['auto', 'json', 'text'] as const),
     which: command === 'renew-certs' ? choice('which', ['next', 'anchor', 'issuer'] as const) : 'next',
     unattended: validateUnattended(raw),
+    peers: validatePeers(command, raw),
+    peerKubeconfig: text('peer-kubeconfig'),
   };
+}
+
+/** Reads --peer NAME[=CONTEXT] values: names unique, DNS labels, not this cluster's --cluster-name. */
+function validatePeers(command: CommandName, raw: Raw): PeerSpec[] {
+  const peers = parseList(raw.peer).map((item): PeerSpec => {
+    const [name = '', context, extra] = item.split('=').map((part) => part.trim());
+    if (extra !== undefined || context === '') throw new UsageError(`--peer must be NAME or NAME=CONTEXT, got "${item}"`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new UsageError(`--peer name "${name}" must be a DNS label (as a Link's targetClusterName)`);
+    return { name, context: context ?? name };
+  });
+  if (peers.length === 0) return [];
+  if (command !== 'rotate' && command !== 'status') {
+    throw new UsageError(`--peer applies to rotate and status only: a single task (${command}) run on one of several linked clusters breaks the barriers between them`);
+  }
+  const names = peers.map((peer) => peer.name);
+  const twice = names.filter((name, index) => names.indexOf(name) !== index);
+  if (twice.length > 0) throw new UsageError(`--peer ${twice[0]} is given twice`);
+  const self = typeof raw['cluster-name'] === 'string' ? raw['cluster-name'].trim() : '';
+  if (!self) throw new UsageError("--cluster-name is required with --peer: it is this cluster's name as the peers' Links call it (spec.targetClusterName)");
+  if (names.includes(self)) throw new UsageError(`--peer ${self} is this cluster (--cluster-name)`);
+  return peers;
 }
 
 /** renew-certs' own option. */
@@ -114,7 +147,7 @@ const everyOption: OptionSpec[] = [...allOptions, whichOption];
 function yargsOption(spec: OptionSpec, group: string, env: Record<string, string | undefined>): Options {
   const value = envDefault(spec, env);
   return {
-    describe: `${spec.describe} [env ${envName(spec.flag)}]`,
+    describe: `${spec.describe} [env ${envOf(spec)}]`,
     type: spec.kind === 'boolean' ? 'boolean' : spec.kind === 'number' ? 'number' : 'string',
     group: `${group}:`,
     ...(aliases[spec.flag] ? { alias: aliases[spec.flag] } : {}),

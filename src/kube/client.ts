@@ -6,8 +6,8 @@ import { kubeconfigInputs, kubeconfigSource } from './kubeconfig-source.js';
 import { AbortedError, PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
-import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from './model.js';
-import type { Cluster, EvictionResult, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
+import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadRef } from './model.js';
+import type { Cluster, EvictionResult, KeyPairCopier, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, withRetry, type RetryDeps } from './retry.js';
 import { certificateOnlySecret, createPreviousAnchorHint, isMigration } from './certificate-only.js';
 import { evictionBody, evictionRefusal } from './eviction.js';
@@ -90,6 +90,32 @@ export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
   return config;
 }
 
+/**
+ * A peer cluster's kubeconfig for the multicluster mode: `context` looked up in the files of
+ * `paths` (a KUBECONFIG-style list, merged, the first file winning), or in the primary's kubeconfig
+ * (client-go's order) when no list is given. An unknown context is a configuration error (exit 2).
+ */
+export function loadPeerKubeConfig(paths: string | undefined, primary: KubeConnection, context: string): k8s.KubeConfig {
+  const files = (paths ?? '').split(delimiter).filter((path) => path.length > 0);
+  if (files.length === 0) return loadKubeConfig({ kubeconfig: primary.kubeconfig, context });
+  const config = new ConnectionReusingKubeConfig();
+  try {
+    config.loadFromFile(files[0] as string);
+    for (const path of files.slice(1)) {
+      const next = new k8s.KubeConfig();
+      next.loadFromFile(path);
+      config.mergeConfig(next, true);
+    }
+  } catch (error) {
+    throw new UsageError(`cannot load the peers' kubeconfig ${files.join(delimiter)}: ${kubeconfigFailure(error)}`);
+  }
+  if (!config.getContexts().some((known) => known.name === context)) {
+    throw new UsageError(`the peers' kubeconfig ${files.join(delimiter)} has no context named ${context} (contexts: ${config.getContexts().map((known) => known.name).join(', ') || 'none'})`);
+  }
+  config.setCurrentContext(context);
+  return config;
+}
+
 /** Options of one generated client-node call: its request carries the attempt's signal (request timeout and run abort). */
 export type CallOptions = k8s.ConfigurationOptions<k8s.ObservableMiddleware>;
 
@@ -151,7 +177,7 @@ export async function kubeFind<T>(deps: RetryDeps, resource: string, object: str
 }
 
 /** The one adapter between the rotator's ports and @kubernetes/client-node. */
-export class KubeCluster implements Cluster {
+export class KubeCluster implements Cluster, KeyPairCopier {
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
   private readonly custom: k8s.CustomObjectsApi;
@@ -320,8 +346,12 @@ export class KubeCluster implements Cluster {
     if (!version) return [];
     const raw = (await this.call('list', `links.${multicluster.group}`, '(all)', (options) =>
       this.custom.listClusterCustomObject({ group: multicluster.group, version, plural: 'links', limit: 50 }, options),
-    )) as { items?: { metadata?: { namespace?: string; name?: string } }[] };
-    return (raw.items ?? []).map((item) => ({ namespace: item.metadata?.namespace ?? '', name: item.metadata?.name ?? '' }));
+    )) as { items?: { metadata?: { namespace?: string; name?: string }; spec?: { targetClusterName?: unknown } }[] };
+    return (raw.items ?? []).map((item) => ({
+      namespace: item.metadata?.namespace ?? '',
+      name: item.metadata?.name ?? '',
+      ...(typeof item.spec?.targetClusterName === 'string' ? { targetClusterName: item.spec.targetClusterName } : {}),
+    }));
   }
 
   async triggerIssuance(namespace: string, name: string, now: Date): Promise<void> {
@@ -381,6 +411,33 @@ export class KubeCluster implements Cluster {
       } catch (error) {
         const code = statusCode(error);
         if ((code === 409 || code === 404) && attempt < conflictAttempts) continue;
+        throw error;
+      }
+    }
+  }
+
+  async readKeyPair(namespace: string, name: string): Promise<KeyPair | undefined> {
+    const secret = await this.find('secrets', `${namespace}/${name}`, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
+    if (secret === undefined) return undefined;
+    const data = secret.data ?? {};
+    return { type: secret.type ?? '', data: Object.fromEntries(keyPairKeys.filter((key) => data[key] !== undefined).map((key) => [key, data[key] as string])) };
+  }
+
+  async writeKeyPair(namespace: string, name: string, pair: KeyPair): Promise<void> {
+    const object = `${namespace}/${name}`;
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.find('secrets', object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
+      if (current === undefined) throw new PreconditionError(`the anchor copy Secret ${object} does not exist and the rotator never creates Secrets: create it once as a copy of the primary's anchor Secret (see docs/multicluster.md)`);
+      if (current.type !== 'kubernetes.io/tls') throw new PreconditionError(`the anchor copy Secret ${object} is of type ${current.type ?? '(none)'}, not kubernetes.io/tls: a CA ClusterIssuer cannot sign with it`);
+      if (current.immutable === true) throw new PreconditionError(`the anchor copy Secret ${object} is immutable: the new anchor cannot be written into it`);
+      // The object read, data replaced: its metadata (labels, Helm's ownership) and resourceVersion stay.
+      const body = { ...current, data: { ...pair.data } };
+      try {
+        await this.call('update', 'secrets', object, (options) => this.core.replaceNamespacedSecret({ namespace, name, body }, options));
+        return;
+      } catch (error) {
+        const code = statusCode(error);
+        if (code === 409 && attempt < conflictAttempts) continue;
         throw error;
       }
     }

@@ -159,7 +159,22 @@ export interface OwnerView {
 export interface LinkView {
   namespace: string;
   name: string;
+  /** spec.targetClusterName: the cluster whose services it mirrors, and whose anchor this cluster must trust. */
+  targetClusterName?: string;
 }
+
+/**
+ * A CA's certificate and private key as a kubernetes.io/tls Secret holds them (base64, as the API
+ * returns them). Only the multicluster shared-anchor copy carries one: it is passed from one API
+ * response to one write, never parsed, logged or kept.
+ */
+export interface KeyPair {
+  type: string;
+  data: Partial<Record<'tls.crt' | 'tls.key' | 'ca.crt', string>>;
+}
+
+/** The keys of a KeyPair, in the order a kubernetes.io/tls Secret lists them. */
+export const keyPairKeys = ['tls.crt', 'tls.key', 'ca.crt'] as const;
 
 /** A pod that carries Linkerd's proxy. */
 export interface PodView {

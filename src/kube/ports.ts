@@ -1,5 +1,6 @@
 import type {
   BundleView,
+  KeyPair,
   CertificateRequestView,
   CertificateView,
   LinkView,
@@ -95,6 +96,21 @@ export interface PodIdentity {
 export type EvictionResult = { result: 'evicted' } | { result: 'gone' } | { result: 'blocked'; reason: string };
 
 export type Cluster = ClusterReader & ClusterWriter;
+
+/**
+ * The one place the rotator handles a private key: the multicluster shared-anchor mode copies the
+ * anchor's key pair from the primary's anchor Secret into each peer's copy, which the peer's CA
+ * ClusterIssuer signs with. Opt-in (configuring peers), with its own grants (docs/multicluster.md).
+ */
+export interface KeyPairCopier {
+  /** The Secret's certificate, key and CA, base64 as read; undefined when it does not exist. */
+  readKeyPair(namespace: string, name: string): Promise<KeyPair | undefined>;
+  /**
+   * Replaces the data of an existing kubernetes.io/tls Secret in place (never a create or a
+   * delete); a missing, immutable or other-typed Secret is a PreconditionError.
+   */
+  writeKeyPair(namespace: string, name: string, pair: KeyPair): Promise<void>;
+}
 
 /** An adapter that can check a write fence before every attempt of each write, retries included. */
 export interface WriteFencing {

@@ -15,6 +15,8 @@ export interface OptionSpec {
   field?: keyof RotatorConfig;
   choices?: string[];
   default?: string | number | boolean;
+  /** The environment variable, where it is not envName(flag) (a repeatable flag's plural). */
+  env?: string;
 }
 
 const d = defaultConfig;
@@ -28,6 +30,14 @@ export const runOptions: OptionSpec[] = [
   { flag: 'output', kind: 'string', default: 'text', choices: ['text', 'json', 'prometheus'], describe: 'Format of plans and reports on stdout (prometheus: status only, the metrics exposition)' },
   { flag: 'log-level', kind: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], describe: 'Least severe log level written' },
   { flag: 'log-format', kind: 'string', default: 'auto', choices: ['auto', 'json', 'text'], describe: 'Log format: JSON lines, readable text, or auto (text on a terminal)' },
+  {
+    flag: 'peer',
+    kind: 'list',
+    default: '',
+    env: 'LCR_PEERS',
+    describe: "A linked cluster that shares this cluster's trust anchor, as NAME[=CONTEXT] (repeatable, or comma-separated; CONTEXT defaults to NAME): rotate and status then span every cluster, with barriers across them (docs/multicluster.md)",
+  },
+  { flag: 'peer-kubeconfig', kind: 'string', default: '', describe: "Kubeconfig file(s) holding the peers' contexts, separated as in KUBECONFIG and merged (default: the kubeconfig of this cluster)" },
 ];
 
 /** Options that fill RotatorConfig, with the defaults from Linkerd's documented set-up. */
@@ -100,6 +110,11 @@ export const allOptions: OptionSpec[] = [...runOptions, ...configOptions, ...una
 /** The environment variable that carries an option. */
 export function envName(flag: string): string {
   return `${envPrefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The environment variable of one option spec (its own `env`, else envName of its flag). */
+export function envOf(spec: OptionSpec): string {
+  return spec.env ?? envName(spec.flag);
 }
 
 /** Reads a boolean flag or environment value ("true", "1", "yes", "false", "0", "no", ""); throws UsageError otherwise. */

@@ -69,7 +69,8 @@ export function startRefusals(state: ObservedState, config: RotatorConfig): stri
 /** True when the plan starts a new rotation (renews the anchor from a steady state). */
 const startsRotation = (plan: Plan): boolean => plan.steps.some((step) => step.name === 'renew-anchor' && !step.resume);
 
-async function runStep(ctx: RunContext, step: PlanStep): Promise<void> {
+/** Runs one step of a plan on the context's cluster (the multicluster run calls it per cluster). */
+export async function runStep(ctx: RunContext, step: PlanStep): Promise<void> {
   switch (step.name) {
     case 'renew-anchor':
       return renewAnchor(ctx);

@@ -66,6 +66,25 @@ function parseOrRefuse(pem: string, what: string): ParsedCert[] {
 }
 
 /**
+ * A multicluster peer's anchor: the certificate of its copy of the primary's anchor Secret (the
+ * adapter drops the key unread), as a Certificate that never issues. A peer with an anchor
+ * Certificate of its own has its own anchor: per-cluster anchors are refused, not rotated.
+ */
+async function readAnchorCopy(cluster: ClusterReader, config: RotatorConfig): Promise<{ certificate: CertificateView; cert: ParsedCert }> {
+  const [own, secret] = await Promise.all([cluster.getCertificate(config.trustNamespace, config.anchorCertificate), cluster.getSecret(config.trustNamespace, config.anchorSecret)]);
+  if (own) {
+    throw new PreconditionError(
+      `Certificate ${config.trustNamespace}/${config.anchorCertificate} exists in this peer: it has an anchor of its own (per-cluster anchors), which the multicluster rotation does not support; only the shared-anchor topology (the peer's CA ClusterIssuer signs with a copy of the primary's anchor Secret) is rotated across clusters`,
+    );
+  }
+  if (!secret) throw new PreconditionError(`the anchor copy Secret ${config.trustNamespace}/${config.anchorSecret} does not exist in this peer: create it once as a copy of the primary's anchor Secret (docs/multicluster.md)`);
+  const [cert] = parseOrRefuse(secret.tlsCrt ?? '', describe(secret));
+  if (!cert) throw new PreconditionError(`${describe(secret)} holds no certificate`);
+  const certificate: CertificateView = { namespace: secret.namespace, name: secret.name, uid: '', generation: 0, secretName: secret.name, conditions: [], revision: 0, failedIssuanceAttempts: 0, notBefore: cert.notBefore, notAfter: cert.notAfter };
+  return { certificate, cert };
+}
+
+/**
  * Reads the certificates only: anchor, previous anchor, issuer and which anchor signed it. The
  * anchor's and issuer's come from their CertificateRequests, never from their Secrets (which hold
  * the private keys) unless --read-key-secrets allows it; the previous-anchor Secret holds no key.
@@ -74,7 +93,7 @@ function parseOrRefuse(pem: string, what: string): ParsedCert[] {
  */
 export async function observeCertificates(cluster: ClusterReader, config: RotatorConfig, deps: CurrentDeps = {}): Promise<Pick<ObservedState, 'anchor' | 'previous' | 'issuer'>> {
   const [anchor, issuer, previousSecret] = await Promise.all([
-    readCurrent(cluster, config, anchorRef(config), deps),
+    config.anchorSource === 'copy' ? readAnchorCopy(cluster, config) : readCurrent(cluster, config, anchorRef(config), deps),
     readCurrent(cluster, config, issuerRef(config), deps),
     cluster.getSecret(config.trustNamespace, config.previousAnchorSecret),
   ]);

@@ -324,14 +324,15 @@ export class LeaseLock {
  * a lock lost while a write was being retried stops it before its next attempt. Reads stay
  * free: the run may still look, and report, after the lock is gone.
  */
-export function fenceWrites(cluster: Cluster, assertHeld: () => void): Cluster {
-  const inner = hasWriteFencing(cluster) ? cluster.withWriteFence(assertHeld) : cluster;
+export function fenceWrites<C extends Cluster>(cluster: C, assertHeld: () => void): C {
+  // The fenced adapter is the same class as `cluster` (withWriteFence returns a copy of it).
+  const inner = (hasWriteFencing(cluster) ? cluster.withWriteFence(assertHeld) : cluster) as C;
   return new Proxy(inner, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
-      if (typeof property === 'string' && /^(get|list|watch)/.test(property)) return method.bind(target);
+      if (typeof property === 'string' && /^(get|list|watch|read)/.test(property)) return method.bind(target);
       return (...args: unknown[]) => {
         assertHeld();
         return method.apply(target, args);

@@ -31,6 +31,8 @@ export interface SupervisedDeps {
   clock: Clock;
   signal?: AbortSignal;
   unattended: UnattendedPorts;
+  /** Given to the work: the lock's write fence, for adapters beyond `cluster` (a multicluster run's peers). */
+  fence?: () => void;
 }
 
 /** Hooks handed to the command: the rotation's step hooks and the policy's decision. */
@@ -157,7 +159,7 @@ export async function supervise<D extends SupervisedDeps>(invocation: Supervised
       if (!rotation) await hooks.stepStarted(single, 1);
       // Fencing: no write once the lock is lost, even in the middle of a step.
       // The fence wraps the adapter itself, inside the recorder, so that it also guards each retry of a write.
-      code = await work({ ...deps, cluster: recorder.wrap(fenceWrites(deps.cluster, () => lock.assertHeld())), signal }, hooks);
+      code = await work({ ...deps, cluster: recorder.wrap(fenceWrites(deps.cluster, () => lock.assertHeld())), signal, fence: () => lock.assertHeld() }, hooks);
       if (!rotation) await hooks.stepFinished();
     } catch (error) {
       failure = explain(error);

@@ -7,6 +7,8 @@ import { commands } from '../../../src/cli/parse.js';
 const docs = ['README.md', 'docs/unattended.md'].map((file) => readFileSync(file, 'utf8')).join('\n');
 const values = readFileSync('chart/values.yaml', 'utf8');
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+// Flags the chart derives from a structured value: the peers list (a kubeconfig Secret per peer) gives both.
+const chartKey: Record<string, string> = { peer: 'peers', 'peer-kubeconfig': 'peers' };
 
 describe('documentation covers every option and command', () => {
   test.each(allOptions.map((o) => o.flag))('--%s is in the README or docs/unattended.md', (flag) => {
@@ -14,7 +16,7 @@ describe('documentation covers every option and command', () => {
   });
 
   test.each(allOptions.map((o) => o.flag))('--%s has a documented chart value', (flag) => {
-    expect(values).toMatch(new RegExp(`^  ${camel(flag)}:`, 'm'));
+    expect(values).toMatch(new RegExp(`^  ${chartKey[flag] ?? camel(flag)}:`, 'm'));
   });
 
   test.each(Object.keys(commands))('command %s is in the README', (command) => {

@@ -29,6 +29,8 @@ describe('parseArgs: commands and defaults', () => {
       logLevel: 'info',
       logFormat: 'auto',
       which: 'next',
+      peers: [],
+      peerKubeconfig: undefined,
       unattended: {
         lockNamespace: undefined,
         lockName: 'linkerd-cert-rotator',
@@ -199,5 +201,37 @@ describe('parseArgs: renew-certs --which', () => {
 
   it('other commands ignore LCR_WHICH', async () => {
     expect((await invocation(['status'], { LCR_WHICH: 'anchor' })).which).toBe('next');
+  });
+});
+
+describe('parseArgs: multicluster peers', () => {
+  it('--peer NAME[=CONTEXT], repeated or comma-separated, or LCR_PEERS; the context defaults to the name', async () => {
+    expect((await invocation(['rotate', '--cluster-name', 'east', '--peer', 'west=ctx-w', '--peer', 'north'])).peers).toEqual([
+      { name: 'west', context: 'ctx-w' },
+      { name: 'north', context: 'north' },
+    ]);
+    const fromEnv = await invocation(['status'], { LCR_PEERS: 'west=ctx-w,north', LCR_CLUSTER_NAME: 'east', LCR_PEER_KUBECONFIG: '/a:/b' });
+    expect(fromEnv.peers.map((p) => p.name)).toEqual(['west', 'north']);
+    expect(fromEnv.peerKubeconfig).toBe('/a:/b');
+    expect((await invocation(['rotate'])).peers).toEqual([]);
+  });
+
+  it.each([
+    [['rotate', '--peer', 'west'], /--cluster-name is required with --peer/],
+    [['rotate', '--cluster-name', 'east', '--peer', 'west', '--peer', 'west'], /--peer west is given twice/],
+    [['rotate', '--cluster-name', 'east', '--peer', 'east'], /--peer east is this cluster/],
+    [['rotate', '--cluster-name', 'east', '--peer', 'West_1'], /must be a DNS label/],
+    [['rotate', '--cluster-name', 'east', '--peer', 'west=a=b'], /NAME or NAME=CONTEXT/],
+    [['rotate', '--cluster-name', 'east', '--peer', 'west='], /NAME or NAME=CONTEXT/],
+  ])('%j is refused with a clear message (exit 2)', async (argv, message) => {
+    const result = await exit(argv);
+    expect(result.code).toBe(2);
+    expect(result.output).toMatch(message);
+  });
+
+  it('a single task refuses peers (from the environment too): it would run on one cluster of several', async () => {
+    const result = await exit(['restart-data-plane'], { LCR_PEERS: 'west', LCR_CLUSTER_NAME: 'east' });
+    expect(result.code).toBe(2);
+    expect(result.output).toMatch(/--peer applies to rotate and status only/);
   });
 });
