@@ -130,6 +130,7 @@ function validatePeers(command: CommandName, raw: Raw): PeerSpec[] {
   if (command !== 'rotate' && command !== 'status') {
     throw new UsageError(`--peer applies to rotate and status only: a single task (${command}) run on one of several linked clusters breaks the barriers between them`);
   }
+  if (raw.output === 'prometheus') throw new UsageError('status -o prometheus covers one cluster: run it against each cluster without --peer (each has its own metrics)');
   const names = peers.map((peer) => peer.name);
   const twice = names.filter((name, index) => names.indexOf(name) !== index);
   if (twice.length > 0) throw new UsageError(`--peer ${twice[0]} is given twice`);

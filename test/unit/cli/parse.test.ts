@@ -223,6 +223,7 @@ describe('parseArgs: multicluster peers', () => {
     [['rotate', '--cluster-name', 'east', '--peer', 'West_1'], /must be a DNS label/],
     [['rotate', '--cluster-name', 'east', '--peer', 'west=a=b'], /NAME or NAME=CONTEXT/],
     [['rotate', '--cluster-name', 'east', '--peer', 'west='], /NAME or NAME=CONTEXT/],
+    [['status', '--cluster-name', 'east', '--peer', 'west', '-o', 'prometheus'], /covers one cluster/],
   ])('%j is refused with a clear message (exit 2)', async (argv, message) => {
     const result = await exit(argv);
     expect(result.code).toBe(2);
