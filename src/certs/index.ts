@@ -1,9 +1,7 @@
 export {
   CertificateError,
   fingerprints,
-  parseOneCert,
   parsePemBundle,
-  sameCertificates,
   shortFingerprint,
   toPem,
 } from './pem.js';

@@ -145,29 +145,9 @@ function encodePem(der: Buffer): string {
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
-/**
- * Parses a PEM text that must hold at least one certificate and returns the first (the leaf, in
- * tls.crt order). Throws CertificateError when there is none or the text is malformed.
- */
-export function parseOneCert(text: string, what: string): ParsedCert {
-  const [first] = parsePemBundle(text, what);
-  if (!first) throw new CertificateError(what, 'contains no certificate');
-  return first;
-}
-
 /** The set of SHA-256 fingerprints of some certificates. */
 export function fingerprints(certs: readonly ParsedCert[]): Set<string> {
   return new Set(certs.map((cert) => cert.fingerprint));
-}
-
-/**
- * True when both lists hold the same certificates, ignoring order and duplicates (trust-manager
- * dedups and sorts a bundle, so source order proves nothing).
- */
-export function sameCertificates(a: readonly ParsedCert[], b: readonly ParsedCert[]): boolean {
-  const left = fingerprints(a);
-  const right = fingerprints(b);
-  return left.size === right.size && [...left].every((fp) => right.has(fp));
 }
 
 /** The certificates as one PEM text, in the given order, ending with a newline ('' for none). */

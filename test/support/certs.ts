@@ -2,7 +2,7 @@
 import type { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { webCrypto } from '../../src/certs/crypto.js';
-import { parseOneCert, type ParsedCert } from '../../src/certs/pem.js';
+import { parsePemBundle, type ParsedCert } from '../../src/certs/pem.js';
 
 /** A generated certificate with its key pair; `pem` is the certificate alone, `keyPem` is PKCS#8. */
 export interface Generated {
@@ -176,7 +176,7 @@ async function finish(
   keys: CryptoKeyPair,
   what: string,
 ): Promise<Generated> {
-  const cert = parseOneCert(certificate.toString('pem'), what);
+  const cert = parsePemBundle(certificate.toString('pem'), what)[0] as ParsedCert;
   const pkcs8 = await webCrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const keyPem = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
   return { cert, pem: cert.pem, keyPem: keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`, keys };

@@ -2,11 +2,10 @@ import { X509Certificate as NodeX509 } from 'node:crypto';
 import {
   CertificateError,
   fingerprints,
-  parseOneCert,
   parsePemBundle,
-  sameCertificates,
   shortFingerprint,
   toPem,
+  type ParsedCert,
 } from '../../../src/certs/index.js';
 import { bundleOf, makeAnchor, makeIssuer, makeLeaf, type Generated } from '../../support/certs.js';
 
@@ -223,30 +222,8 @@ describe('parsePemBundle', () => {
   });
 });
 
-describe('parseOneCert', () => {
-  it('returns the first certificate (the leaf of a chain)', () => {
-    expect(parseOneCert(bundleOf(leaf, issuer), WHAT).fingerprint).toBe(leaf.cert.fingerprint);
-  });
-
-  it('returns a single certificate', () => {
-    expect(parseOneCert(issuer.pem, WHAT).fingerprint).toBe(issuer.cert.fingerprint);
-  });
-
-  it.each([
-    ['empty text', () => ''],
-    ['a private key only', () => anchor.keyPem],
-  ])('throws when there is no certificate: %s', (_name, build) => {
-    const error = catchError(() => parseOneCert(build(), WHAT));
-    expect(error.what).toBe(WHAT);
-    expect(error.message).toBe(`${WHAT}: contains no certificate`);
-  });
-
-  it('passes parse errors through', () => {
-    const error = catchError(() => parseOneCert('nonsense', 'ConfigMap linkerd/x key ca-bundle.crt'));
-    expect(error.what).toBe('ConfigMap linkerd/x key ca-bundle.crt');
-    expect(error.message).toMatch(/no PEM block found/);
-  });
-});
+/** The first certificate of a PEM text (the leaf of a chain). */
+const firstCert = (text: string, what: string): ParsedCert => parsePemBundle(text, what)[0] as ParsedCert;
 
 describe('key algorithm and CA flag', () => {
   it.each([
@@ -256,7 +233,7 @@ describe('key algorithm and CA flag', () => {
     ['ed25519', 'Ed25519'],
   ] as const)('describes a %s key as %s', async (algorithm, expected) => {
     const generated = await makeAnchor({ algorithm });
-    expect(parseOneCert(generated.pem, WHAT).keyAlgorithm).toBe(expected);
+    expect(firstCert(generated.pem, WHAT).keyAlgorithm).toBe(expected);
   });
 
   it.each([
@@ -264,13 +241,13 @@ describe('key algorithm and CA flag', () => {
     ['issuer', () => issuer, true],
     ['leaf', () => leaf, false],
   ] as const)('reads basicConstraints of the %s', (_name, pick, isCa) => {
-    expect(parseOneCert(pick().pem, WHAT).isCa).toBe(isCa);
+    expect(firstCert(pick().pem, WHAT).isCa).toBe(isCa);
   });
 });
 
-describe('fingerprints and sameCertificates', () => {
+describe('fingerprints', () => {
   it('gives the same fingerprint for the same certificate every time', () => {
-    const again = parseOneCert(anchor.pem.replaceAll('\n', '\r\n'), 'another object');
+    const again = firstCert(anchor.pem.replaceAll('\n', '\r\n'), 'another object');
     expect(again.fingerprint).toBe(anchor.cert.fingerprint);
     expect(again.fingerprint).not.toBe(other.cert.fingerprint);
   });
@@ -281,24 +258,6 @@ describe('fingerprints and sameCertificates', () => {
     expect(fingerprints([])).toEqual(new Set());
   });
 
-  const a = (): Generated => anchor;
-  const b = (): Generated => other;
-  const c = (): Generated => issuer;
-  it.each<{ name: string; left: (() => Generated)[]; right: (() => Generated)[]; expected: boolean }>([
-    { name: 'same order', left: [a, b], right: [a, b], expected: true },
-    { name: 'reordered', left: [a, b], right: [b, a], expected: true },
-    { name: 'duplicates on one side', left: [a, b, a], right: [b, a], expected: true },
-    { name: 'both empty', left: [], right: [], expected: true },
-    { name: 'one missing', left: [a, b], right: [a], expected: false },
-    { name: 'one extra', left: [a], right: [a, b], expected: false },
-    { name: 'one different', left: [a, b], right: [a, c], expected: false },
-    { name: 'duplicate instead of another', left: [a, a], right: [a, b], expected: false },
-    { name: 'empty and not empty', left: [], right: [a], expected: false },
-  ])('$name -> $expected', ({ left, right, expected }) => {
-    const certsOf = (list: (() => Generated)[]) => list.map((g) => g().cert);
-    expect(sameCertificates(certsOf(left), certsOf(right))).toBe(expected);
-    expect(sameCertificates(certsOf(right), certsOf(left))).toBe(expected);
-  });
 });
 
 describe('toPem', () => {
