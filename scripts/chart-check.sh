@@ -160,6 +160,78 @@ expect_not_in "$(render)" 'kind: ValidatingAdmissionPolicy' "admissionPolicy: no
 expect_not_in "$(render "${vap[@]}" --set admissionPolicy.enabled=false)" 'kind: ValidatingAdmissionPolicy' "admissionPolicy.enabled=false: no policy"
 expect_not_in "$(render "${vap[@]}" --values "$chart/ci/restricted-values.yaml")" 'kind: ValidatingAdmissionPolicy' "chart/ci/restricted-values.yaml: admissionPolicy off"
 
+# Multicluster, shared anchor (docs/multicluster.md): the primary lists its peers, each peer installs peerAccess.
+primary=(--values "$chart/ci/multicluster-values.yaml")
+peer=(--values "$chart/ci/peer-values.yaml")
+primary_trust="$(render "${primary[@]}" --show-only templates/role-trust.yaml)"
+expect_in "$(grep -B1 -A2 'resources: \["secrets"\]' <<<"$primary_trust" | grep -A1 'verbs: \["get"\]$')" 'resourceNames: \["linkerd-trust-anchor"\]' \
+  "multicluster primary: get on the anchor Secret (the key it copies into the peers), by name"
+expect_not_in "$(grep -A1 'verbs: \["get", "update"\]' <<<"$primary_trust")" 'linkerd-trust-anchor' "multicluster primary: the anchor Secret is read, never written"
+[[ "$(grep -c 'resources: \["secrets"\]' <<<"$primary_trust")" == 2 ]] || die "multicluster primary: expected the anchor Secret get and the previous-anchor rule, nothing more on Secrets"
+pass "multicluster primary: no Secret grant but the anchor get and the previous-anchor rule"
+primary_cron="$(render "${primary[@]}" --show-only templates/cronjob.yaml)"
+expect_in "$(grep -A1 'name: LCR_PEERS$' <<<"$primary_cron")" 'value: "west,north=north-admin"$' "multicluster primary: LCR_PEERS lists NAME or NAME=CONTEXT"
+expect_in "$(grep -A1 'name: LCR_PEER_KUBECONFIG$' <<<"$primary_cron")" 'value: "/etc/linkerd-cert-rotator/peers/west/kubeconfig:/etc/linkerd-cert-rotator/peers/north/kubeconfig"$' \
+  "multicluster primary: LCR_PEER_KUBECONFIG lists each peer's file, colon-separated"
+[[ "$(grep -c 'name: LCR_CLUSTER_NAME$' <<<"$primary_cron")" == 1 ]] && expect_in "$(grep -A1 'name: LCR_CLUSTER_NAME$' <<<"$primary_cron")" 'value: "east"$' "multicluster primary: LCR_CLUSTER_NAME once, from rotator.clusterName"
+expect_in "$(grep -A6 -- '- name: peer-west$' <<<"$primary_cron" | tail -n 5 | tr -s ' \n' ' ')" 'secretName: lcr-peer-west defaultMode: 256 # 0400 items: - key: kubeconfig path: kubeconfig' \
+  "multicluster primary: peer west's Secret on its own volume, mode 0400, one key"
+expect_in "$(grep -A6 -- '- name: peer-north$' <<<"$primary_cron" | tr -s ' \n' ' ')" 'secretName: lcr-peer-north defaultMode: 256 # 0400 items: - key: config path: kubeconfig' \
+  "multicluster primary: a peer's own Secret key (multicluster.peers[].key)"
+[[ "$(grep -A2 -E -- '- name: peer-(west|north)$' <<<"$primary_cron" | grep -c 'readOnly: true')" == 2 ]] || die "multicluster primary: both peer mounts read-only"
+pass "multicluster primary: each peer's kubeconfig mounted read-only"
+expect_in "$primary_cron" '^            fsGroup: 65532$' "multicluster primary: the pod's fsGroup makes the root-owned 0400 files readable by the rotator's group"
+expect_in "$(render "${primary[@]}" --set podSecurityContext.fsGroup=2000 --show-only templates/cronjob.yaml)" '^            fsGroup: 2000$' "multicluster primary: a podSecurityContext.fsGroup of the user's is kept"
+expect_not_in "$defaults" 'LCR_PEER|fsGroup|/etc/linkerd-cert-rotator/peers' "defaults: no peers, no peer env, volumes or fsGroup"
+expect_not_in "$(render "${primary[@]}" "${vap[@]}")" 'name: .*-anchor-copy$' "multicluster primary: no anchor-copy policy (the primary's anchor is cert-manager's)"
+
+peer_all="$(render "${peer[@]}" "${vap[@]}")"
+expect_not_in "$peer_all" '^kind: (CronJob|Job)$' "peerAccess: no CronJob (the primary's rotator drives the peer)"
+expect_not_in "$peer_all" "name: $release-linkerd-cert-rotator-(run|lock)\$" "peerAccess: no Role for a run's pod or the lock (no run in the peer)"
+expect_not_in "$peer_all" '"events.k8s.io"' "peerAccess: no Events"
+peer_trust="$(render "${peer[@]}" --show-only templates/role-trust.yaml)"
+expect_not_in "$peer_trust" 'certificates/status' "peerAccess: no renewal in the trust namespace (the peer has no anchor Certificate)"
+expect_in "$(grep -A2 'resources: \["certificates"\]' <<<"$peer_trust")" 'resourceNames: \["linkerd-trust-anchor"\]' "peerAccess: get on the anchor Certificate's name (sees that the peer has none)"
+expect_in "$(grep -A2 'resources: \["secrets"\]' <<<"$peer_trust" | grep -A1 'verbs: \["get", "update"\]' | tr -d '\n')" 'verbs: \["get", "update"\].*resourceNames: \["linkerd-trust-anchor"\]' \
+  "peerAccess: get and update of the anchor copy, by name"
+expect_in "$(grep -A1 'resources: \["certificates/status"\]' <<<"$(render "${peer[@]}" --show-only templates/role-linkerd.yaml)" ; grep -A3 'resources: \["certificates/status"\]' <<<"$(render "${peer[@]}" --show-only templates/role-linkerd.yaml)")" \
+  'resourceNames: \["linkerd-identity-issuer"\]' "peerAccess: the issuer's renewal, by name"
+expect_not_in "$(grep -A1 'resources:' <<<"$peer_all" | grep 'verbs:')" '"create"|"delete"|"deletecollection"' "peerAccess: no create or delete of anything"
+expect_not_in "$peer_all" 'name: linkerd-trust-root-issuer$|kind: Issuer$' "peerAccess + certificates.create: no self-signed root Issuer"
+expect_not_in "$(grep -B1 -A3 '^kind: Certificate$' <<<"$peer_all")" 'name: linkerd-trust-anchor$' "peerAccess + certificates.create: no anchor Certificate (the anchor is the primary's copy)"
+expect_in "$(render "${peer[@]}" --show-only templates/clusterissuer-identity.yaml)" 'secretName: linkerd-trust-anchor$' "peerAccess + certificates.create: the CA ClusterIssuer signs with the anchor copy"
+token_secret="$(render "${peer[@]}" --show-only templates/secret-peer-token.yaml)"
+expect_in "$token_secret" '^type: kubernetes.io/service-account-token$' "peerAccess: a long-lived token Secret (peerAccess.tokenSecret)"
+expect_in "$token_secret" "kubernetes.io/service-account.name: \"$release-linkerd-cert-rotator\"\$" "peerAccess: the token is the chart's own ServiceAccount's"
+expect_not_in "$token_secret" '^(data|stringData):' "peerAccess: the token Secret has no data (the token controller fills it in)"
+expect_not_in "$(render "${peer[@]}" --set peerAccess.tokenSecret=false)" 'service-account-token' "peerAccess.tokenSecret=false: no token Secret (kubectl create token instead)"
+[[ "$(grep -c '^kind: ValidatingAdmissionPolicy$' <<<"$peer_all")" == 3 && "$(grep -c '^kind: ValidatingAdmissionPolicyBinding$' <<<"$peer_all")" == 3 ]] ||
+  die "peerAccess: expected 3 admission policies (workloads, previous anchor, anchor copy) and their bindings"
+pass "peerAccess: three admission policies (workloads, previous anchor, anchor copy) and their bindings"
+anchor_copy="$(render "${peer[@]}" "${vap[@]}" --show-only templates/admissionpolicy-anchor-copy.yaml)"
+expect_in "$anchor_copy" "username == \"system:serviceaccount:$namespace:$release-linkerd-cert-rotator\"\$" "anchor-copy policy: matched on the rotator's ServiceAccount"
+expect_in "$anchor_copy" 'resourceNames: \["linkerd-trust-anchor"\]' "anchor-copy policy: on the anchor copy's name"
+expect_in "$anchor_copy" "== 'kubernetes.io/tls'\$" "anchor-copy policy: the type stays kubernetes.io/tls"
+expect_in "$anchor_copy" "keys\\.all\\(k, k in variables\\.data && size\\(variables\\.data\\[k\\]\\) > 0\\)" "anchor-copy policy: tls.crt, tls.key and ca.crt all non-empty"
+expect_in "$(render "${peer[@]}" "${vap[@]}" --show-only templates/admissionpolicy-previous-anchor.yaml)" \
+  'request.namespace == "cert-manager" && request.name == "linkerd-trust-anchor"' "peerAccess: the previous-anchor policy lets the anchor copy through to its own policy"
+expect_in "$(render "${vap[@]}" --show-only templates/admissionpolicy-previous-anchor.yaml | grep -A4 'name: isAnchorCopy')" 'expression: "false"' "defaults: no Secret but the previous anchor is writable"
+
+# Every rule on Secrets, in every mode, is limited by name.
+for mode in "defaults:" "readKeySecrets:--set:rotator.readKeySecrets=true" "multicluster primary:--values:$chart/ci/multicluster-values.yaml" \
+  "peerAccess:--values:$chart/ci/peer-values.yaml" "peerAccess + readKeySecrets:--values:$chart/ci/peer-values.yaml:--set:rotator.readKeySecrets=true" \
+  "restricted:--values:$chart/ci/restricted-values.yaml"; do
+  IFS=: read -r -a mode_args <<<"${mode#*:}"
+  unnamed="$(render "${mode_args[@]}" | awk '
+    /^  - apiGroups:/ { if (secrets && !named) bad++; secrets = 0; named = 0 }
+    /^    resources: \[.*"secrets"/ { secrets = 1 }
+    /^    resourceNames: \[/ { named = 1 }
+    /^(---|kind:)/ { if (secrets && !named) bad++; secrets = 0; named = 0 }
+    END { if (secrets && !named) bad++; print bad + 0 }')"
+  [[ "$unnamed" == 0 ]] || die "${mode%%:*}: $unnamed rule(s) on Secrets without resourceNames"
+  pass "${mode%%:*}: every rule on Secrets has resourceNames"
+done
+
 # The rotator block must carry every CLI option with the CLI's own default: compare the LCR_* env
 # rendered from the default values with src/options/table.ts (transpiled on the fly, with the local
 # modules it imports, so unrelated compile errors elsewhere in src/ do not matter).
@@ -269,6 +341,9 @@ notes_of() { "$helm" template "$release" "$scratch/chart" --namespace "$namespac
 expect_in "$(notes_of)" 'WARNING: this cluster does not serve .*ValidatingAdmissionPolicy' "NOTES: warns where no admission policy could be installed"
 expect_not_in "$(notes_of "${vap[@]}")" 'WARNING' "NOTES: no warning where the policies are installed"
 expect_not_in "$(notes_of --set admissionPolicy.enabled=false)" 'WARNING' "NOTES: no warning when the policies are turned off on purpose"
+expect_in "$(notes_of --values "$chart/ci/multicluster-values.yaml")" 'shared with the peers west \(kubeconfig Secret [^)]*/lcr-peer-west\), north' "NOTES (multicluster primary): names the peers"
+expect_in "$(notes_of --values "$chart/ci/peer-values.yaml")" 'create secret generic lcr-peer-NAME --from-file=kubeconfig=' "NOTES (peerAccess): how to turn the token into the primary's kubeconfig Secret"
+expect_in "$(notes_of --values "$chart/ci/peer-values.yaml" --set peerAccess.tokenSecret=false)" 'create token [^ ]+ --duration=' "NOTES (peerAccess.tokenSecret=false): an expiring token"
 
 # 4. Bad values are refused: typos by the schema, contradictions by the templates.
 reject "a typo'd value (rotator.concurency)" "additional properties 'concurency' not allowed" --set rotator.concurency=3
@@ -295,6 +370,17 @@ reject "an anchor renewBefore not shorter than its duration" "must be shorter th
 reject "an issuer renewBefore not shorter than its duration" "must be shorter than certificates.issuer.duration" \
   --set certificates.create=true --set certificates.issuer.renewBefore=48h
 reject "rotator.force on a schedule" "on every scheduled run" --set rotator.force=true
+peer_west=(--set 'multicluster.peers[0].name=west' --set 'multicluster.peers[0].kubeconfigSecret=lcr-peer-west')
+reject "peers without rotator.clusterName" "needs rotator.clusterName" "${peer_west[@]}"
+reject "a rotator.clusterName that no Link can carry" "is not a cluster name" "${peer_west[@]}" --set 'rotator.clusterName=Prod EU'
+reject "a peer named twice" "is named twice" "${peer_west[@]}" --set rotator.clusterName=east --set 'multicluster.peers[1].name=west' --set 'multicluster.peers[1].kubeconfigSecret=other'
+reject "a peer named as this cluster" "is named twice \(or is rotator.clusterName" "${peer_west[@]}" --set rotator.clusterName=west
+reject "a peer without its kubeconfig Secret" "kubeconfigSecret" --set rotator.clusterName=east --set 'multicluster.peers[0].name=west'
+reject "a peer name that is no DNS label" "/multicluster/peers/0/name" --set rotator.clusterName=east --set 'multicluster.peers[0].name=West_1' --set 'multicluster.peers[0].kubeconfigSecret=s'
+reject "a primary that is also a peer" "exclude each other" "${peer_west[@]}" --set rotator.clusterName=east --set peerAccess.enabled=true
+reject "peers without the chart's RBAC" "needs rbac.create=true" "${peer_west[@]}" --set rotator.clusterName=east --set rbac.create=false
+reject "a long-lived token of the default ServiceAccount" "long-lived token of the namespace's default ServiceAccount" \
+  --set peerAccess.enabled=true --set serviceAccount.create=false --set rbac.create=false
 
 # 5. Optional rendering to a file for later checks against a real apiserver.
 if [[ -n "${OUT:-}" ]]; then

@@ -176,15 +176,72 @@ renewal would chain to an anchor no proxy trusts yet), or that make every run st
 {{- end }}
 {{- end }}
 
+{{/* Directory in the container where peer NAME's kubeconfig Secret is mounted (multicluster.peers). */}}
+{{- define "linkerd-cert-rotator.peerDir" -}}
+{{- printf "/etc/linkerd-cert-rotator/peers/%s" . }}
+{{- end }}
+
+{{/*
+LCR_PEERS and LCR_PEER_KUBECONFIG of multicluster.peers: each peer as NAME or NAME=CONTEXT, and the
+kubeconfig files of all peers (merged by the rotator like KUBECONFIG). Empty without peers.
+*/}}
+{{- define "linkerd-cert-rotator.peerEnv" -}}
+{{- $peers := list }}
+{{- $files := list }}
+{{- range .Values.multicluster.peers }}
+{{- $peers = append $peers (ternary (printf "%s=%s" .name .context) .name (not (empty .context))) }}
+{{- $files = append $files (printf "%s/kubeconfig" (include "linkerd-cert-rotator.peerDir" .name)) }}
+{{- end }}
+{{- if $peers }}
+- name: LCR_PEERS
+  value: {{ join "," $peers | quote }}
+- name: LCR_PEER_KUBECONFIG
+  value: {{ join ":" $files | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Refuses multicluster and peerAccess values that contradict each other. */}}
+{{- define "linkerd-cert-rotator.validateMulticluster" -}}
+{{- $r := .Values.rotator }}
+{{- $peers := .Values.multicluster.peers }}
+{{- if and $peers .Values.peerAccess.enabled }}
+{{- fail "multicluster.peers and peerAccess.enabled exclude each other: list the peers in the primary cluster's release, and set peerAccess.enabled in each peer's (docs/multicluster.md)" }}
+{{- end }}
+{{- if $peers }}
+{{- if not $r.clusterName }}
+{{- fail "multicluster.peers needs rotator.clusterName: this cluster's name as the peers' Links call it (linkerd multicluster link --cluster-name)" }}
+{{- end }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $r.clusterName) }}
+{{- fail (printf "rotator.clusterName %q is not a cluster name of Linkerd multicluster (lower-case letters, digits and '-')" $r.clusterName) }}
+{{- end }}
+{{- $seen := list $r.clusterName }}
+{{- range $peers }}
+{{- if has .name $seen }}
+{{- fail (printf "multicluster.peers: %q is named twice (or is rotator.clusterName, this cluster)" .name) }}
+{{- end }}
+{{- $seen = append $seen .name }}
+{{- end }}
+{{- if not .Values.rbac.create }}
+{{- fail "multicluster.peers needs rbac.create=true: the rotator reads this cluster's anchor Secret, which only the chart's RBAC grants by name" }}
+{{- end }}
+{{- end }}
+{{- if and .Values.peerAccess.enabled .Values.peerAccess.tokenSecret (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
+{{- fail "peerAccess.tokenSecret with serviceAccount.create=false would mint a long-lived token of the namespace's default ServiceAccount: set serviceAccount.name" }}
+{{- end }}
+{{- end }}
+
 {{/* Refuses values that contradict each other; rendered once, from the CronJob template. */}}
 {{- define "linkerd-cert-rotator.validate" -}}
 {{- $r := .Values.rotator }}
+{{- include "linkerd-cert-rotator.validateMulticluster" . }}
 {{- $_ := include "linkerd-cert-rotator.includeNamespaces" . }}
 {{- range $r.includeNamespaces }}
 {{- if has . $r.excludeNamespaces }}
 {{- fail (printf "namespace %q is in both rotator.includeNamespaces and rotator.excludeNamespaces" .) }}
 {{- end }}
 {{- end }}
+{{- /* The pod's settings: a peer's release has no pod. */}}
+{{- if not .Values.peerAccess.enabled }}
 {{- if and $r.context (not $r.kubeconfig) }}
 {{- fail "rotator.context needs rotator.kubeconfig: the in-cluster configuration has no contexts" }}
 {{- end }}
@@ -193,6 +250,7 @@ renewal would chain to an anchor no proxy trusts yet), or that make every run st
 {{- end }}
 {{- if and $r.kubeconfig (not .Values.extraVolumeMounts) }}
 {{- fail "rotator.kubeconfig points at a file in the container: mount it with extraVolumes and extraVolumeMounts" }}
+{{- end }}
 {{- end }}
 {{- if eq $r.anchorSecret $r.previousAnchorSecret }}
 {{- fail "rotator.anchorSecret and rotator.previousAnchorSecret must differ (both live in rotator.trustNamespace)" }}
@@ -215,7 +273,7 @@ renewal would chain to an anchor no proxy trusts yet), or that make every run st
 {{- if .Values.certificates.create }}
 {{- include "linkerd-cert-rotator.validateCertificates" . }}
 {{- end }}
-{{- if and $r.force (eq .Values.command "rotate") (not .Values.cronJob.suspend) }}
+{{- if and $r.force (eq .Values.command "rotate") (not .Values.cronJob.suspend) (not .Values.peerAccess.enabled) }}
 {{- fail "rotator.force=true would start a new rotation (three restarts of the whole mesh) on every scheduled run: use --force in a Job started by hand" }}
 {{- end }}
 {{- if and .Values.rbac.restrictToNamespaces (not .Values.rbac.create) }}
