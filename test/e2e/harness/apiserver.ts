@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { readClusterEnv } from './cluster.js';
@@ -32,10 +33,11 @@ function answers(url: URL, stateDir: string, insecure = false): Promise<boolean>
     ? { rejectUnauthorized: false }
     : { ca: readFileSync(env.LCR_CA_CERT ?? ''), cert: readFileSync(env.LCR_ADMIN_CERT ?? ''), key: readFileSync(env.LCR_ADMIN_KEY ?? '') };
   return new Promise((resolve) => {
-    const req = request(url, { ...tls, timeout: 2_000 }, (res) => {
+    const done = (res: { statusCode?: number; resume: () => void }): void => {
       res.resume();
       resolve(res.statusCode === 200);
-    });
+    };
+    const req = url.protocol === 'http:' ? httpRequest(url, { timeout: 2_000 }, done) : request(url, { ...tls, timeout: 2_000 }, done);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
@@ -85,8 +87,8 @@ export async function stopComponent(stateDir: string, name: string): Promise<Sto
 }
 
 /**
- * Stops kube-apiserver for `ms`, starts it again and waits for /readyz. kube-scheduler is
- * restarted with it: v1.35's scheduler did not schedule another pod after the apiserver came
+ * Stops kube-apiserver for `ms`, starts it again and waits for /readyz. kube-scheduler,
+ * kube-controller-manager and kwok are restarted after it: v1.35's scheduler did not schedule another pod after the apiserver came
  * back (observed: new pods Pending for more than 5 minutes after "Scheduler cache is
  * corrupted"), which would leave the shared cluster broken for the files that follow.
  * Resolves with how long the apiserver was unreachable.
@@ -98,9 +100,18 @@ export async function apiserverOutage(stateDir: string, ms: number): Promise<num
   await apiserver.start();
   await until('kube-apiserver', () => apiserverReady(stateDir));
   const down = Date.now() - started;
-  const scheduler = await stopComponent(stateDir, 'kube-scheduler');
-  await scheduler.start();
-  const healthz = new URL(`https://127.0.0.1:${readClusterEnv(stateDir).LCR_SCHEDULER_PORT ?? ''}/healthz`);
-  await until('kube-scheduler', () => answers(healthz, stateDir, true));
+  // As a control-plane upgrade does, the components that watch through the apiserver restart
+  // too: kwok (the kubelets) has also been seen to stop marking new pods ready after an outage.
+  const env = readClusterEnv(stateDir);
+  const restarts: [string, URL, boolean][] = [
+    ['kube-scheduler', new URL(`https://127.0.0.1:${env.LCR_SCHEDULER_PORT ?? ''}/healthz`), true],
+    ['kube-controller-manager', new URL(`https://127.0.0.1:${env.LCR_KCM_PORT ?? ''}/healthz`), true],
+    ['kwok', new URL(`http://127.0.0.1:${env.LCR_KWOK_PORT ?? ''}/healthz`), false],
+  ];
+  for (const [name, healthz, tls] of restarts) {
+    const component = await stopComponent(stateDir, name);
+    await component.start();
+    await until(name, () => answers(healthz, stateDir, tls));
+  }
   return down;
 }
