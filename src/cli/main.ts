@@ -19,12 +19,12 @@ async function main(): Promise<number> {
     (parsed.code === 0 ? process.stdout : process.stderr).write(`${parsed.output}\n`);
     return parsed.code;
   }
-  const [{ KubeCluster, loadKubeConfig, loadPeerKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { KubeUnattended }, { run }] = await Promise.all([
+  const [{ KubeCluster }, { loadKubeConfig, loadPeerKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { run }] = await Promise.all([
     import('../kube/client.js'),
+    import('../kube/kubeconfig.js'),
     import('../unattended/http.js'),
     import('../unattended/identity.js'),
     import('../unattended/liveness.js'),
-    import('../unattended/kube.js'),
     import('./commands.js'),
   ]);
   const { invocation } = parsed;
@@ -56,7 +56,8 @@ async function main(): Promise<number> {
     const { requestTimeoutMs, watchIdleTimeoutMs } = invocation.config;
     const cluster = new KubeCluster(kubeConfig, { logger, signal: abort.signal, policy: { requestTimeoutMs }, watchIdleMs: watchIdleTimeoutMs });
     const { pushgatewayUrl, webhookUrl } = invocation.unattended;
-    const kube = new KubeUnattended(kubeConfig, { logger });
+    // One adapter: the unattended ports are a view of it with their own call policy (see KubeCluster.unattended).
+    const kube = cluster.unattended();
     const unattended = {
       identity: runIdentity(process.env, { hostname: hostname(), pid: process.pid, now: new Date(), random: randomBytes(3).toString('hex') }),
       lease: kube,

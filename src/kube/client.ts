@@ -1,18 +1,16 @@
-import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
-import { delimiter } from 'node:path';
-import { UsageError } from '../errors.js';
-import { kubeconfigInputs, kubeconfigSource } from './kubeconfig-source.js';
-import { AbortedError, PreconditionError } from '../errors.js';
+import { PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
 import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadRef } from './model.js';
 import type { Cluster, EvictionResult, KeyPairCopier, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
-import { defaultRetryPolicy, withRetry, type RetryDeps } from './retry.js';
+import { defaultRetryPolicy, type RetryDeps } from './retry.js';
+import { kubeCall, kubeFind, type CallOptions } from './call.js';
+import { permissions, resourceLabel, type Permission } from './permissions.js';
 import { certificateOnlySecret, createPreviousAnchorHint, isMigration } from './certificate-only.js';
 import { evictionBody, evictionRefusal } from './eviction.js';
-import { kubeconfigFailure } from './kubeconfig-failure.js';
 import { toBundle, toCertificate, toCertificateRequest, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
+import { KubeUnattended } from './unattended.js';
 import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
 const certManager = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' };
@@ -23,158 +21,6 @@ const clusterBundles = { group: 'trust-manager.io', version: 'v1alpha2', plural:
 const multicluster = { group: 'multicluster.linkerd.io' };
 const pageSize = 250;
 const conflictAttempts = 8;
-
-export interface KubeConnection {
-  kubeconfig?: string;
-  context?: string;
-}
-
-const tlsFields = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
-
-function sameTls(a: AgentOptions, b: AgentOptions): boolean {
-  return tlsFields.every((field) => {
-    const [x, y] = [a[field], b[field]];
-    return Buffer.isBuffer(x) && Buffer.isBuffer(y) ? x.equals(y) : x === y;
-  });
-}
-
-/**
- * client-node 1.x makes a new https.Agent for every request, so every API call paid a TCP and
- * TLS handshake (one connection per request, measured with the bench's counting proxy). This
- * KubeConfig gives requests one keep-alive agent with the same TLS material instead, and a new
- * one only when that material changes (exec credentials); headers such as tokens are still
- * applied per request. Proxies and plain HTTP keep client-node's own agent.
- */
-class ConnectionReusingKubeConfig extends k8s.KubeConfig {
-  private shared: HttpsAgent | undefined;
-
-  override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const made = context.getAgent();
-    if (this.getCurrentCluster()?.proxyUrl || !(made instanceof HttpsAgent) || made.constructor !== HttpsAgent) return;
-    if (!this.shared || !sameTls(this.shared.options, made.options)) this.shared = new HttpsAgent({ ...made.options, keepAlive: true });
-    context.setAgent(this.shared);
-  }
-}
-
-/**
- * Loads a kubeconfig in client-go's order (kubeconfigSource): --kubeconfig, KUBECONFIG, in-cluster, ~/.kube/config.
- * A file that cannot be read or parsed, or an unknown context, is a configuration error (exit 2).
- */
-export function loadKubeConfig(connection: KubeConnection): k8s.KubeConfig {
-  const config = new ConnectionReusingKubeConfig();
-  const source = kubeconfigSource(kubeconfigInputs(connection.kubeconfig, process.env));
-  if (source.kind === 'none') throw new UsageError(`no kubeconfig found (looked at ${source.looked})`);
-  try {
-    if (source.kind === 'in-cluster') config.loadFromCluster();
-    else {
-      const [first, ...more] = source.paths;
-      config.loadFromFile(first);
-      // Later KUBECONFIG files are merged in, as client-node's loadFromDefault merges them.
-      for (const path of more) {
-        const next = new k8s.KubeConfig();
-        next.loadFromFile(path);
-        config.mergeConfig(next, true);
-      }
-    }
-  } catch (error) {
-    const where = source.kind === 'in-cluster' ? ' (in-cluster ServiceAccount)' : ` ${source.paths.join(delimiter)}`;
-    throw new UsageError(`cannot load the kubeconfig${where}: ${kubeconfigFailure(error)}`);
-  }
-  if (connection.context) {
-    if (!config.getContexts().some((context) => context.name === connection.context)) {
-      throw new UsageError(`the kubeconfig has no context named ${connection.context}`);
-    }
-    config.setCurrentContext(connection.context);
-  }
-  return config;
-}
-
-/**
- * A peer cluster's kubeconfig for the multicluster mode: `context` looked up in the files of
- * `paths` (a KUBECONFIG-style list, merged, the first file winning), or in the primary's kubeconfig
- * (client-go's order) when no list is given. An unknown context is a configuration error (exit 2).
- */
-export function loadPeerKubeConfig(paths: string | undefined, primary: KubeConnection, context: string): k8s.KubeConfig {
-  const files = (paths ?? '').split(delimiter).filter((path) => path.length > 0);
-  if (files.length === 0) return loadKubeConfig({ kubeconfig: primary.kubeconfig, context });
-  const config = new ConnectionReusingKubeConfig();
-  try {
-    config.loadFromFile(files[0] as string);
-    for (const path of files.slice(1)) {
-      const next = new k8s.KubeConfig();
-      next.loadFromFile(path);
-      config.mergeConfig(next, true);
-    }
-  } catch (error) {
-    throw new UsageError(`cannot load the peers' kubeconfig ${files.join(delimiter)}: ${kubeconfigFailure(error)}`);
-  }
-  if (!config.getContexts().some((known) => known.name === context)) {
-    throw new UsageError(`the peers' kubeconfig ${files.join(delimiter)} has no context named ${context} (contexts: ${config.getContexts().map((known) => known.name).join(', ') || 'none'})`);
-  }
-  config.setCurrentContext(context);
-  return config;
-}
-
-/** Options of one generated client-node call: its request carries the attempt's signal (request timeout and run abort). */
-export type CallOptions = k8s.ConfigurationOptions<k8s.ObservableMiddleware>;
-
-/** Per-request options binding a generated call to `signal`, on top of `base` (headers such as the patch type). */
-export function requestOptions(signal: AbortSignal, base?: CallOptions): CallOptions {
-  const bind: k8s.ObservableMiddleware = {
-    pre: (context) => {
-      context.setSignal(signal);
-      return new k8s.Observable(Promise.resolve(context));
-    },
-    post: (response) => new k8s.Observable(Promise.resolve(response)),
-  };
-  return { ...base, middleware: [...(base?.middleware ?? []), bind], middlewareMergeStrategy: 'append' };
-}
-
-/**
- * The one call helper of every adapter: each attempt has a request timeout and stops at once on
- * the run's abort (AbortedError), transient failures are retried within the policy's window, and
- * a final failure becomes an ApiError naming the verb, resource and object (its `code` is the
- * HTTP status: callers branch on 404 and 409 through it).
- */
-export async function kubeCall<T>(deps: RetryDeps, verb: string, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T> {
-  // The fence guards every attempt of a write; what it throws (a lost lock) is the run's to explain, not this call's failure.
-  let fenced: { error: unknown } | undefined;
-  const fence = deps.fence && !readVerbs.has(verb) ? guard(deps.fence, (error) => (fenced = { error })) : undefined;
-  try {
-    return await withRetry(`${verb} ${resource} ${object}`, (signal) => run(requestOptions(signal)), deps, fence);
-  } catch (error) {
-    if (fenced) throw fenced.error;
-    if (error instanceof AbortedError) throw error;
-    throwIfAborted(deps.signal);
-    throw describeFailure(error, verb, resource, object);
-  }
-}
-
-/** Verbs that change nothing: never fenced. */
-const readVerbs = new Set(['get', 'list', 'watch']);
-
-/** `fence`, noting what it throws before passing it on. */
-function guard(fence: () => void, noted: (error: unknown) => void): () => void {
-  return () => {
-    try {
-      fence();
-    } catch (error) {
-      noted(error);
-      throw error;
-    }
-  };
-}
-
-/** Like kubeCall for a read, but 404 means "absent" (undefined). */
-export async function kubeFind<T>(deps: RetryDeps, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T | undefined> {
-  try {
-    return await kubeCall(deps, 'get', resource, object, run);
-  } catch (error) {
-    if (statusCode(error) === 404) return undefined;
-    throw error;
-  }
-}
 
 /** The one adapter between the rotator's ports and @kubernetes/client-node. */
 export class KubeCluster implements Cluster, KeyPairCopier {
@@ -200,19 +46,29 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     return new KubeCluster(this.config, { ...this.deps, fence });
   }
 
+  /**
+   * The unattended view of this adapter (Lease, Events, owner lookups): same kubeconfig, logger and
+   * clock, its own call policy (unattendedCallPolicy), and neither the run's signal nor the write
+   * fence, which would stop the lock's own release and the last Event after SIGTERM or a lost lock.
+   */
+  unattended(): KubeUnattended {
+    const { logger, clock, random } = this.deps;
+    return new KubeUnattended(this.config, { logger, clock, random });
+  }
+
   /** One call through the call helper (request timeout, retries, abort); a final failure names the verb, resource and object. */
-  private call<T>(verb: string, resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T> {
-    return kubeCall(this.deps, verb, resource, object, run);
+  private call<T>(permission: Permission, object: string, run: (options: CallOptions) => Promise<T>): Promise<T> {
+    return kubeCall(this.deps, permission, object, run);
   }
 
   /** Like call, but 404 means "absent". */
-  private find<T>(resource: string, object: string, run: (options: CallOptions) => Promise<T>): Promise<T | undefined> {
-    return kubeFind(this.deps, resource, object, run);
+  private find<T>(permission: Permission & { verb: 'get' }, object: string, run: (options: CallOptions) => Promise<T>): Promise<T | undefined> {
+    return kubeFind(this.deps, permission, object, run);
   }
 
   async getCertificate(namespace: string, name: string): Promise<CertificateView | undefined> {
     await this.requireApi(certManager, 'cert-manager');
-    const raw: unknown = await this.find('certificates.cert-manager.io', `${namespace}/${name}`, (options) =>
+    const raw: unknown = await this.find(permissions.getCertificate, `${namespace}/${name}`, (options) =>
       this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }, options),
     );
     return raw === undefined ? undefined : toCertificate(raw);
@@ -220,14 +76,14 @@ export class KubeCluster implements Cluster, KeyPairCopier {
 
   async listCertificateRequests(namespace: string): Promise<CertificateRequestView[]> {
     await this.requireApi(certificateRequests, 'cert-manager');
-    const items = await this.paged('list', 'certificaterequests.cert-manager.io', (page, options) =>
+    const items = await this.paged(permissions.listCertificateRequests, (page, options) =>
       this.custom.listNamespacedCustomObject({ ...certificateRequests, namespace, limit: pageSize, _continue: page }, options) as Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
     );
     return items.map(toCertificateRequest);
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretView | undefined> {
-    const secret = await this.find('secrets', `${namespace}/${name}`, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
+    const secret = await this.find(permissions.getSecret, `${namespace}/${name}`, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
     return secret === undefined ? undefined : toSecretView(secret);
   }
 
@@ -240,26 +96,26 @@ export class KubeCluster implements Cluster, KeyPairCopier {
       },
     );
     if (clusterBundleServed) {
-      const raw: unknown = await this.find('clusterbundles.trust-manager.io', name, (options) => this.custom.getClusterCustomObject({ ...clusterBundles, name }, options));
+      const raw: unknown = await this.find(permissions.getClusterBundle, name, (options) => this.custom.getClusterCustomObject({ ...clusterBundles, name }, options));
       if (raw !== undefined) return toBundle(raw);
     }
     await this.requireApi(trustManager, 'trust-manager');
-    const raw: unknown = await this.find('bundles.trust.cert-manager.io', name, (options) => this.custom.getClusterCustomObject({ ...trustManager, name }, options));
+    const raw: unknown = await this.find(permissions.getBundle, name, (options) => this.custom.getClusterCustomObject({ ...trustManager, name }, options));
     return raw === undefined ? undefined : toBundle(raw);
   }
 
   async listNamespaces(labelSelector?: string): Promise<NamespaceView[]> {
-    const items = await this.paged('list', 'namespaces', (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options));
+    const items = await this.paged(permissions.listNamespaces, (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options));
     return items.map(toNamespace);
   }
 
   async getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined> {
-    const map = await this.find('configmaps', `${namespace}/${name}`, (options) => this.core.readNamespacedConfigMap({ namespace, name }, options));
+    const map = await this.find(permissions.getConfigMap, `${namespace}/${name}`, (options) => this.core.readNamespacedConfigMap({ namespace, name }, options));
     return map?.data?.[key];
   }
 
   async listMeshedPods(): Promise<PodView[]> {
-    const items = await this.paged('list', 'pods', (page, options) =>
+    const items = await this.paged(permissions.listPods, (page, options) =>
       this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }, options),
     );
     return items.map(toPodView);
@@ -268,13 +124,13 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {
     const scope = { labelSelector, limit: pageSize };
     const [deployments, statefulSets, daemonSets] = await Promise.all([
-      this.paged('list', 'deployments.apps', (page, options) =>
+      this.paged(permissions.listDeployments, (page, options) =>
         namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
       ),
-      this.paged('list', 'statefulsets.apps', (page, options) =>
+      this.paged(permissions.listStatefulSets, (page, options) =>
         namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
       ),
-      this.paged('list', 'daemonsets.apps', (page, options) =>
+      this.paged(permissions.listDaemonSets, (page, options) =>
         namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
       ),
     ]);
@@ -287,26 +143,26 @@ export class KubeCluster implements Cluster, KeyPairCopier {
 
   async getWorkload(ref: WorkloadRef): Promise<Workload | undefined> {
     const { namespace, name } = ref;
-    const resource = resourceOf(ref.kind);
     const object = `${namespace}/${name}`;
     switch (ref.kind) {
       case 'Deployment': {
-        const item = await this.find(resource, object, (options) => this.apps.readNamespacedDeployment({ namespace, name }, options));
+        const item = await this.find(permissions.getDeployment, object, (options) => this.apps.readNamespacedDeployment({ namespace, name }, options));
         return item && toWorkload(ref.kind, item);
       }
       case 'StatefulSet': {
-        const item = await this.find(resource, object, (options) => this.apps.readNamespacedStatefulSet({ namespace, name }, options));
+        const item = await this.find(permissions.getStatefulSet, object, (options) => this.apps.readNamespacedStatefulSet({ namespace, name }, options));
         return item && toWorkload(ref.kind, item);
       }
       case 'DaemonSet': {
-        const item = await this.find(resource, object, (options) => this.apps.readNamespacedDaemonSet({ namespace, name }, options));
+        const item = await this.find(permissions.getDaemonSet, object, (options) => this.apps.readNamespacedDaemonSet({ namespace, name }, options));
         return item && toWorkload(ref.kind, item);
       }
     }
   }
 
   async watchWorkloads(kind: WorkloadKind, onChange: (change: WorkloadChange) => void): Promise<WorkloadFeed> {
-    const resource = resourceOf(kind);
+    const calls = workloadCalls[kind];
+    const resource = resourceLabel(calls.watch);
     const list = (options: CallOptions): Promise<{ metadata?: { resourceVersion?: string } }> => {
       switch (kind) {
         case 'Deployment':
@@ -318,7 +174,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
       }
     };
     const source = {
-      version: async () => (await this.call('list', resource, '(all)', list)).metadata?.resourceVersion ?? '',
+      version: async () => (await this.call(calls.list, '(all)', list)).metadata?.resourceVersion ?? '',
       open: (resourceVersion: string, handlers: WatchHandlers) =>
         openWatch(this.watcher, `/apis/apps/v1/${kind.toLowerCase()}s`, { resourceVersion, allowWatchBookmarks: true }, handlers, this.deps.policy?.requestTimeoutMs ?? defaultRetryPolicy.requestTimeoutMs),
     };
@@ -344,7 +200,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     // Any served version lists every Link, whatever version it was written in.
     const version = versions[0];
     if (!version) return [];
-    const raw = (await this.call('list', `links.${multicluster.group}`, '(all)', (options) =>
+    const raw = (await this.call(permissions.listLinks, '(all)', (options) =>
       this.custom.listClusterCustomObject({ group: multicluster.group, version, plural: 'links', limit: 50 }, options),
     )) as { items?: { metadata?: { namespace?: string; name?: string }; spec?: { targetClusterName?: unknown } }[] };
     return (raw.items ?? []).map((item) => ({
@@ -357,7 +213,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   async triggerIssuance(namespace: string, name: string, now: Date): Promise<void> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
-      const raw = (await this.call('get', 'certificates.cert-manager.io', object, (options) =>
+      const raw = (await this.call(permissions.getCertificate, object, (options) =>
         this.custom.getNamespacedCustomObject({ ...certManager, namespace, name }, options),
       )) as { status?: { conditions?: Record<string, unknown>[] } };
       const status = (raw.status ??= {});
@@ -368,7 +224,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
         { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered by linkerd-cert-rotator', lastTransitionTime: now.toISOString() },
       ];
       try {
-        await this.call('update', 'certificates/status', object, (options) => this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }, options));
+        await this.call(permissions.updateCertificateStatus, object, (options) => this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }, options));
         return;
       } catch (error) {
         // 409: the Certificate changed since it was read; read it again and write again.
@@ -383,8 +239,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
     // Generated patch methods default to JSON patch; a restart is a strategic merge patch.
     const object = `${namespace}/${name}`;
-    const resource = resourceOf(ref.kind);
-    const patched = await this.call('patch', resource, object, (options): Promise<AnyWorkload> => {
+    const patched = await this.call(workloadCalls[ref.kind].patch, object, (options): Promise<AnyWorkload> => {
       switch (ref.kind) {
         case 'Deployment':
           return this.apps.patchNamespacedDeployment({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
@@ -400,13 +255,13 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   async writeCertificateOnlySecret(namespace: string, name: string, pem: string, labels: Record<string, string>): Promise<'updated' | 'migrated'> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
-      const current = await this.find('secrets', object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
+      const current = await this.find(permissions.getSecret, object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
       // Never created: a create cannot be name-scoped, and with delete it let a token re-make this Secret.
       if (current === undefined) throw new PreconditionError(`the previous-anchor Secret ${object} does not exist and the rotator never creates Secrets: ${createPreviousAnchorHint(namespace, name)}`);
       const body = certificateOnlySecret(current, pem, labels);
       try {
         // A PUT of the object read (its resourceVersion): the data becomes tls.crt alone, the metadata stays.
-        await this.call('update', 'secrets', object, (options) => this.core.replaceNamespacedSecret({ namespace, name, body }, options));
+        await this.call(permissions.updateSecret, object, (options) => this.core.replaceNamespacedSecret({ namespace, name, body }, options));
         return isMigration(current) ? 'migrated' : 'updated';
       } catch (error) {
         const code = statusCode(error);
@@ -417,7 +272,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   }
 
   async readKeyPair(namespace: string, name: string): Promise<KeyPair | undefined> {
-    const secret = await this.find('secrets', `${namespace}/${name}`, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
+    const secret = await this.find(permissions.getSecret, `${namespace}/${name}`, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
     if (secret === undefined) return undefined;
     const data = secret.data ?? {};
     return { type: secret.type ?? '', data: Object.fromEntries(keyPairKeys.filter((key) => data[key] !== undefined).map((key) => [key, data[key] as string])) };
@@ -426,14 +281,14 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   async writeKeyPair(namespace: string, name: string, pair: KeyPair): Promise<void> {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
-      const current = await this.find('secrets', object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
+      const current = await this.find(permissions.getSecret, object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
       if (current === undefined) throw new PreconditionError(`the anchor copy Secret ${object} does not exist and the rotator never creates Secrets: create it once as a copy of the primary's anchor Secret (see docs/multicluster.md)`);
       if (current.type !== 'kubernetes.io/tls') throw new PreconditionError(`the anchor copy Secret ${object} is of type ${current.type ?? '(none)'}, not kubernetes.io/tls: a CA ClusterIssuer cannot sign with it`);
       if (current.immutable === true) throw new PreconditionError(`the anchor copy Secret ${object} is immutable: the new anchor cannot be written into it`);
       // The object read, data replaced: its metadata (labels, Helm's ownership) and resourceVersion stay.
       const body = { ...current, data: { ...pair.data } };
       try {
-        await this.call('update', 'secrets', object, (options) => this.core.replaceNamespacedSecret({ namespace, name, body }, options));
+        await this.call(permissions.updateSecret, object, (options) => this.core.replaceNamespacedSecret({ namespace, name, body }, options));
         return;
       } catch (error) {
         const code = statusCode(error);
@@ -446,7 +301,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   async evictPod(pod: PodIdentity): Promise<EvictionResult> {
     const { namespace, name } = pod;
     try {
-      return await this.call('create', 'pods/eviction', `${namespace}/${name}`, (options) =>
+      return await this.call(permissions.evictPod, `${namespace}/${name}`, (options) =>
         // A 429 is a disruption budget's answer here, not throttling: it comes back as a value, for the step to wait on.
         this.core.createNamespacedPodEviction({ namespace, name, body: evictionBody(pod) }, options).then(
           (): EvictionResult => ({ result: 'evicted' }),
@@ -472,7 +327,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   }
 
   private async served(): Promise<Set<string>> {
-    this.servedGroups ??= this.call('get', 'apis', '(discovery)', (options) => this.discovery.getAPIVersions(options)).then(
+    this.servedGroups ??= this.call(permissions.discovery, '(discovery)', (options) => this.discovery.getAPIVersions(options)).then(
       (list) => new Set(list.groups.flatMap((group) => group.versions.map((version) => version.groupVersion))),
     );
     return this.servedGroups.catch((error: unknown) => {
@@ -493,12 +348,12 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   }
 
   /** Follows `continue` tokens so that lists never load a whole cluster in one response. */
-  private async paged<T>(verb: string, resource: string, list: (page: string | undefined, options: CallOptions) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+  private async paged<T>(permission: Permission, list: (page: string | undefined, options: CallOptions) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
     const items: T[] = [];
     let page: string | undefined;
     do {
       const token = page;
-      const response = await this.call(verb, resource, '(all)', (options) => list(token, options));
+      const response = await this.call(permission, '(all)', (options) => list(token, options));
       items.push(...response.items);
       page = response.metadata?._continue || undefined;
     } while (page);
@@ -506,9 +361,12 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   }
 }
 
-function resourceOf(kind: WorkloadKind): string {
-  return `${kind.toLowerCase()}s.apps`;
-}
+/** The list (the watch's starting version), watch and restart of each kind of workload. */
+const workloadCalls: Record<WorkloadKind, { list: Permission; watch: Permission; patch: Permission }> = {
+  Deployment: { list: permissions.listDeployments, watch: permissions.watchDeployments, patch: permissions.patchDeployment },
+  StatefulSet: { list: permissions.listStatefulSets, watch: permissions.watchStatefulSets, patch: permissions.patchStatefulSet },
+  DaemonSet: { list: permissions.listDaemonSets, watch: permissions.watchDaemonSets, patch: permissions.patchDaemonSet },
+};
 
 /**
  * Opens one watch with client-node's Watch. Its `done` callback serves both a failed open

@@ -1,6 +1,6 @@
 /**
  * The narrow ports an unattended run needs beyond the rotation itself: a Lease for the lock,
- * Events, a Pushgateway and a webhook. Real implementations live in ./kube.ts and ./http.ts;
+ * Events, a Pushgateway and a webhook. Real implementations live in ../kube/unattended.ts (a view of the one Kubernetes adapter) and ./http.ts;
  * tests pass fakes.
  */
 

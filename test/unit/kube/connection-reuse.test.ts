@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import { makeAnchor } from '../../support/certs.js';
 
 /** A kubeconfig with an inline CA and a token (no cluster is contacted). */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { exitCodeFor, ExitCode, UsageError } from '../../../src/errors.js';
-import { loadKubeConfig } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lcr-kubeconfig-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

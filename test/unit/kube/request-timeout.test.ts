@@ -1,4 +1,4 @@
-// src/kube/client.ts against a loopback server that accepts and never answers (a half-open
+// src/kube/client.ts and src/kube/unattended.ts against a loopback server that accepts and never answers (a half-open
 // connection as the client sees it), and one that opens a watch and then says nothing; the
 // request signal on every call, and the write fence checked again before each retry.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -6,9 +6,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { AbortedError } from '../../../src/errors.js';
 import { KubeCluster } from '../../../src/kube/client.js';
+import { KubeUnattended } from '../../../src/kube/unattended.js';
 import { ApiError } from '../../../src/kube/errors.js';
 import { silentLogger } from '../../../src/log.js';
-import { KubeUnattended } from '../../../src/unattended/kube.js';
 import { fenceWrites, LockLostError } from '../../../src/unattended/lock.js';
 
 /** A plain-HTTP server on 127.0.0.1; `answer` decides per request, and may never answer. */
@@ -97,6 +97,26 @@ describe('the call helper against a server that never answers', () => {
     await expect(kube.getLease('linkerd', 'linkerd-cert-rotator')).rejects.toThrow(/^get leases\.coordination\.k8s\.io linkerd\/linkerd-cert-rotator: no answer within 0\.2s/);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(server.requests[0]).toBe('GET /apis/coordination.k8s.io/v1/namespaces/linkerd/leases/linkerd-cert-rotator');
+  });
+});
+
+describe("the unattended view of the adapter", () => {
+  it("is not bound to the run's signal: after an abort the rotation's calls stop, the Lease is still read", async () => {
+    const server = await LoopbackServer.start((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+    });
+    try {
+      const abort = new AbortController();
+      abort.abort('SIGTERM');
+      const cluster = new KubeCluster(server.config, { logger: silentLogger(), signal: abort.signal, policy: fast });
+      await expect(cluster.getSecret('shop', 'x')).rejects.toEqual(new AbortedError('SIGTERM'));
+      expect(server.requests).toEqual([]);
+      await expect(cluster.unattended().getLease('linkerd', 'linkerd-cert-rotator')).resolves.toBeUndefined();
+      expect(server.requests).toEqual(['GET /apis/coordination.k8s.io/v1/namespaces/linkerd/leases/linkerd-cert-rotator']);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

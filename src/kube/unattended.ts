@@ -1,14 +1,17 @@
 import * as k8s from '@kubernetes/client-node';
-import { kubeCall, kubeFind, type CallOptions } from '../kube/client.js';
-import { statusCode } from '../kube/errors.js';
-import type { RetryDeps, RetryPolicy } from '../kube/retry.js';
-import { formatHolderRef, holderAnnotation, parseHolderRef } from './liveness.js';
-import { LeaseConflictError, type EventPort, type EventRecord, type LeasePort, type LeaseRecord, type ObjectRef } from './ports.js';
+import { formatHolderRef, holderAnnotation, parseHolderRef } from '../unattended/liveness.js';
+import { LeaseConflictError, type EventPort, type EventRecord, type LeasePort, type LeaseRecord, type ObjectRef } from '../unattended/ports.js';
+import { kubeCall, kubeFind, type CallOptions } from './call.js';
+import { statusCode } from './errors.js';
+import { permissions, type Permission } from './permissions.js';
+import type { RetryDeps, RetryPolicy } from './retry.js';
 
 /**
  * Lease, Event and lookup calls: 10 s per request, retried for 20 s at most, so that no lock
- * call outlives a renewal interval. Deliberately not the run's abort signal: the lock must
- * still be released and the last Event written after SIGTERM.
+ * call outlives a renewal interval (the rotation's 30 s per request and 120 s window would let one
+ * renewal stall past the Lease's expiry, and another run take the lock while this one still writes).
+ * Deliberately not the run's abort signal: the lock must still be released and the last Event
+ * written after SIGTERM, which a call bound to that signal would refuse at once.
  */
 export const unattendedCallPolicy: Partial<RetryPolicy> = { windowMs: 20_000, requestTimeoutMs: 10_000 };
 
@@ -57,7 +60,10 @@ function toLease(record: LeaseRecord): k8s.V1Lease {
   };
 }
 
-/** The adapter between the unattended ports (Lease, Events, owner lookups) and @kubernetes/client-node. */
+/**
+ * The unattended side of the one adapter (Lease, Events, owner lookups): the same call helper and
+ * permissions table as KubeCluster, with the unattended call policy. Made by KubeCluster.unattended().
+ */
 export class KubeUnattended implements LeasePort, EventPort {
   private readonly coordination: k8s.CoordinationV1Api;
   private readonly events: k8s.EventsV1Api;
@@ -75,22 +81,22 @@ export class KubeUnattended implements LeasePort, EventPort {
   }
 
   async getLease(namespace: string, name: string): Promise<LeaseRecord | undefined> {
-    const lease = await kubeFind(this.deps, 'leases.coordination.k8s.io', `${namespace}/${name}`, (options) => this.coordination.readNamespacedLease({ namespace, name }, options));
+    const lease = await kubeFind(this.deps, permissions.getLease, `${namespace}/${name}`, (options) => this.coordination.readNamespacedLease({ namespace, name }, options));
     return lease && toLeaseRecord(lease);
   }
 
   async createLease(lease: LeaseRecord): Promise<LeaseRecord> {
-    return this.write('create', lease, (options) => this.coordination.createNamespacedLease({ namespace: lease.namespace, body: toLease({ ...lease, resourceVersion: undefined }) }, options));
+    return this.write(permissions.createLease, lease, (options) => this.coordination.createNamespacedLease({ namespace: lease.namespace, body: toLease({ ...lease, resourceVersion: undefined }) }, options));
   }
 
   async replaceLease(lease: LeaseRecord): Promise<LeaseRecord> {
-    return this.write('update', lease, (options) => this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body: toLease(lease) }, options));
+    return this.write(permissions.updateLease, lease, (options) => this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body: toLease(lease) }, options));
   }
 
-  private async write(verb: string, lease: LeaseRecord, call: (options: CallOptions) => Promise<k8s.V1Lease>): Promise<LeaseRecord> {
+  private async write(permission: Permission, lease: LeaseRecord, call: (options: CallOptions) => Promise<k8s.V1Lease>): Promise<LeaseRecord> {
     const object = `${lease.namespace}/${lease.name}`;
     try {
-      return toLeaseRecord(await kubeCall(this.deps, verb, 'leases.coordination.k8s.io', object, call));
+      return toLeaseRecord(await kubeCall(this.deps, permission, object, call));
     } catch (error) {
       if (statusCode(error) === 409) throw new LeaseConflictError(`Lease ${object} changed since it was read`);
       throw error;
@@ -112,23 +118,23 @@ export class KubeUnattended implements LeasePort, EventPort {
       reportingController: event.reportingController,
       reportingInstance: event.reportingInstance,
     };
-    await kubeCall(this.deps, 'create', 'events.events.k8s.io', `${namespace}/${event.name}`, (options) => this.events.createNamespacedEvent({ namespace, body }, options));
+    await kubeCall(this.deps, permissions.createEvent, `${namespace}/${event.name}`, (options) => this.events.createNamespacedEvent({ namespace, body }, options));
   }
 
   async ownerJob(namespace: string, podName: string): Promise<ObjectRef | undefined> {
-    const pod = await kubeFind(this.deps, 'pods', `${namespace}/${podName}`, (options) => this.core.readNamespacedPod({ namespace, name: podName }, options));
+    const pod = await kubeFind(this.deps, permissions.getPod, `${namespace}/${podName}`, (options) => this.core.readNamespacedPod({ namespace, name: podName }, options));
     const owner = pod?.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === 'Job');
     return owner ? { apiVersion: owner.apiVersion, kind: 'Job', namespace, name: owner.name, uid: owner.uid } : undefined;
   }
 
   /** False when the pod is gone or finished; true while it exists and has not finished. */
   async podAlive(namespace: string, name: string): Promise<boolean> {
-    const pod = await kubeFind(this.deps, 'pods', `${namespace}/${name}`, (options) => this.core.readNamespacedPod({ namespace, name }, options));
+    const pod = await kubeFind(this.deps, permissions.getPod, `${namespace}/${name}`, (options) => this.core.readNamespacedPod({ namespace, name }, options));
     return pod !== undefined && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
   }
 
   async certificateRef(namespace: string, name: string): Promise<ObjectRef | undefined> {
-    const raw = (await kubeFind(this.deps, 'certificates.cert-manager.io', `${namespace}/${name}`, (options) =>
+    const raw = (await kubeFind(this.deps, permissions.getCertificate, `${namespace}/${name}`, (options) =>
       this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name }, options),
     )) as { metadata?: { uid?: string } } | undefined;
     return raw && { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace, name, uid: raw.metadata?.uid };
