@@ -1,4 +1,4 @@
-// src/kube/client.ts loadKubeConfig: a kubeconfig that cannot be used is a configuration error (exit 2), before any API call.
+// src/kube/kubeconfig.ts loadKubeConfig: a kubeconfig that cannot be used is a configuration error (exit 2), before any API call.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
