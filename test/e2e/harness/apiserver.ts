@@ -49,7 +49,7 @@ export function apiserverReady(stateDir: string): Promise<boolean> {
   return answers(new URL('/readyz', readClusterEnv(stateDir).LCR_APISERVER_URL), stateDir);
 }
 
-async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+async function readyWithin(what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`${what} did not become ready within 60 s after its restart`);
@@ -87,18 +87,21 @@ export async function stopComponent(stateDir: string, name: string): Promise<Sto
 }
 
 /**
- * Stops kube-apiserver for `ms`, starts it again and waits for /readyz. kube-scheduler,
+ * Stops kube-apiserver until `until` settles, starts it again and waits for /readyz. kube-scheduler,
  * kube-controller-manager and kwok are restarted after it: v1.35's scheduler did not schedule another pod after the apiserver came
  * back (observed: new pods Pending for more than 5 minutes after "Scheduler cache is
- * corrupted"), which would leave the shared cluster broken for the files that follow.
+ * corrupted"), which would leave the cluster broken for the files that follow.
  * Resolves with how long the apiserver was unreachable.
  */
-export async function apiserverOutage(stateDir: string, ms: number): Promise<number> {
+export async function apiserverDownUntil(stateDir: string, until: () => Promise<unknown>): Promise<number> {
   const started = Date.now();
   const apiserver = await stopComponent(stateDir, 'kube-apiserver');
-  await sleep(Math.max(0, ms - (Date.now() - started)));
-  await apiserver.start();
-  await until('kube-apiserver', () => apiserverReady(stateDir));
+  try {
+    await until();
+  } finally {
+    await apiserver.start();
+  }
+  await readyWithin('kube-apiserver', () => apiserverReady(stateDir));
   const down = Date.now() - started;
   // As a control-plane upgrade does, the components that watch through the apiserver restart
   // too: kwok (the kubelets) has also been seen to stop marking new pods ready after an outage.
@@ -111,7 +114,13 @@ export async function apiserverOutage(stateDir: string, ms: number): Promise<num
   for (const [name, healthz, tls] of restarts) {
     const component = await stopComponent(stateDir, name);
     await component.start();
-    await until(name, () => answers(healthz, stateDir, tls));
+    await readyWithin(name, () => answers(healthz, stateDir, tls));
   }
   return down;
+}
+
+/** Stops kube-apiserver for `ms` (see {@link apiserverDownUntil}); resolves with how long it was unreachable. */
+export async function apiserverOutage(stateDir: string, ms: number): Promise<number> {
+  const started = Date.now();
+  return apiserverDownUntil(stateDir, () => sleep(Math.max(0, ms - (Date.now() - started))));
 }

@@ -59,8 +59,9 @@ function daemonSet(namespace: string, name: string): Obj {
 
 const ns = (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } });
 
-function certificates(): Obj[] {
-  const { trustNs, linkerdNs, anchor, issuer } = names;
+/** The self-signed issuer and the anchor Certificate: only the cluster that holds the anchor has them. */
+function anchorObjects(): Obj[] {
+  const { trustNs, anchor } = names;
   return [
     { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'linkerd-trust-root-issuer', namespace: trustNs }, spec: { selfSigned: {} } },
     {
@@ -77,6 +78,13 @@ function certificates(): Obj[] {
         issuerRef: { name: 'linkerd-trust-root-issuer', kind: 'Issuer', group: 'cert-manager.io' },
       },
     },
+  ];
+}
+
+/** The CA ClusterIssuer signing with the anchor Secret, and the identity-issuer Certificate it issues: every cluster has them. */
+function issuerObjects(): Obj[] {
+  const { linkerdNs, anchor, issuer } = names;
+  return [
     { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: issuer }, spec: { ca: { secretName: anchor } } },
     {
       apiVersion: 'cert-manager.io/v1',
@@ -164,12 +172,11 @@ export interface FixtureOptions {
   legacyPreviousAnchor?: boolean;
 }
 
-/** Applies the fixture and waits until certificates, bundle and workloads are ready. */
-export async function installFixture(kubeconfig: string, options: FixtureOptions = {}): Promise<void> {
+/** A client for laying objects down, and `apply`: create each object, leaving one that exists as it is. */
+function clients(kubeconfig: string): { config: k8s.KubeConfig; core: k8s.CoreV1Api; apply: (items: Obj[]) => Promise<void> } {
   const config = new k8s.KubeConfig();
   config.loadFromFile(kubeconfig);
   const objects = k8s.KubernetesObjectApi.makeApiClient(config);
-  const core = config.makeApiClient(k8s.CoreV1Api);
   const apply = async (items: Obj[]): Promise<void> => {
     for (const item of items) {
       try {
@@ -179,30 +186,33 @@ export async function installFixture(kubeconfig: string, options: FixtureOptions
       }
     }
   };
-  await apply([
+  return { config, core: config.makeApiClient(k8s.CoreV1Api), apply };
+}
+
+function namespaces(): Obj[] {
+  return [
     ns(names.trustNs),
     ns(names.linkerdNs, { 'linkerd.io/is-control-plane': 'true', 'linkerd.io/control-plane-ns': names.linkerdNs }, { 'linkerd.io/inject': 'disabled' }),
     ns(names.vizNs, { 'linkerd.io/extension': 'viz' }),
     ns('shop', {}, { 'linkerd.io/inject': 'enabled' }),
     ns('blog'),
     ns('jobs', {}, { 'linkerd.io/inject': 'enabled' }),
-  ]);
-  await apply(certificates());
-  const anchorSecret = await eventually('anchor Secret issued', () => core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor }));
+  ];
+}
+
+/** The previous-anchor Secret as the rotator writes it: a clean object holding only the anchor's certificate. */
+function certificateOnlyPrevious(anchorSecret: k8s.V1Secret): Obj {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': anchorSecret.data?.['tls.crt'] ?? '' } };
+}
+
+/**
+ * What every cluster has once its issuer is issued: the previous-anchor Secret, the Bundle, the
+ * control plane, then the workloads (created after the bundle, so that every pod is injected).
+ */
+async function installMesh(kubeconfig: string, previous: Obj): Promise<void> {
+  const { config, core, apply } = clients(kubeconfig);
   await eventually('issuer Secret issued', () => core.readNamespacedSecret({ namespace: names.linkerdNs, name: names.issuer }));
-  const legacy = options.legacyPreviousAnchor ?? true;
-  await apply([
-    legacy
-      ? {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: names.previous, namespace: names.trustNs, labels: anchorSecret.metadata?.labels ?? {}, annotations: anchorSecret.metadata?.annotations ?? {} },
-          type: anchorSecret.type,
-          data: anchorSecret.data,
-        }
-      : { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': anchorSecret.data?.['tls.crt'] ?? '' } },
-    bundleObject(),
-  ]);
+  await apply([previous, bundleObject()]);
   await eventually('bundle ConfigMap in linkerd', async () => {
     const map = await core.readNamespacedConfigMap({ namespace: names.linkerdNs, name: names.bundle });
     if (!map.data?.['ca-bundle.crt']?.includes('BEGIN CERTIFICATE')) throw new Error('empty bundle');
@@ -211,6 +221,47 @@ export async function installFixture(kubeconfig: string, options: FixtureOptions
   await waitForWorkloads(config, [names.linkerdNs]);
   await apply(workloads());
   await waitForWorkloads(config, [names.vizNs, 'shop', 'blog', 'jobs']);
+}
+
+/** Applies the fixture and waits until certificates, bundle and workloads are ready. */
+export async function installFixture(kubeconfig: string, options: FixtureOptions = {}): Promise<void> {
+  const { core, apply } = clients(kubeconfig);
+  await apply(namespaces());
+  await apply([...anchorObjects(), ...issuerObjects()]);
+  const anchorSecret = await eventually('anchor Secret issued', () => core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor }));
+  const legacy = options.legacyPreviousAnchor ?? true;
+  await installMesh(
+    kubeconfig,
+    legacy
+      ? {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: names.previous, namespace: names.trustNs, labels: anchorSecret.metadata?.labels ?? {}, annotations: anchorSecret.metadata?.annotations ?? {} },
+          type: anchorSecret.type,
+          data: anchorSecret.data,
+        }
+      : certificateOnlyPrevious(anchorSecret),
+  );
+}
+
+/**
+ * A peer of the cluster at `primaryKubeconfig` in Linkerd's shared-anchor topology: no anchor
+ * Certificate and no self-signed issuer; the anchor Secret is a copy of the primary's (tls.crt,
+ * tls.key, ca.crt: the peer's CA ClusterIssuer signs with its key), and the previous anchor is
+ * certificate-only. Issuer Certificate, Bundle, control plane and workloads as in the primary.
+ */
+export async function installPeerFixture(peerKubeconfig: string, primaryKubeconfig: string): Promise<void> {
+  const primary = clients(primaryKubeconfig).core;
+  const anchorSecret = await primary.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor });
+  const { apply } = clients(peerKubeconfig);
+  await apply(namespaces());
+  const data = anchorSecret.data ?? {};
+  await apply([
+    // A clean copy: cert-manager's labels and annotations would make the peer's cert-manager take it for its own.
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.anchor, namespace: names.trustNs }, type: 'kubernetes.io/tls', data: { 'tls.crt': data['tls.crt'] ?? '', 'tls.key': data['tls.key'] ?? '', 'ca.crt': data['ca.crt'] ?? '' } },
+    ...issuerObjects(),
+  ]);
+  await installMesh(peerKubeconfig, certificateOnlyPrevious(anchorSecret));
 }
 
 /**

@@ -15,6 +15,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Kill the process (SIGKILL, as a node loss would) when a log line matches. */
   killWhen?: (line: Record<string, unknown>) => boolean;
+  /** Called with every log line as it arrives (to act at a chosen moment of the run, e.g. stop an apiserver). */
+  onLine?: (line: Record<string, unknown>) => void;
   /** Send SIGTERM when a log line matches. */
   termWhen?: (line: Record<string, unknown>) => boolean;
   timeoutMs?: number;
@@ -41,6 +43,7 @@ export async function runRotator(kubeconfig: string, args: string[], options: Ru
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
+        options.onLine?.(entry);
         if (options.killWhen?.(entry)) child.kill('SIGKILL');
         if (options.termWhen?.(entry)) child.kill('SIGTERM');
       } catch {
