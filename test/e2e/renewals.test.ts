@@ -1,10 +1,10 @@
 // cert-manager acting on its own (issue 10, situation 2 and the anchor renewed without a rotation),
 // and linked clusters. cert-manager's real trigger controller renews when status.renewalTime comes;
 // the tests bring that moment forward by changing renewBefore, as HARNESS.md describes.
-import * as k8s from '@kubernetes/client-node';
 import { Certificates } from './harness/certificates.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { names } from './harness/fixture.js';
+import { installLinks, removeLinks } from './harness/links.js';
 import { InvariantMonitor } from './harness/monitor.js';
 import { runRotator, type RotatorRun } from './harness/rotator.js';
 import { ensureSteady, statusOf } from './harness/steady.js';
@@ -102,40 +102,8 @@ describe("cert-manager's own renewals", () => {
 });
 
 describe('linked clusters', () => {
-  const crdName = 'links.multicluster.linkerd.io';
-  let extensions: k8s.ApiextensionsV1Api;
-  let custom: k8s.CustomObjectsApi;
-
-  beforeAll(async () => {
-    const config = new k8s.KubeConfig();
-    config.loadFromFile(kubeconfig);
-    extensions = config.makeApiClient(k8s.ApiextensionsV1Api);
-    custom = config.makeApiClient(k8s.CustomObjectsApi);
-    // The Link CRD's identity as Linkerd ships it; its schema is not what is under test.
-    await extensions.createCustomResourceDefinition({
-      body: {
-        metadata: { name: crdName },
-        spec: {
-          group: 'multicluster.linkerd.io',
-          scope: 'Namespaced',
-          names: { plural: 'links', singular: 'link', kind: 'Link' },
-          versions: [{ name: 'v1alpha3', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-        },
-      },
-    });
-    for (let i = 0; ; i++) {
-      try {
-        await custom.createNamespacedCustomObject({ group: 'multicluster.linkerd.io', version: 'v1alpha3', namespace: names.linkerdNs, plural: 'links', body: { apiVersion: 'multicluster.linkerd.io/v1alpha3', kind: 'Link', metadata: { name: 'east' }, spec: { targetClusterName: 'east' } } });
-        break;
-      } catch (error) {
-        if (i > 40) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250)); // the CRD is not served yet
-      }
-    }
-  });
-  afterAll(async () => {
-    await extensions.deleteCustomResourceDefinition({ name: crdName }).catch(() => undefined);
-  });
+  beforeAll(() => installLinks(kubeconfig, 'east', 'east'));
+  afterAll(() => removeLinks(kubeconfig));
 
   test('a Link refuses an anchor rotation before anything changes; status names it', async () => {
     const kept = await kube.resourceVersions();
