@@ -81,7 +81,12 @@ async function expectSteadyOn(anchor: string): Promise<void> {
   ]);
 }
 
-describe('linked clusters sharing one anchor', () => {
+// Not in the default suite yet (LCR_E2E_MULTICLUSTER=1, `npm run test:multicluster`): it passed
+// once (398 s) and once hung in its third run (a gate wait of the rollout timeout, cause not yet
+// found); it also adds a third control plane beside the two workers' and ~7 min to one worker.
+const suite = process.env.LCR_E2E_MULTICLUSTER === '1' ? describe : describe.skip;
+
+suite('linked clusters sharing one anchor', () => {
   beforeAll(async () => {
     // The primary starts steady (its bundle holds only its anchor), whatever the files before left.
     await ensureSteady(primaryKubeconfig);
