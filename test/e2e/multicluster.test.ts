@@ -34,8 +34,13 @@ const fleetArgs = (): string[] => ['--cluster-name', primaryName, '--peer', `${p
 
 async function fleetRun(args: string[], options: RunOptions = {}): Promise<RotatorRun> {
   const at = Date.now();
-  const run = await runRotator(primaryKubeconfig, [...args, ...fleetArgs()], options);
+  // A gate that cannot be met fails within 5 min, naming its pods, before runRotator's own deadline.
+  const run = await runRotator(primaryKubeconfig, [...args, ...fleetArgs()], { ...options, env: { LCR_ROLLOUT_TIMEOUT: '300s', ...options.env } });
   say(`${args.join(' ')}: exit ${String(run.code)}${run.signal ? ` (${run.signal})` : ''} after ${Math.round((Date.now() - at) / 1000)} s`);
+  // What the run last did and why it stopped, for a run that hangs or fails (no Secret data is logged).
+  const tail = run.logs.filter((l) => l.level === 'error' || /^step \d+|barrier|gate/.test(String(l.message))).slice(-6);
+  const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+  for (const line of tail) say(`  ${text(line.cluster)} ${text(line.level)}: ${text(line.message)}${line.purpose ? ` (${text(line.purpose)})` : ''}`);
   return run;
 }
 
