@@ -7,7 +7,8 @@ import { derivePlan } from '../rotation/plan.js';
 import { issuerTiming } from '../rotation/preflight.js';
 import { refuseUnsafe } from '../rotation/health.js';
 import { runStep, startRefusals, type RotationHooks, type StartNew, type StepRecord } from '../rotation/rotate.js';
-import { awaitGate, managedByLabel, waitForBundle } from '../rotation/steps.js';
+import { restartableKeys, stalePods } from '../rotation/gates.js';
+import { awaitGate, managedByLabel, observeForRestart, waitForBundle } from '../rotation/steps.js';
 import { observe, type ObservedState } from '../rotation/state.js';
 import { inSeconds, throwIfAborted } from '../wait/poll.js';
 import { deriveFleetPlan, type Barrier, type FleetPlan, type FleetStep, type MemberView } from './plan.js';
@@ -142,9 +143,25 @@ async function passBarrier(members: readonly FleetMember[], barrier: Barrier, lo
   logger.info('barrier passed', { barrier, clusters: members.map((m) => m.name).join(','), waitedSeconds: inSeconds(Date.now() - started) });
 }
 
+/**
+ * A cluster with stale pods that a restart can fix, for the barrier's gate: its proxies fell
+ * behind again after their own restarts (an identity pod that became ready anew, an outage that
+ * restarted the kubelets). The fleet then re-plans, and that cluster restarts them first, instead
+ * of waiting at the barrier for pods nobody restarts.
+ */
+async function behindBarrier(members: readonly FleetMember[], barrier: Barrier): Promise<{ name: string; stale: number } | undefined> {
+  for (const member of members) {
+    const keys = restartableKeys(stalePods(await observeForRestart(member.ctx), barrierText[barrier].purpose));
+    if (keys.size > 0) return { name: member.name, stale: keys.size };
+  }
+  return undefined;
+}
+
 /** Steps beyond this many per cluster in one run mean the clusters do not converge. */
 const maxStepsPerCluster = 40;
 const maxRepeats = 2;
+/** Re-plans before one barrier at most this often; then its gate is awaited (and fails naming the pods). */
+const maxReplans = 3;
 
 /**
  * One rotation over linked clusters sharing an anchor: observe every cluster, derive the fleet's
@@ -178,6 +195,7 @@ export async function rotateFleet(members: readonly FleetMember[], options: { dr
   const firstPlan = plan;
   const executed: FleetResult['executed'] = [];
   const repeats = new Map<string, number>();
+  const replans = new Map<Barrier, number>();
   let anchorRenewed = false;
   let states = first.states;
   while (plan.next) {
@@ -192,7 +210,20 @@ export async function rotateFleet(members: readonly FleetMember[], options: { dr
     if (count > maxRepeats || executed.length >= maxStepsPerCluster * members.length) {
       throw new StepError(`step ${key} still remains after running ${count - 1} time(s): the clusters do not reach the expected state (see the logs above)`);
     }
-    if (next.kind === 'step' && next.barrier) await passBarrier(members, next.barrier, logger);
+    if (next.kind === 'step' && next.barrier) {
+      const behind = await behindBarrier(members, next.barrier);
+      const replanned = replans.get(next.barrier) ?? 0;
+      if (behind && replanned < maxReplans) {
+        replans.set(next.barrier, replanned + 1);
+        logger.info('barrier not met: restarting the stale workloads first', { barrier: next.barrier, behind: behind.name, workloads: behind.stale });
+        const again = await observeFleet(members);
+        states = again.states;
+        plan = deriveFleetPlan(again.views, { startNew: false });
+        repeats.set(key, count - 1);
+        continue;
+      }
+      await passBarrier(members, next.barrier, logger);
+    }
     const index = executed.length + 1;
     const started = primary.ctx.clock.now().getTime();
     const why = next.kind === 'copy-anchor' ? next.why : next.step.why;
