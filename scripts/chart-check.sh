@@ -119,6 +119,16 @@ rule="$(render --set prometheusRule.enabled=true --set prometheusRule.anchorExpi
 expect_in "$rule" 'role="anchor"\}\) - time\(\) < 45 \* 86400' "prometheusRule: anchor expiry alert uses the configured window"
 expect_in "$rule" 'alert: LinkerdCertRotation(Failed|Overdue)' "prometheusRule: failed and overdue rotation alerts"
 expect_in "$rule" 'summary: "The last linkerd-cert-rotator \{\{ \$labels.command \}\} run failed' "prometheusRule: Prometheus templates survive Helm rendering"
+# Every alert links its own section of docs/runbook.md (a heading named after the alert, as GitHub makes anchors).
+alerts="$(sed -n 's/^ *- alert: //p' <<<"$rule")"
+[ "$(grep -c . <<<"$alerts")" = "$(grep -c '^ *description: "' <<<"$rule")" ] || die "prometheusRule: every alert needs a description annotation"
+for alert in $alerts; do
+  anchor_of="$(tr '[:upper:]' '[:lower:]' <<<"$alert")"
+  grep -q "runbook_url: \"https://[^\"]*/docs/runbook.md#$anchor_of\"" <<<"$rule" || die "prometheusRule: $alert has no runbook_url to docs/runbook.md#$anchor_of"
+  grep -qx "### $alert" "$root/docs/runbook.md" || die "docs/runbook.md has no section '### $alert' for the alert's runbook_url"
+done
+pass "prometheusRule: every alert has a description and a runbook_url to its own section of docs/runbook.md"
+expect_in "$(render --set prometheusRule.enabled=true --set prometheusRule.runbookBaseUrl=https://wiki.example.com/lcr/ --show-only templates/prometheusrule.yaml)" 'runbook_url: "https://wiki.example.com/lcr#linkerdcertrotatornotrunning"' "prometheusRule: runbookBaseUrl sets the runbook links"
 expect_in "$defaults" 'image: "linkerd-cert-rotator:[0-9]' "defaults: image tag defaults to appVersion"
 expect_in "$defaults" 'schedule: "17 \* \* \* \*"' "defaults: hourly schedule (an unfinished rotation resumes within the hour)"
 expect_in "$defaults" 'startingDeadlineSeconds: 1800$' "defaults: a missed run starts at most half an hour late"

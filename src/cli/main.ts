@@ -55,7 +55,7 @@ async function main(): Promise<number> {
     const kubeConfig = loadKubeConfig(invocation);
     const { requestTimeoutMs, watchIdleTimeoutMs } = invocation.config;
     const cluster = new KubeCluster(kubeConfig, { logger, signal: abort.signal, policy: { requestTimeoutMs }, watchIdleMs: watchIdleTimeoutMs });
-    const { pushgatewayUrl, webhookUrl } = invocation.unattended;
+    const { pushgatewayUrl, webhookUrl, clusterName } = invocation.unattended;
     // One adapter: the unattended ports are a view of it with their own call policy (see KubeCluster.unattended).
     const kube = cluster.unattended();
     const unattended = {
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
       lease: kube,
       holders: new HolderLiveness(kube, { hostname: hostname() }),
       events: kube,
-      metrics: pushgatewayUrl ? new Pushgateway(pushgatewayUrl) : undefined,
+      metrics: pushgatewayUrl ? new Pushgateway(pushgatewayUrl, clusterName) : undefined,
       notifier: webhookUrl ? new WebhookNotifier(webhookUrl) : undefined,
     };
     // A multicluster run: each peer's adapter from its context, with this cluster's limits.

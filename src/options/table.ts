@@ -98,9 +98,9 @@ export const unattendedOptions: OptionSpec[] = [
   { flag: 'rotate-after', kind: 'duration', default: '25d', describe: 'rotate starts a new rotation once the trust anchor is this old (25d: a monthly CronJob rotates every run)' },
   { flag: 'rotate-before-expiry', kind: 'duration', default: '60d', describe: 'rotate starts a new rotation once the trust anchor expires within this long' },
   { flag: 'force', kind: 'boolean', default: false, describe: 'rotate starts a new rotation even when the policy says it is not due' },
-  { flag: 'pushgateway-url', kind: 'string', default: '', describe: 'Prometheus Pushgateway base URL; each run pushes its metrics to <url>/metrics/job/linkerd-cert-rotator' },
+  { flag: 'pushgateway-url', kind: 'string', default: '', describe: 'Prometheus Pushgateway base URL; each run pushes its metrics to <url>/metrics/job/linkerd-cert-rotator (then /cluster/<name> when the cluster name below is set)' },
   { flag: 'webhook-url', kind: 'string', default: '', describe: 'Slack-compatible incoming webhook URL (https; http only on loopback) notified when a run fails or changes something' },
-  { flag: 'cluster-name', kind: 'string', default: '', describe: 'Name of the cluster in notifications' },
+  { flag: 'cluster-name', kind: 'string', default: '', describe: 'Name of the cluster in notifications and in the Pushgateway grouping key (label cluster)' },
   { flag: 'soft-exits', kind: 'boolean', default: false, describe: 'Exit 0 instead of 6 (lock held) and 4 (gate not met yet), for scheduled runs whose Job alerts must not fire while a rotation waits; logs, Events and metrics keep the real outcome' },
 ];
 

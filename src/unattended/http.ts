@@ -37,20 +37,33 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The group URL: `<base>/metrics/job/linkerd-cert-rotator`. */
-export function pushgatewayGroupUrl(base: string): string {
-  return `${base.replace(/\/+$/, '')}/metrics/job/${pushgatewayJob}`;
+/** A grouping-key path segment: URL-escaped, or base64url with `@base64` when it holds a "/" (which the Pushgateway cannot take escaped). */
+function groupSegment(name: string, value: string): string {
+  if (!value.includes('/')) return `${name}/${encodeURIComponent(value)}`;
+  return `${name}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+}
+
+/**
+ * The group URL: `<base>/metrics/job/linkerd-cert-rotator`, and `/cluster/<name>` after it when a
+ * cluster name is set, so that clusters sharing one Pushgateway do not replace each other's metrics
+ * (the Pushgateway adds the grouping key's labels, `job` and `cluster`, to every metric of the group).
+ */
+export function pushgatewayGroupUrl(base: string, cluster?: string): string {
+  const key = [groupSegment('job', pushgatewayJob), ...(cluster ? [groupSegment('cluster', cluster)] : [])];
+  return `${base.replace(/\/+$/, '')}/metrics/${key.join('/')}`;
 }
 
 /** Pushes to a Prometheus Pushgateway with the global fetch: PUT replaces the group, POST only the metrics sent. */
 export class Pushgateway implements MetricsSink {
   constructor(
     private readonly baseUrl: string,
+    /** --cluster-name: a label of the grouping key when set. */
+    private readonly cluster?: string,
     private readonly fetchFn: Fetch = fetch,
   ) {}
 
   push(exposition: string, mode: 'replace' | 'merge'): Promise<void> {
-    return send(this.fetchFn, mode === 'replace' ? 'PUT' : 'POST', pushgatewayGroupUrl(this.baseUrl), 'text/plain; version=0.0.4; charset=utf-8', exposition);
+    return send(this.fetchFn, mode === 'replace' ? 'PUT' : 'POST', pushgatewayGroupUrl(this.baseUrl, this.cluster), 'text/plain; version=0.0.4; charset=utf-8', exposition);
   }
 }
 

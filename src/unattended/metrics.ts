@@ -49,6 +49,7 @@ export function exposition(families: readonly Family[]): string {
   for (const family of families) {
     if (!metricName.test(family.name)) throw new Error(`invalid metric name "${family.name}"`);
     if (family.type === 'counter' && !family.name.endsWith('_total')) throw new Error(`counter "${family.name}" must end in _total`);
+    if (family.type === 'gauge' && family.name.endsWith('_total')) throw new Error(`gauge "${family.name}" must not end in _total (a counter's suffix)`);
     if (seen.has(family.name)) throw new Error(`metric "${family.name}" appears twice`);
     seen.add(family.name);
     if (family.samples.length === 0) continue;
@@ -105,11 +106,6 @@ export function snapshotFamilies(s: Snapshot): Family[] {
     gauge('certificate_not_after_timestamp_seconds', 'Expiry (notAfter) of the certificate, Unix seconds.', roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notAfter) }))),
     gauge('certificate_not_before_timestamp_seconds', 'Issue time (notBefore) of the certificate, Unix seconds.', roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notBefore) }))),
     gauge(
-      'certificate_seconds_until_expiry',
-      'Seconds from the observation until the certificate expires (frozen in a Pushgateway: alert on not_after - time() instead).',
-      roles.map(([role, c]) => ({ labels: { role }, value: (c.notAfter.getTime() - s.now.getTime()) / 1000 })),
-    ),
-    gauge(
       'issuer_renewal_timestamp_seconds',
       "When cert-manager renews the identity issuer on its own (status.renewalTime), Unix seconds; while a rotation waits before gate 1, every stale pod must restart before then.",
       s.issuerRenewalAt ? [{ value: seconds(s.issuerRenewalAt) }] : [],
@@ -133,7 +129,11 @@ export function statusExposition(snapshot: Snapshot | undefined): string {
   return exposition(snapshot ? snapshotFamilies(snapshot) : [healthFamily('broken')]);
 }
 
-/** The last run: start, finish, result, steps, restarts. */
+/**
+ * The last run: start, finish, result, steps, restarts. All gauges of that one run (a pushed counter
+ * would restart at 0 on every push, which Prometheus reads as a reset). The last success is there
+ * only when this run did not fail: the push of a failed run merges, so the previous one stays.
+ */
 export function runFamilies(r: RunReport): Family[] {
   const command = { command: r.command };
   const durations = new Map<string, Sample>();
@@ -148,13 +148,11 @@ export function runFamilies(r: RunReport): Family[] {
     gauge('last_run_start_timestamp_seconds', 'When the last run started, Unix seconds.', [{ labels: command, value: seconds(r.startedAt) }]),
     gauge('last_run_finish_timestamp_seconds', 'When the last run finished, Unix seconds.', [{ labels: command, value: seconds(r.finishedAt) }]),
     gauge('last_run_duration_seconds', 'How long the last run took.', [{ labels: command, value: (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 }]),
-    gauge('last_run_success', 'Whether the last run succeeded (1) or failed (0); result is succeeded, nothing-to-do or failed.', [
-      { labels: { ...command, result: r.outcome }, value: r.outcome === 'failed' ? 0 : 1 },
-    ]),
-    gauge('last_run_exit_code', 'Exit code of the last run.', [{ labels: command, value: r.exitCode }]),
+    gauge('last_success_timestamp_seconds', 'When the last run that did not fail (succeeded or nothing-to-do) finished, Unix seconds.', r.outcome === 'failed' ? [] : [{ labels: command, value: seconds(r.finishedAt) }]),
+    gauge('last_run_exit_code', 'Exit code of the last run; result is succeeded, nothing-to-do or failed.', [{ labels: { ...command, result: r.outcome }, value: r.exitCode }]),
     gauge('last_run_steps', 'Steps the last run executed (including a failed one).', [{ labels: command, value: r.steps.length }]),
     gauge('step_duration_seconds', 'Duration of each step of the last run, summed when a step ran twice.', [...durations.values()]),
-    { name: `${metricPrefix}workloads_restarted_total`, help: 'Workloads restarted by this run (each run starts at 0).', type: 'counter', samples: [{ labels: command, value: r.restarted }] },
-    { name: `${metricPrefix}pods_deleted_total`, help: 'Stale pods evicted by this run (--delete-stale-pods).', type: 'counter', samples: [{ labels: command, value: r.deletedPods }] },
+    gauge('last_run_workloads_restarted', 'Workloads the last run restarted.', [{ labels: command, value: r.restarted }]),
+    gauge('last_run_pods_deleted', 'Stale pods the last run evicted (--delete-stale-pods).', [{ labels: command, value: r.deletedPods }]),
   ];
 }

@@ -103,7 +103,9 @@ async function publish(deps: SupervisedDeps, invocation: SupervisedRun, report: 
   const { metrics, notifier } = deps.unattended;
   if (metrics) {
     try {
-      await metrics.push(exposition([...(snapshot ? snapshotFamilies(snapshot) : []), ...runFamilies(report)]), 'replace');
+      // A run that did not fail replaces the group (nothing of an older run stays); a failed one merges,
+      // so that the last success it does not carry stays in the Pushgateway (see runFamilies).
+      await metrics.push(exposition([...(snapshot ? snapshotFamilies(snapshot) : []), ...runFamilies(report)]), report.outcome === 'failed' ? 'merge' : 'replace');
       deps.logger.debug('metrics pushed to the Pushgateway');
     } catch (error) {
       deps.logger.warn('could not push metrics to the Pushgateway', { error: errorMessage(error) });

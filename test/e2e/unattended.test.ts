@@ -11,6 +11,7 @@ import { eventually } from './harness/eventually.js';
 import { runRotator, type RotatorRun, type RunOptions } from './harness/rotator.js';
 import { ensureSteady, statusOf } from './harness/steady.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
+import { evaluateAlert } from './harness/alerts.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -44,6 +45,8 @@ let base = '';
 const hooks = (): Received[] => received.filter((r) => r.url === '/hook');
 const pushes = (): Received[] => received.filter((r) => r.url.startsWith('/metrics/'));
 const reporting = (): string[] => ['--webhook-url', `${base}/hook`, '--pushgateway-url', base];
+/** The group of a run with --cluster-name east: its own, beside the one without a name. */
+const eastGroup = '/metrics/job/linkerd-cert-rotator/cluster/east';
 
 const short = (cert: X509Certificate): string => cert.fingerprint256.replace(/:/g, '').toLowerCase().slice(0, 12);
 const seconds = (cert: X509Certificate): number => Date.parse(cert.validTo) / 1000;
@@ -124,7 +127,7 @@ describe('unattended runs', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/policy: anchor [0-9a-f]{12} is .+ old and expires in .+: not due until \S+ \(rotate after 25d or within 60d of expiry\); pass --force/);
 
-    const run = await rotator(['rotate', ...reporting()]);
+    const run = await rotator(['rotate', ...reporting(), '--cluster-name', 'east']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^nothing to do: anchor [0-9a-f]{12} is .+ not due until/);
     expect(run.logs.some((l) => String(l.message).startsWith('nothing to do: anchor'))).toBe(true);
@@ -135,8 +138,12 @@ describe('unattended runs', () => {
     expect(story[0]?.regarding).toMatchObject({ kind: 'Certificate', name: names.anchor, namespace: names.trustNs });
     expect(story[0]?.regarding?.uid).toBeTruthy();
     expect(hooks()).toEqual([]);
-    const pushed = parseExposition(pushes().at(-1)?.body ?? '');
-    expect(sampleValue(pushed, `${p}last_run_success`, { command: 'rotate', result: 'nothing-to-do' })).toBe(1);
+    // Nothing to do is a success: the group is replaced, with the time of this last success.
+    const push = pushes().at(-1);
+    expect([push?.method, push?.url]).toEqual(['PUT', eastGroup]);
+    const pushed = parseExposition(push?.body ?? '');
+    expect(sampleValue(pushed, `${p}last_run_exit_code`, { command: 'rotate', result: 'nothing-to-do' })).toBe(0);
+    expect(sampleValue(pushed, `${p}last_success_timestamp_seconds`, { command: 'rotate' })).toBe(sampleValue(pushed, `${p}last_run_finish_timestamp_seconds`));
   });
 
   let a: RotatorRun;
@@ -203,12 +210,13 @@ describe('unattended runs', () => {
     const runPush = put.find((r) => r.body.includes('result="succeeded"'));
     expect(runPush).toBeDefined();
     const pushed = parseExposition(runPush?.body ?? '');
-    expect(sampleValue(pushed, `${p}last_run_success`, { command: 'rotate', result: 'succeeded' })).toBe(1);
-    expect(sampleValue(pushed, `${p}last_run_exit_code`)).toBe(0);
+    expect(sampleValue(pushed, `${p}last_run_exit_code`, { command: 'rotate', result: 'succeeded' })).toBe(0);
+    expect(sampleValue(pushed, `${p}last_success_timestamp_seconds`, { command: 'rotate' })).toBe(sampleValue(pushed, `${p}last_run_finish_timestamp_seconds`));
     expect(sampleValue(pushed, `${p}certificate_not_after_timestamp_seconds`, { role: 'anchor' })).toBe(seconds(anchor));
     expect(sampleValue(pushed, `${p}rotation_phase`, { phase: 'steady' })).toBe(1);
     expect(sampleValue(pushed, `${p}stale_pods`)).toBe(0);
-    expect(sampleValue(pushed, `${p}workloads_restarted_total`)).toBeGreaterThanOrEqual(9);
+    expect(sampleValue(pushed, `${p}last_run_workloads_restarted`)).toBeGreaterThanOrEqual(9);
+    expect(pushed.samples.filter((s) => s.name.endsWith('_total') || s.name.includes('until'))).toEqual([]);
     const executed = (JSON.parse(a.stdout) as { executed: { step: string; purpose?: string }[] }).executed;
     for (const step of executed) expect(sampleValue(pushed, `${p}step_duration_seconds`, { step: step.step, purpose: step.purpose ?? '' })).toBeGreaterThan(0);
     const started = sampleValue(pushed, `${p}last_run_start_timestamp_seconds`);
@@ -222,8 +230,17 @@ describe('unattended runs', () => {
     expect(sampleValue(scraped, `${p}certificate_not_before_timestamp_seconds`, { role: 'anchor' })).toBe(Date.parse(anchor.validFrom) / 1000);
     expect(sampleValue(scraped, `${p}rotation_due_timestamp_seconds`)).toBe(Date.parse(anchor.validFrom) / 1000 + 25 * 86_400);
     expect(sampleValue(scraped, `${p}status_health`, { health: 'healthy' })).toBe(1);
-    const left = sampleValue(scraped, `${p}certificate_seconds_until_expiry`, { role: 'anchor' });
-    expect(Math.abs(left - (seconds(anchor) - Date.now() / 1000))).toBeLessThan(60);
+    expect(scraped.samples.filter((s) => s.name.includes('until'))).toEqual([]);
+
+    // The chart's alerts on this run's push: a fresh anchor (365 days) and issuer (48 hours) are quiet
+    // at the default thresholds and fire at thresholds beyond their lifetimes; a success fires nothing.
+    const body = runPush?.body ?? '';
+    expect(evaluateAlert('LinkerdTrustAnchorExpiresSoon', body)).toEqual({ firing: false });
+    expect(evaluateAlert('LinkerdTrustAnchorExpiresSoon', body, { set: { 'prometheusRule.anchorExpiryDays': '400' } })).toEqual({ firing: true });
+    expect(evaluateAlert('LinkerdIdentityIssuerExpiresSoon', body)).toEqual({ firing: false });
+    expect(evaluateAlert('LinkerdIdentityIssuerExpiresSoon', body, { set: { 'prometheusRule.issuerExpiryHours': '49' } })).toEqual({ firing: true });
+    expect(evaluateAlert('LinkerdCertRotationFailed', body)).toEqual({ firing: false });
+    expect(evaluateAlert('LinkerdCertRotationOverdue', body)).toEqual({ firing: false });
   });
 
   test('the webhook got one success payload: the old and new anchors and the steps', async () => {
@@ -269,7 +286,7 @@ describe('unattended runs', () => {
     const hooksBefore = hooks().length;
 
     // Every meshed workload outside the scope holds the gates: accepted, since the run is to fail at a restart first.
-    const failed = await rotator(['rotate', '--force', '--accept-held-pods', '--include-namespaces', stuckNs, '--rollout-timeout', '10s', '--output', 'json', ...reporting()]);
+    const failed = await rotator(['rotate', '--force', '--accept-held-pods', '--include-namespaces', stuckNs, '--rollout-timeout', '10s', '--output', 'json', ...reporting(), '--cluster-name', 'east']);
     expect(failed.code).toBe(5);
     expect(failed.stderr).toMatch(/timed out after 1\ds waiting for Deployment lcr-stuck\/stuck to roll out/);
     const anchorAfter = await kube.anchor();
@@ -286,7 +303,19 @@ describe('unattended runs', () => {
     expect(story.some((e) => e.reason === 'StepStarted' && e.note?.includes('renew-issuer'))).toBe(false);
 
     const payload = JSON.parse(hooks()[hooksBefore]?.body ?? '{}') as { text?: string };
-    expect(payload.text).toMatch(/^:x: linkerd-cert-rotator rotate FAILED \(exit code 5, after /);
+    expect(payload.text).toMatch(/^:x: linkerd-cert-rotator rotate FAILED on east \(exit code 5, after /);
+
+    // Pushed to the cluster's group as a merge: the Pushgateway keeps the earlier success this push lacks.
+    const push = pushes().at(-1);
+    expect([push?.method, push?.url]).toEqual(['POST', eastGroup]);
+    const pushed = parseExposition(push?.body ?? '');
+    expect(sampleValue(pushed, `${p}last_run_exit_code`, { command: 'rotate', result: 'failed' })).toBe(5);
+    expect(pushed.samples.filter((s) => s.name === `${p}last_success_timestamp_seconds`)).toEqual([]);
+    expect(evaluateAlert('LinkerdCertRotationFailed', push?.body ?? '', { labels: { cluster: 'east' } })).toEqual({ firing: true });
+    // The same run stopped at a gate (exit 4) is waiting, not failing.
+    const gated = (push?.body ?? '').replace(/^(linkerd_cert_rotator_last_run_exit_code\{[^}]*\}) 5$/m, '$1 4');
+    expect(gated).not.toBe(push?.body);
+    expect(evaluateAlert('LinkerdCertRotationFailed', gated, { labels: { cluster: 'east' } })).toEqual({ firing: false });
     expect(payload.text).toMatch(/Stopped at step \d+ restart-data-plane \(trust-new-anchor\): timed out after 1\ds waiting for Deployment lcr-stuck\/stuck/);
     expect(payload.text).toContain('Phase now: anchor-renewed');
 

@@ -14,10 +14,11 @@ interface Rule {
   annotations?: Record<string, string>;
 }
 
-/** The chart's PrometheusRule as rendered by helm, as a Prometheus rule file. */
-function chartRules(helm: string): { groups: { name: string; rules: Rule[] }[] } {
+/** The chart's PrometheusRule as rendered by helm (with `set` as `--set` values), as a Prometheus rule file. */
+function chartRules(helm: string, set: Record<string, string>): { groups: { name: string; rules: Rule[] }[] } {
+  const values = Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
   const rendered = succeeded(
-    runTool(helm, ['template', 'lcr', join(repoRoot, 'chart'), '--set', 'prometheusRule.enabled=true', '--show-only', 'templates/prometheusrule.yaml']),
+    runTool(helm, ['template', 'lcr', join(repoRoot, 'chart'), '--set', 'prometheusRule.enabled=true', ...values, '--show-only', 'templates/prometheusrule.yaml']),
     'helm template (PrometheusRule)',
   );
   const object = k8s.loadYaml<{ spec: { groups: { name: string; rules: Rule[] }[] } }>(rendered);
@@ -32,13 +33,16 @@ const evalMinutes = 2;
  * language (promqltest, built by scripts/cluster/build.sh as promql-eval) on the metrics a run
  * printed or pushed. The engine's clock starts at 0, so every `*_timestamp_seconds` gauge is
  * moved by the same amount: the moment the metrics were observed (`observed_timestamp_seconds`)
- * becomes the evaluation time, and `x - time()` keeps its meaning. Both outcomes are checked
- * (the alert's expression returns a sample, or nothing); exactly one must hold, or the
- * evaluation itself failed. The rule's `for` is not modelled (the alerts tested here have none).
+ * becomes the evaluation time, and `x - time()` keeps its meaning. `labels` are added to every
+ * sample, as the Pushgateway adds its grouping key (`{ cluster: 'east' }`); `set` are chart values
+ * for the rendering (`{ 'prometheusRule.anchorExpiryDays': '400' }`). Both outcomes are
+ * checked (the alert's expression returns at least one series, whatever its labels, or nothing);
+ * exactly one must hold, or the evaluation itself failed. The rule's `for` is not modelled (the
+ * alerts tested here have none).
  */
-export function evaluateAlert(alertname: string, exposition: string): { firing: boolean } {
+export function evaluateAlert(alertname: string, exposition: string, { labels = {}, set = {} }: { labels?: Record<string, string>; set?: Record<string, string> } = {}): { firing: boolean } {
   const env = e2eClusterEnv();
-  const rules = chartRules(env.LCR_HELM ?? 'helm');
+  const rules = chartRules(env.LCR_HELM ?? 'helm', set);
   const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === alertname);
   if (!rule?.expr) throw new Error(`the chart has no alert ${alertname}`);
   if (rule.for) throw new Error(`${alertname} has a for: clause, which this evaluation does not model`);
@@ -47,10 +51,11 @@ export function evaluateAlert(alertname: string, exposition: string): { firing: 
   if (observed === undefined) throw new Error('the metrics carry no observed_timestamp_seconds');
   const load = parsed.samples.map((sample) => {
     const value = sample.name.endsWith('_timestamp_seconds') ? sample.value - observed + evalMinutes * 60 : sample.value;
-    const labels = Object.entries(sample.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
-    return `  ${sample.name}{${labels}} ${value}x4`;
+    const rendered = Object.entries({ ...sample.labels, ...labels }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+    return `  ${sample.name}{${rendered}} ${value}x4`;
   });
-  const expr = rule.expr.replace(/\s+/g, ' ').trim();
+  // Whatever labels the alert's series carry (by cluster, by command), one sample {} 1 when any fired.
+  const expr = `clamp_max(count(${rule.expr.replace(/\s+/g, ' ').trim()}), 1)`;
   const dir = mkdtempSync(join(tmpdir(), 'lcr-alerts-'));
   try {
     const holds = (firing: boolean): boolean => {

@@ -31,6 +31,7 @@ describe('exposition', () => {
     ['a label name with a dot', [g('m', [{ labels: { 'a.b': 'x' }, value: 1 }])], /invalid label name "a.b"/],
     ['a reserved label name', [g('m', [{ labels: { __name__: 'x' }, value: 1 }])], /invalid label name "__name__"/],
     ['a counter not ending in _total', [{ name: 'restarts', help: 'x', type: 'counter', samples: [{ value: 1 }] }], /must end in _total/],
+    ['a gauge ending in _total', [g('restarts_total', [{ value: 1 }])], /gauge "restarts_total" must not end in _total/],
     ['the same family twice', [g('m', [{ value: 1 }]), g('m', [{ value: 2 }])], /appears twice/],
   ])('refuses %s', (_name, families, message) => {
     expect(() => exposition(families)).toThrow(message);
@@ -62,11 +63,11 @@ const snapshot: Snapshot = {
 describe('snapshot metrics (status --output prometheus)', () => {
   const parsed = parseExposition(exposition(snapshotFamilies(snapshot)));
 
-  it('certificate dates as Unix seconds, per role, and seconds until expiry', () => {
+  it('certificate dates as Unix seconds, per role (an alert subtracts time(); no frozen "seconds until")', () => {
     expect(sampleValue(parsed, `${p}certificate_not_after_timestamp_seconds`, { role: 'anchor' })).toBe(Date.parse('2026-05-01T00:00:00Z') / 1000);
     expect(sampleValue(parsed, `${p}certificate_not_after_timestamp_seconds`, { role: 'issuer' })).toBe(Date.parse('2025-06-03T10:00:00Z') / 1000);
     expect(sampleValue(parsed, `${p}certificate_not_before_timestamp_seconds`, { role: 'anchor' })).toBe(Date.parse('2025-05-01T00:00:00Z') / 1000);
-    expect(sampleValue(parsed, `${p}certificate_seconds_until_expiry`, { role: 'issuer' })).toBe(46 * 3600);
+    expect(parsed.samples.filter((s) => /until/.test(s.name))).toEqual([]);
   });
 
   it('the phase and health as state sets with exactly one 1', () => {
@@ -122,8 +123,9 @@ describe('run metrics (pushed after each run)', () => {
     expect(sampleValue(parsed, `${p}last_run_start_timestamp_seconds`, { command: 'rotate' })).toBe(Date.parse('2025-06-01T12:00:00Z') / 1000);
     expect(sampleValue(parsed, `${p}last_run_finish_timestamp_seconds`, { command: 'rotate' })).toBe(Date.parse('2025-06-01T12:03:20Z') / 1000);
     expect(sampleValue(parsed, `${p}last_run_duration_seconds`)).toBe(200);
-    expect(sampleValue(parsed, `${p}last_run_success`, { command: 'rotate', result: 'succeeded' })).toBe(1);
-    expect(sampleValue(parsed, `${p}last_run_exit_code`)).toBe(0);
+    expect(sampleValue(parsed, `${p}last_run_exit_code`, { command: 'rotate', result: 'succeeded' })).toBe(0);
+    expect(sampleValue(parsed, `${p}last_success_timestamp_seconds`, { command: 'rotate' })).toBe(Date.parse('2025-06-01T12:03:20Z') / 1000);
+    expect(parsed.samples.filter((s) => s.name === `${p}last_run_success`)).toEqual([]);
     expect(sampleValue(parsed, `${p}last_run_steps`)).toBe(4);
   });
 
@@ -133,15 +135,31 @@ describe('run metrics (pushed after each run)', () => {
     expect(sampleValue(parsed, `${p}step_duration_seconds`, { step: 'renew-issuer', result: 'failed' })).toBe(1);
   });
 
-  it('workloads restarted as a counter', () => {
-    expect(parsed.types[`${p}workloads_restarted_total`]).toBe('counter');
-    expect(sampleValue(parsed, `${p}workloads_restarted_total`)).toBe(12);
+  it('workloads restarted and pods deleted as gauges of the last run, no pushed counter (each push would reset it)', () => {
+    const counts = parseExposition(exposition(runFamilies(report({ deletedPods: 3 }))));
+    expect(counts.types[`${p}last_run_workloads_restarted`]).toBe('gauge');
+    expect(sampleValue(counts, `${p}last_run_workloads_restarted`, { command: 'rotate' })).toBe(12);
+    expect(sampleValue(counts, `${p}last_run_pods_deleted`, { command: 'rotate' })).toBe(3);
+    expect(Object.values(counts.types)).not.toContain('counter');
+    expect(counts.samples.filter((s) => s.name.endsWith('_total'))).toEqual([]);
   });
 
-  it('a failed run has success 0 and its exit code', () => {
+  it('a nothing-to-do run is a success too', () => {
+    const idle = parseExposition(exposition(runFamilies(report({ outcome: 'nothing-to-do', steps: [], finishedAt: new Date('2025-06-01T12:00:02Z') }))));
+    expect(sampleValue(idle, `${p}last_success_timestamp_seconds`)).toBe(Date.parse('2025-06-01T12:00:02Z') / 1000);
+    expect(sampleValue(idle, `${p}last_run_exit_code`, { result: 'nothing-to-do' })).toBe(0);
+  });
+
+  it('a failed run has its exit code and result, and no last success (the Pushgateway keeps the earlier one)', () => {
     const failed = parseExposition(exposition(runFamilies(report({ outcome: 'failed', exitCode: 5 }))));
-    expect(sampleValue(failed, `${p}last_run_success`, { result: 'failed' })).toBe(0);
-    expect(sampleValue(failed, `${p}last_run_exit_code`)).toBe(5);
+    expect(sampleValue(failed, `${p}last_run_exit_code`, { result: 'failed' })).toBe(5);
+    expect(failed.samples.filter((s) => s.name === `${p}last_success_timestamp_seconds`)).toEqual([]);
+  });
+
+  it('every metric name ends in its unit or says it has none: _timestamp_seconds, _seconds, or a count', () => {
+    const names = new Set([...snapshotFamilies(snapshot), ...runFamilies(report())].filter((f) => f.samples.length > 0).map((f) => f.name.slice(p.length)));
+    for (const name of names) expect(name).toMatch(/(_timestamp_seconds|_duration_seconds|_exit_code|_steps|_pods|_pods_deleted|_workloads_restarted|_phase|_health)$/);
+    expect([...names].filter((n) => /seconds_/.test(n))).toEqual([]);
   });
 
   it('snapshot and run metrics together form one valid exposition', () => {

@@ -102,8 +102,9 @@ describe('supervise', () => {
 
     expect(w.metrics.pushes.map((p) => p.mode)).toEqual(['replace']);
     const pushed = parseExposition(w.metrics.pushes[0]?.exposition ?? '');
-    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_success', { command: 'rotate', result: 'succeeded' })).toBe(1);
-    expect(sampleValue(pushed, 'linkerd_cert_rotator_workloads_restarted_total')).toBe(1);
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_exit_code', { command: 'rotate', result: 'succeeded' })).toBe(0);
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_success_timestamp_seconds', { command: 'rotate' })).toBe(sampleValue(pushed, 'linkerd_cert_rotator_last_run_finish_timestamp_seconds'));
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_workloads_restarted')).toBe(1);
     expect(sampleValue(pushed, 'linkerd_cert_rotator_step_duration_seconds', { step: 'renew-anchor' })).toBe(3);
     expect(w.notifier.sent).toHaveLength(1);
     expect(w.notifier.sent[0]?.text).toMatch(/rotate succeeded in 6s/);
@@ -119,7 +120,10 @@ describe('supervise', () => {
     expect(code).toBe(ExitCode.ok);
     expect(w.events.reasons()).toEqual(['NothingToDo']);
     expect(w.events.events[0]?.note).toBe('nothing to do: anchor ab12 is 3d old: not due');
-    expect(sampleValue(parseExposition(w.metrics.pushes[0]?.exposition ?? ''), 'linkerd_cert_rotator_last_run_success', { result: 'nothing-to-do' })).toBe(1);
+    const pushed = parseExposition(w.metrics.pushes[0]?.exposition ?? '');
+    expect(w.metrics.pushes.map((p) => p.mode)).toEqual(['replace']);
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_exit_code', { result: 'nothing-to-do' })).toBe(0);
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_success_timestamp_seconds')).toBe(sampleValue(pushed, 'linkerd_cert_rotator_last_run_finish_timestamp_seconds'));
     expect(w.notifier.sent).toEqual([]);
   });
 
@@ -132,7 +136,11 @@ describe('supervise', () => {
     expect(w.events.events[5]?.note).toMatch(/stopped at step 2 restart-data-plane \(trust-new-anchor\) \(exit code 5\): timed out after 10s/);
     expect(w.notifier.sent[0]?.text).toMatch(/FAILED \(exit code 5/);
     expect(w.notifier.sent[0]?.text).toContain('Stopped at step 2 restart-data-plane (trust-new-anchor)');
-    expect(sampleValue(parseExposition(w.metrics.pushes[0]?.exposition ?? ''), 'linkerd_cert_rotator_last_run_exit_code')).toBe(5);
+    // Merged, not replaced: the Pushgateway keeps the last success, which this push does not carry.
+    expect(w.metrics.pushes.map((p) => p.mode)).toEqual(['merge']);
+    const pushed = parseExposition(w.metrics.pushes[0]?.exposition ?? '');
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_exit_code', { result: 'failed' })).toBe(5);
+    expect(pushed.samples.filter((s) => s.name === 'linkerd_cert_rotator_last_success_timestamp_seconds')).toEqual([]);
     expect(w.lease.lease?.holder).toBeUndefined();
   });
 
