@@ -7,7 +7,7 @@ import { derivePlan } from '../rotation/plan.js';
 import { issuerTiming } from '../rotation/preflight.js';
 import { refuseUnsafe } from '../rotation/health.js';
 import { runStep, startRefusals, type RotationHooks, type StartNew, type StepRecord } from '../rotation/rotate.js';
-import { restartableKeys, stalePods } from '../rotation/gates.js';
+import { previousTrimmed, restartableKeys, stalePods } from '../rotation/gates.js';
 import { awaitGate, managedByLabel, observeForRestart, waitForBundle } from '../rotation/steps.js';
 import { observe, type ObservedState } from '../rotation/state.js';
 import { inSeconds, throwIfAborted } from '../wait/poll.js';
@@ -139,7 +139,10 @@ async function copyAnchor(primary: FleetMember, peer: FleetMember, peerState: Ob
 async function passBarrier(members: readonly FleetMember[], barrier: Barrier, logger: RunContext['logger']): Promise<void> {
   const { purpose, gate } = barrierText[barrier];
   const started = Date.now();
-  for (const member of members) await awaitGate(member.ctx, purpose, `cluster ${member.name}: ${gate}`);
+  for (const member of members) {
+    if (pastBarrier(await observeForRestart(member.ctx), barrier)) continue;
+    await awaitGate(member.ctx, purpose, `cluster ${member.name}: ${gate}`);
+  }
   logger.info('barrier passed', { barrier, clusters: members.map((m) => m.name).join(','), waitedSeconds: inSeconds(Date.now() - started) });
 }
 
@@ -151,10 +154,21 @@ async function passBarrier(members: readonly FleetMember[], barrier: Barrier, lo
  */
 async function behindBarrier(members: readonly FleetMember[], barrier: Barrier): Promise<{ name: string; stale: number } | undefined> {
   for (const member of members) {
-    const keys = restartableKeys(stalePods(await observeForRestart(member.ctx), barrierText[barrier].purpose));
+    const state = await observeForRestart(member.ctx);
+    if (pastBarrier(state, barrier)) continue;
+    const keys = restartableKeys(stalePods(state, barrierText[barrier].purpose));
     if (keys.size > 0) return { name: member.name, stale: keys.size };
   }
   return undefined;
+}
+
+/**
+ * A cluster that already trimmed its bundle passed barrier adopt-new-issuer before it did: its
+ * drop restarts (identity first) make its pods look older than identity again, which says nothing
+ * about their leaves (the issuer is the same). Checking it again would hold the others for ever.
+ */
+function pastBarrier(state: Parameters<typeof previousTrimmed>[0], barrier: Barrier): boolean {
+  return barrier === 'adopt-new-issuer' && previousTrimmed(state);
 }
 
 /** Steps beyond this many per cluster in one run mean the clusters do not converge. */
