@@ -78,11 +78,7 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
   if (deps.fleet && invocation.peers.length > 0) return runFleetCommand(invocation, deps, ctx, deps.fleet, emit, hooks);
   switch (invocation.command) {
     case 'rotate': {
-      const seen: { decision?: PolicyDecision } = {};
-      const startNew = policyGate(invocation.unattended.policy, (decision) => {
-        seen.decision = decision;
-        hooks?.decided(decision);
-      });
+      const { seen, startNew } = policyStart(invocation, hooks);
       const result = await rotate(ctx, { dryRun: invocation.dryRun, startNew, hooks });
       const { decision } = seen;
       if (invocation.dryRun) {
@@ -110,7 +106,7 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       if (invocation.output === 'prometheus') deps.print(metrics.trimEnd());
       else emit(report, renderStatus(report));
       await pushStatusMetrics(deps, metrics);
-      return report.health === 'healthy' ? ExitCode.ok : report.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
+      return exitForHealth(report.health);
     }
     case 'renew-certs': {
       const { state, plan } = await planRotation(ctx, true);
@@ -166,19 +162,28 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
   }
 }
 
+/** The rotation policy as rotate asks it, with the decision kept for the output and told to the hooks. */
+function policyStart(invocation: Invocation, hooks?: RunHooks): { seen: { decision?: PolicyDecision }; startNew: ReturnType<typeof policyGate> } {
+  const seen: { decision?: PolicyDecision } = {};
+  const startNew = policyGate(invocation.unattended.policy, (decision) => {
+    seen.decision = decision;
+    hooks?.decided(decision);
+  });
+  return { seen, startNew };
+}
+
+/** status' exit code: 0 healthy, 10 warning, 11 broken. */
+const exitForHealth = (health: 'healthy' | 'warning' | 'broken'): ExitCode => (health === 'healthy' ? ExitCode.ok : health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken);
+
 /** rotate and status across linked clusters (src/fleet). */
 async function runFleetCommand(invocation: Invocation, deps: Deps, ctx: RunContext, fleet: FleetPorts, emit: (data: unknown, text: string) => void, hooks?: RunHooks): Promise<ExitCode> {
   const members = fleetMembers(invocation, deps, ctx, fleet);
   if (invocation.command === 'status') {
     const status = await fleetStatus(members);
     emit(status, renderFleetStatus(status));
-    return status.health === 'healthy' ? ExitCode.ok : status.health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
+    return exitForHealth(status.health);
   }
-  const seen: { decision?: PolicyDecision } = {};
-  const startNew = policyGate(invocation.unattended.policy, (decision) => {
-    seen.decision = decision;
-    hooks?.decided(decision);
-  });
+  const { seen, startNew } = policyStart(invocation, hooks);
   const result = await rotateFleet(members, { dryRun: invocation.dryRun, startNew, hooks });
   const { decision } = seen;
   if (invocation.dryRun) {
