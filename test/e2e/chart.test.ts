@@ -443,4 +443,33 @@ describe('the Helm chart on the real apiserver', () => {
       expect(await kube.resourceVersions()).toEqual(before);
     }),
   );
+
+  test(
+    ...timed('with rbac.restrictToNamespaces covering every meshed namespace, a full rotation as the ServiceAccount passes with zero violations', async () => {
+      succeeded(
+        helm(['upgrade', release, chart, '--namespace', releaseNs, '--reuse-values', '--set', 'rbac.restrictToNamespaces={shop,blog,jobs}']),
+        'helm upgrade',
+      );
+      expect((await chartEnv()).LCR_INCLUDE_NAMESPACES).toBe('shop,blog,jobs,linkerd,linkerd-viz');
+      // Still namespaced: no patch of workloads cluster-wide, none in a namespace outside the list.
+      expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments' })).toBe(false);
+      expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'default', name: 'anything' })).toBe(false);
+      expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'blog', name: 'frontend' })).toBe(true);
+
+      const anchorBefore = await kube.anchor();
+      const monitor = new InvariantMonitor(kubeconfig);
+      monitor.start();
+      const run = await rotatorAsServiceAccount(['rotate', '--force']);
+      await monitor.stop();
+      expectExit(run, 0);
+      expect(run.stderr).not.toMatch(/forbidden/i);
+      const warnings = run.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => String(l.message));
+      expect(warnings.filter((m) => !/^previous anchor: .* is a copy of the anchor Secret/.test(m))).toEqual([]);
+      expect(monitor.samples).toBeGreaterThan(10);
+      expect(monitor.violations).toEqual([]);
+      expect((await kube.anchor()).fingerprint256).not.toBe(anchorBefore.fingerprint256);
+      const { code, report } = await statusOf(kubeconfig);
+      expect({ code, phase: report.phase, health: report.health }).toEqual({ code: 0, phase: 'steady', health: 'healthy' });
+    }),
+  );
 });

@@ -4,6 +4,7 @@
 // and across the two clusters, from outside the rotator.
 import { createHash } from 'node:crypto';
 import { apiserverDownUntil } from './harness/apiserver.js';
+import { Certificates } from './harness/certificates.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { names } from './harness/fixture.js';
 import { TestKube } from './harness/kube.js';
@@ -86,11 +87,10 @@ async function expectSteadyOn(anchor: string): Promise<void> {
   ]);
 }
 
-// Not in the default suite yet (LCR_E2E_MULTICLUSTER=1, `npm run test:multicluster`): it adds a
-// third control plane beside the two workers' and ~5 min to one worker, past the 15-min warm CI
-// goal. It hung twice at a barrier before the fixes in src/fleet/rotate.ts (re-plan a cluster that
-// fell behind; a cluster that trimmed is past barrier adopt-new-issuer) and passed since (289 s).
-const suite = process.env.LCR_E2E_MULTICLUSTER === '1' ? describe : describe.skip;
+// In the default suite since it passed repeatedly (it adds a third control plane beside the two
+// workers' for about 5 minutes: test/e2e/sequencer.cjs starts it first, beside faults.test.ts, so
+// that the other files share the rest). LCR_E2E_MULTICLUSTER=0 leaves it out of a run by hand.
+const suite = process.env.LCR_E2E_MULTICLUSTER === '0' ? describe.skip : describe;
 
 suite('linked clusters sharing one anchor', () => {
   beforeAll(async () => {
@@ -117,13 +117,26 @@ suite('linked clusters sharing one anchor', () => {
   test('a two-cluster rotation, killed at each barrier and resumed, the peer apiserver stopped between them: zero violations within and across clusters; no old anchor dropped while the peer was away', async () => {
     const old = (await primary.anchor()).fingerprint256;
     expect((await peerKube.anchor()).fingerprint256).toBe(old);
+    // cert-manager renews west's issuer on its own 10 s from now, inside steps 1-3: were it renewed
+    // after the new anchor reached west's copy, its leaves would chain to an anchor east's proxies do
+    // not trust yet. The fleet renews it first, under the old anchor. (Its issuer must be old enough
+    // that a fresh one outlasts the 60 s margin.)
+    const peerCertificates = new Certificates(peerCluster().kubeconfig);
+    const peerIssuer = await peerCertificates.status(names.linkerdNs, names.issuer);
+    const age = Date.now() - (peerIssuer.notBefore?.getTime() ?? Date.now());
+    if (age < 70_000) await new Promise((resolve) => setTimeout(resolve, 70_000 - age));
+    await peerCertificates.renewAt(names.linkerdNs, names.issuer, new Date(Date.now() + 10_000));
     const monitor = new FleetMonitor(monitored());
     monitor.start();
     let stopped = false;
     try {
       // Run 1 is killed (as a node loss would) the moment every proxy in both clusters trusts the new anchor.
-      const first = await fleetRun(['rotate', '--force'], { killWhen: barrierPassed('trust-new-anchor') });
+      const first = await fleetRun(['rotate', '--force', '--issuer-renewal-margin', '60s'], { killWhen: barrierPassed('trust-new-anchor') });
       expect(first.signal).toBe('SIGKILL');
+      const steps = first.logs.filter((l) => /^step \d+: /.test(String(l.message))).map((l) => `${String(l.cluster)} ${String(l.message).replace(/^step \d+: /, '')}`);
+      expect(steps.slice(0, 2)).toEqual([`${peerName} renew-issuer`, `${primaryName} renew-anchor`]);
+      await peerCertificates.patchSpec(names.linkerdNs, names.issuer, { renewBefore: '25h0m0s' });
+      expect((await peerCertificates.status(names.linkerdNs, names.issuer)).revision).toBeGreaterThan(peerIssuer.revision);
       expect(first.logs.some((l) => l.message === 'anchor copied to peer' && l.cluster === peerName)).toBe(true);
       const fresh = (await primary.anchor()).fingerprint256;
       expect(fresh).not.toBe(old);
