@@ -6,6 +6,7 @@
 # Usage:
 #   scripts/chart-check.sh               run every check
 #   scripts/chart-check.sh --print-helm  print the path of the helm binary (building it if needed) and exit
+#   scripts/chart-check.sh --print-kube-version  print the Kubernetes version of offline renderings and exit
 # Environment:
 #   OUT=FILE         also write the manifests rendered from the default values (or OUT_VALUES) to FILE,
 #                    e.g. for a server-side dry run against an apiserver
@@ -13,6 +14,7 @@
 #   RELEASE=NAME     release name used for rendering (default: lcr)
 #   NAMESPACE=NS     release namespace used for rendering (default: linkerd-cert-rotator)
 #   HELM=PATH        helm binary to use
+#   KUBE_VERSION=V   Kubernetes version of offline renderings (default: KUBERNETES_VERSION of versions.env)
 #   LCR_CACHE_DIR    cache of built binaries (default: ~/.cache/linkerd-cert-rotator)
 set -euo pipefail
 
@@ -52,6 +54,12 @@ find_helm() {
   echo "$cache/bin/helm-$version"
 }
 
+# Offline, helm assumes a Kubernetes version: its own release builds take it from their client-go, but a
+# helm built with `go install` (scripts/cluster/build.sh, find_helm) says v1.20.0, which the chart's
+# kubeVersion refuses. Render for the version the local cluster runs (scripts/cluster/versions.env).
+kube_version="${KUBE_VERSION:-$(sed -n 's/^KUBERNETES_VERSION=//p' "$root/scripts/cluster/versions.env" 2>/dev/null)}"
+kube_version="${kube_version:-v1.35.0}"
+if [[ "${1:-}" == "--print-kube-version" ]]; then echo "$kube_version"; exit 0; fi
 helm="$(find_helm)"
 if [[ "${1:-}" == "--print-helm" ]]; then echo "$helm"; exit 0; fi
 log "helm: $helm ($("$helm" version --short 2>/dev/null))"
@@ -63,7 +71,7 @@ trap 'rm -rf "${cleanup[@]}"; rmdir "$root/node_modules/.cache" 2>/dev/null || t
 checks=0
 pass() { checks=$((checks + 1)); log "ok   $*"; }
 
-render() { "$helm" template "$release" "$chart" --namespace "$namespace" "$@"; }
+render() { "$helm" template "$release" "$chart" --namespace "$namespace" --kube-version "$kube_version" "$@"; }
 
 # expect_in TEXT PATTERN WHAT / expect_not_in: grep-based assertions on a rendering.
 expect_in() { grep -qE -- "$2" <<<"$1" || die "$3: expected /$2/ in the rendering"; pass "$3"; }
@@ -86,7 +94,7 @@ for file in "$chart"/ci/*.yaml; do [[ -e "$file" ]] && value_sets+=("$file"); do
 for file in "${value_sets[@]}"; do
   args=(); label="default values"
   if [[ -n "$file" ]]; then args=(--values "$file"); label="${file#"$root"/}"; fi
-  "$helm" lint --strict "$chart" --namespace "$namespace" "${args[@]}" >/dev/null || { "$helm" lint --strict "$chart" "${args[@]}"; die "helm lint ($label)"; }
+  "$helm" lint --strict "$chart" --namespace "$namespace" --kube-version "$kube_version" "${args[@]}" >/dev/null || { "$helm" lint --strict "$chart" --kube-version "$kube_version" "${args[@]}"; die "helm lint ($label)"; }
   pass "helm lint --strict ($label)"
   manifests="$(render "${args[@]}" --api-versions admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy)" || die "helm template ($label)"
   pass "helm template ($label): $(grep -c '^kind:' <<<"$manifests") objects ($(grep '^kind:' <<<"$manifests" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $3; sep=", "}'))"
@@ -134,6 +142,22 @@ expect_in "$defaults" 'schedule: "17 \* \* \* \*"' "defaults: hourly schedule (a
 expect_in "$defaults" 'startingDeadlineSeconds: 1800$' "defaults: a missed run starts at most half an hour late"
 expect_in "$(grep -A1 'name: LCR_SOFT_EXITS' <<<"$defaults")" 'value: "true"' "defaults: soft exits (gate not met, lock held) for scheduled runs"
 expect_not_in "$(render --set job.softExits=false)" 'LCR_SOFT_EXITS' "job.softExits=false: real exit codes"
+# The helm test hook: `status` as the release's ServiceAccount, hardened as the CronJob's pod
+# (test/unit/chart/test-hook.test.ts compares the two pods whole).
+hook="$(render --show-only templates/tests/pod-status.yaml)"
+expect_in "$hook" '^    helm.sh/hook: test$' "helm test: a test hook Pod (tests.enabled)"
+expect_in "$(grep -A1 '^      args:$' <<<"$hook")" '^        - "status"$' "helm test: the Pod runs status"
+expect_in "$hook" "^  serviceAccountName: $release-linkerd-cert-rotator\$" "helm test: as the release's ServiceAccount"
+expect_in "$hook" 'linkerd.io/inject: disabled' "helm test: the Pod opts out of the mesh"
+expect_in "$hook" 'readOnlyRootFilesystem: true' "helm test: the container's hardened securityContext"
+expect_in "$hook" 'terminationMessagePolicy: FallbackToLogsOnError' "helm test: a failure's log is the termination message"
+expect_in "$(render --show-only templates/cronjob.yaml)" 'terminationMessagePolicy: FallbackToLogsOnError' "CronJob: a failure's log is the termination message"
+expect_not_in "$(render --set tests.enabled=false)" 'helm.sh/hook: test' "tests.enabled=false: no test Pod"
+expect_not_in "$(render --values "$chart/ci/peer-values.yaml")" 'helm.sh/hook: test' "peerAccess: no test Pod (no run in a peer)"
+# kubeVersion: the admission policies' API (admissionregistration.k8s.io/v1) is GA since 1.30.
+reject "Kubernetes 1.29 (kubeVersion)" "incompatible with Kubernetes v1.29" --kube-version v1.29.9
+render --kube-version v1.30.2-gke.1000 >/dev/null || die "kubeVersion: a 1.30 managed cluster's version must be accepted"
+pass "kubeVersion: 1.30 with a vendor suffix is accepted"
 trust_role="$(render --show-only templates/role-trust.yaml)"
 expect_not_in "$(grep -A1 'resources: \["secrets"\]' <<<"$trust_role")" '"create"|"delete"' "defaults: no create or delete in the trust namespace (the previous-anchor Secret is updated in place)"
 expect_in "$(grep -B1 -A2 '"get", "update"\]' <<<"$trust_role")" 'resourceNames: \["linkerd-previous-anchor"\]' "defaults: the previous-anchor Secret is written by name only"
@@ -340,14 +364,25 @@ cleanup+=("$scratch")
 cp -r "$chart" "$scratch/chart"
 mv "$scratch/chart/templates/NOTES.txt" "$scratch/chart/notes.txt.src"
 printf '%s\n' 'notes: |{{ tpl (.Files.Get "notes.txt.src") . | nindent 2 }}' >"$scratch/chart/templates/notes-check.yaml"
-notes="$("$helm" template "$release" "$scratch/chart" --namespace "$namespace" "${restricted[@]}" \
+notes="$("$helm" template "$release" "$scratch/chart" --namespace "$namespace" --kube-version "$kube_version" "${restricted[@]}" \
   --show-only templates/notes-check.yaml)" || die "NOTES.txt does not render"
 expect_in "$notes" "create job --from=cronjob/$release-linkerd-cert-rotator " "NOTES: how to start a run by hand"
 # shellcheck disable=SC2016 # a literal $job in the notes
 expect_in "$notes" 'logs -f "job/\$job"' "NOTES: how to follow a run"
 expect_in "$notes" '^ +4 +gate not met' "NOTES: exit codes"
 expect_in "$notes" '"value":"status"' "NOTES: how to run status"
-notes_of() { "$helm" template "$release" "$scratch/chart" --namespace "$namespace" --show-only templates/notes-check.yaml "$@"; }
+notes_of() { "$helm" template "$release" "$scratch/chart" --namespace "$namespace" --kube-version "$kube_version" --show-only templates/notes-check.yaml "$@"; }
+# Where the Events really are: the run's Job in the release namespace (src/unattended/events.ts), the anchor
+# Certificate for a run outside a Job; and what only a namespace of the release's own or a pullable image needs.
+expect_in "$notes" "^ +kubectl -n $namespace events --for \"job/\\\$job\"\$" "NOTES: the run's Events, on its Job in the release namespace"
+expect_in "$notes" '^ +kubectl -n cert-manager events --for certificate/linkerd-trust-anchor$' "NOTES: Events of a run outside a Job, on the anchor Certificate"
+expect_in "$notes" "^ +helm test $release -n $namespace --logs\$" "NOTES: how to run the helm test"
+expect_not_in "$(notes_of --set tests.enabled=false)" 'helm test' "NOTES: no helm test with tests.enabled=false"
+expect_not_in "$notes" '^ +Namespace: ' "NOTES: no namespace advice in a namespace of its own"
+expect_in "$("$helm" template "$release" "$scratch/chart" --namespace linkerd --kube-version "$kube_version" --show-only templates/notes-check.yaml)" \
+  "Namespace: linkerd is Linkerd's own namespace" "NOTES: advises a namespace of its own when installed into Linkerd's"
+expect_in "$(notes_of)" 'Image: linkerd-cert-rotator:[0-9.]+ is the chart.s default, which no registry serves' "NOTES: the default image cannot be pulled"
+expect_not_in "$(notes_of --set image.repository=registry.example.com/lcr)" 'Image: ' "NOTES: no image advice once image.repository is set"
 expect_in "$(notes_of)" 'WARNING: this cluster does not serve .*ValidatingAdmissionPolicy' "NOTES: warns where no admission policy could be installed"
 expect_not_in "$(notes_of "${vap[@]}")" 'WARNING' "NOTES: no warning where the policies are installed"
 expect_not_in "$(notes_of --set admissionPolicy.enabled=false)" 'WARNING' "NOTES: no warning when the policies are turned off on purpose"

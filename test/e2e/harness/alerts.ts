@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseExposition } from '../../support/prometheus.js';
 import { repoRoot } from './cluster.js';
-import { e2eClusterEnv, runTool, succeeded } from './tools.js';
+import { e2eClusterEnv, offlineKubeVersion, runTool, succeeded } from './tools.js';
 
 interface Rule {
   alert?: string;
@@ -18,7 +18,7 @@ interface Rule {
 function chartRules(helm: string, set: Record<string, string>): { groups: { name: string; rules: Rule[] }[] } {
   const values = Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
   const rendered = succeeded(
-    runTool(helm, ['template', 'lcr', join(repoRoot, 'chart'), '--set', 'prometheusRule.enabled=true', ...values, '--show-only', 'templates/prometheusrule.yaml']),
+    runTool(helm, offlineKubeVersion(['template', 'lcr', join(repoRoot, 'chart'), '--set', 'prometheusRule.enabled=true', ...values, '--show-only', 'templates/prometheusrule.yaml'], e2eClusterEnv())),
     'helm template (PrometheusRule)',
   );
   const object = k8s.loadYaml<{ spec: { groups: { name: string; rules: Rule[] }[] } }>(rendered);

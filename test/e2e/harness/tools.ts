@@ -37,13 +37,24 @@ export function succeeded(run: ToolRun, what: string): string {
   return run.stdout;
 }
 
+/**
+ * helm template and helm lint render offline for the cluster's Kubernetes version: the chart's kubeVersion
+ * (>=1.30) refuses the v1.20.0 a helm built with `go install` assumes without a cluster (helm's own
+ * builds set it from their client-go). An explicit --kube-version in ARGS wins.
+ */
+export function offlineKubeVersion(args: string[], env: Record<string, string>): string[] {
+  const version = env.LCR_KUBERNETES_VERSION;
+  if (!version || !['template', 'lint'].includes(args[0] ?? '') || args.some((a) => a.startsWith('--kube-version'))) return args;
+  return [...args, '--kube-version', version];
+}
+
 /** The cluster's helm and kubectl, with the admin kubeconfig and helm's caches kept in the state dir. */
 export function clusterTools(kubeconfig: string): { helm: (args: string[], input?: string) => ToolRun; kubectl: (args: string[], input?: string) => ToolRun } {
   const env = e2eClusterEnv();
   const helmHome = join(env.LCR_CLUSTER_DIR ?? '', 'helm');
   const helmEnv = { KUBECONFIG: kubeconfig, HELM_CACHE_HOME: join(helmHome, 'cache'), HELM_CONFIG_HOME: join(helmHome, 'config'), HELM_DATA_HOME: join(helmHome, 'data') };
   return {
-    helm: (args, input) => runTool(env.LCR_HELM ?? 'helm', args, { input, env: helmEnv }),
+    helm: (args, input) => runTool(env.LCR_HELM ?? 'helm', offlineKubeVersion(args, env), { input, env: helmEnv }),
     kubectl: (args, input) => runTool(env.LCR_KUBECTL ?? 'kubectl', ['--kubeconfig', kubeconfig, ...args], { input }),
   };
 }

@@ -16,12 +16,17 @@ interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; r
 
 /** "verb group/resource" with "(named)" when the rule lists resourceNames. */
 function grants(args: string[]): string[] {
-  const out = execFileSync(helmBinary, ['template', 'lcr', join(process.cwd(), 'chart'), '--namespace', 'linkerd-cert-rotator', ...args], { encoding: 'utf8' });
+  const out = execFileSync(helmBinary, ['template', 'lcr', join(process.cwd(), 'chart'), '--namespace', 'linkerd-cert-rotator', '--kube-version', kubeVersion(), ...args], { encoding: 'utf8' });
   const objects = loadAll(out) as { kind?: string; rules?: Rule[] }[];
   return objects
     .filter((o) => o?.kind === 'Role' || o?.kind === 'ClusterRole')
     .flatMap((o) => o.rules ?? [])
     .flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${v} ${g}/${res}${r.resourceNames ? ' (named)' : ''}`))));
+}
+
+/** The Kubernetes version the chart checks render for: the chart's kubeVersion refuses the v1.20.0 a go-installed helm assumes offline. */
+function kubeVersion(): string {
+  return execFileSync('bash', [join(process.cwd(), 'scripts', 'chart-check.sh'), '--print-kube-version'], { encoding: 'utf8' }).trim();
 }
 
 const modes: Record<string, string[]> = {
