@@ -90,6 +90,7 @@ export class FakeCluster {
   private conflictsLeft = new Map<WriteCall, number>();
   private killAt: number | undefined;
   private generation = 0;
+  private dying = new AbortController();
   private evictionsBlocked = 0;
 
   private constructor(options: FakeOptions) {
@@ -174,6 +175,14 @@ export class FakeCluster {
     return new FakePort(this, this.generation);
   }
 
+  /**
+   * Aborted when the runs connected so far are killed: pass it as the run's signal, so that its
+   * sleeps end with the process (else a killed run's waits would linger on the fake clock).
+   */
+  get killSignal(): AbortSignal {
+    return this.dying.signal;
+  }
+
   /** The run stops right after the nth write from now (counting every run's writes): that write is applied, nothing after it. */
   killAfterWrites(n: number): void {
     this.killAt = this.writes.length + n;
@@ -220,6 +229,8 @@ export class FakeCluster {
     if (this.killAt !== undefined && this.writes.length >= this.killAt) {
       this.killAt = undefined;
       this.generation++;
+      this.dying.abort('killed');
+      this.dying = new AbortController();
       throw new KilledError(`killed after write ${this.writes.length} (${call} ${object})`);
     }
     return result;

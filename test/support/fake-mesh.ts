@@ -275,7 +275,7 @@ export class FakeMesh {
     const current = this.store.get(ref.kind, ref.namespace, ref.name);
     if (!current || JSON.stringify({ ...current.status, ...status }) === JSON.stringify(current.status)) return;
     this.store.update(ref.kind, ref.namespace, ref.name, (object: WorkloadObject) => {
-      object.status = { ...object.status, ...status } as WorkloadObject['status'];
+      object.status = { ...object.status, ...status };
     });
   }
 

@@ -1,7 +1,8 @@
 // The fake cluster's object store: Kubernetes-shaped objects with uids, resourceVersions and
 // generations, optimistic concurrency on replace (409 like the apiserver), and the timings the
-// fake controllers run on. Everything reads a deep copy: nothing outside can change an object
-// but through the store.
+// fake controllers run on. Objects are kept as JSON, as they travel over the API: every read is
+// a fresh copy, and timestamps are RFC 3339 strings, which the adapter's converters read like the
+// client's Dates (structuredClone's Dates would come from another realm under Jest's VM modules).
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1DaemonSet, V1Deployment, V1Namespace, V1ObjectMeta, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import { ApiError } from '../../src/kube/errors.js';
@@ -102,20 +103,14 @@ export const defaultTimings: Timings = {
   mountLagMs: 30_000,
 };
 
-/**
- * A deep copy through JSON, as objects travel over the API: timestamps become RFC 3339 strings,
- * which the adapter's converters read like the client's Dates (structuredClone's Dates would come
- * from another realm under Jest's VM modules, and fail the converters' instanceof Date).
- */
-const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
 const keyOf = (kind: Kind, namespace: string | undefined, name: string): string => `${kind}/${namespace ?? ''}/${name}`;
 
 /** A short stable hash (pod-template-hash, revisions, trust-manager's hash annotation). */
 export const shortHash = (value: unknown, length = 10): string => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
 
 export class Store {
-  private readonly objects = new Map<string, { kind: Kind; object: Kinds[Kind] }>();
+  /** Each object as its JSON text: a read parses a fresh copy, a write serializes once. */
+  private readonly objects = new Map<string, { kind: Kind; json: string; namespace?: string; resourceVersion: string; generation?: number; uid?: string; created?: unknown; spec: string }>();
   private version = 0;
   private uids = 0;
   /** Told of every change (kind, namespace, name), after it is stored. */
@@ -128,13 +123,13 @@ export class Store {
 
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Kinds[K] | undefined {
     const found = this.objects.get(keyOf(kind, namespace, name));
-    return found ? (copy(found.object) as Kinds[K]) : undefined;
+    return found ? (JSON.parse(found.json) as Kinds[K]) : undefined;
   }
 
   list<K extends Kind>(kind: K, namespace?: string): Kinds[K][] {
     const out: Kinds[K][] = [];
-    for (const { kind: k, object } of this.objects.values()) {
-      if (k === kind && (namespace === undefined || object.metadata?.namespace === namespace)) out.push(copy(object) as Kinds[K]);
+    for (const entry of this.objects.values()) {
+      if (entry.kind === kind && (namespace === undefined || entry.namespace === namespace)) out.push(JSON.parse(entry.json) as Kinds[K]);
     }
     return out.sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
   }
@@ -159,14 +154,13 @@ export class Store {
     const current = this.objects.get(keyOf(kind, meta.namespace, meta.name ?? ''));
     const action = `update ${kind} ${meta.namespace}/${meta.name}`;
     if (!current) throw new ApiError(404, action, 'HTTP 404: NotFound');
-    if (meta.resourceVersion !== current.object.metadata?.resourceVersion) {
+    if (meta.resourceVersion !== current.resourceVersion) {
       throw new ApiError(409, action, 'HTTP 409: Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again');
     }
-    const before = (current.object as { spec?: unknown }).spec;
-    const after = (object as { spec?: unknown }).spec;
-    meta.generation = (current.object.metadata?.generation ?? 1) + (JSON.stringify(before) === JSON.stringify(after) ? 0 : 1);
-    meta.uid = current.object.metadata?.uid;
-    meta.creationTimestamp = current.object.metadata?.creationTimestamp;
+    const after = JSON.stringify((object as { spec?: unknown }).spec ?? null);
+    meta.generation = (current.generation ?? 1) + (current.spec === after ? 0 : 1);
+    meta.uid = current.uid;
+    meta.creationTimestamp = current.created as Date | undefined;
     return this.put(kind, object);
   }
 
@@ -180,8 +174,8 @@ export class Store {
 
   /** Another writer touched the object (its resourceVersion moves, nothing else). */
   bump(kind: Kind, namespace: string | undefined, name: string): void {
-    const current = this.objects.get(keyOf(kind, namespace, name));
-    if (current) this.put(kind, current.object);
+    const current = this.get(kind, namespace, name);
+    if (current) this.put(kind, current);
   }
 
   delete(kind: Kind, namespace: string | undefined, name: string): boolean {
@@ -193,9 +187,11 @@ export class Store {
   private put<K extends Kind>(kind: K, object: Kinds[K]): Kinds[K] {
     const meta = (object.metadata ??= {});
     meta.resourceVersion = String(++this.version);
-    this.objects.set(keyOf(kind, meta.namespace, meta.name ?? ''), { kind, object: copy(object) });
+    const json = JSON.stringify(object);
+    const spec = JSON.stringify((object as { spec?: unknown }).spec ?? null);
+    this.objects.set(keyOf(kind, meta.namespace, meta.name ?? ''), { kind, json, namespace: meta.namespace, resourceVersion: meta.resourceVersion, generation: meta.generation, uid: meta.uid, created: meta.creationTimestamp, spec });
     this.tell(kind, meta.namespace, meta.name ?? '');
-    return copy(object);
+    return JSON.parse(json) as Kinds[K];
   }
 
   private tell(kind: Kind, namespace: string | undefined, name: string): void {

@@ -12,7 +12,7 @@ interface Entry {
 }
 
 /** Macrotask turns without any call or sleep before the code under test counts as waiting (WebCrypto jobs finish within one). */
-const quietTurns = 4;
+const quietTurns = 3;
 /** Turns without a sleeper to wake before a drive gives up: the code waits on something no clock can end. */
 const stallTurns = 20_000;
 
