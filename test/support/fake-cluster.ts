@@ -65,6 +65,8 @@ export interface FakeOptions {
   /** How long ago the issuer was issued (default 1h). */
   issuerAgeMs?: number;
   revisionHistoryLimit?: number;
+  /** Meshed pods without a controller ("namespace/name"), started with the steady bundle. */
+  barePods?: string[];
 }
 
 interface Feed {
@@ -167,6 +169,7 @@ export class FakeCluster {
     this.trustManager.sync();
     // Identity first: every other proxy got its leaf from it.
     for (const spec of options.workloads ?? defaultWorkloads) this.mesh.install(spec, 2 * HOUR);
+    for (const bare of options.barePods ?? []) this.mesh.addBarePod(bare.split('/')[0] ?? '', bare.split('/')[1] ?? '', 2 * HOUR);
     await this.clock.advance(0);
   }
 

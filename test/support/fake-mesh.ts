@@ -279,10 +279,7 @@ export class FakeMesh {
     });
   }
 
-  /**
-   * A pod of the workload, through the injector: a meshed one carries the bundle ConfigMap's PEM
-   * as it is now. Refused (undefined, retried by the controller) while that ConfigMap is missing.
-   */
+  /** A pod of the workload, through the injector (see admit); refused ones are retried by the controller. */
   private createPod(ref: WorkloadRef, ordinal: number, createdAt: Date, revision?: string): V1Pod | undefined {
     const object = this.store.get(ref.kind, ref.namespace, ref.name);
     const template = object?.spec?.template;
@@ -307,28 +304,48 @@ export class FakeMesh {
       name = `${ref.name}-${serial}`;
       labels['pod-template-generation'] = hash;
     }
-    const annotations: Record<string, string> = { ...template.metadata?.annotations };
-    const containers: V1Container[] = structuredClone(template.spec?.containers ?? []);
-    if (this.meshed(ref.namespace, annotations, labels)) {
+    const ownerRef = { apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: object.metadata?.uid ?? '', controller: true };
+    const pod = this.admit(ref.namespace, name, { labels, annotations: { ...template.metadata?.annotations }, containers: template.spec?.containers ?? [], ownerRef, nodeName, createdAt });
+    if (!pod) this.store.clock.schedule(1_000, () => this.reconcile(ref));
+    return pod;
+  }
+
+  /** A bare meshed pod (no controller restarts it: only an eviction replaces it, and nothing recreates it). */
+  addBarePod(namespace: string, name: string, ageMs: number): void {
+    const createdAt = new Date(this.store.clock.now().getTime() - ageMs);
+    if (!this.admit(namespace, name, { labels: { app: name }, annotations: { 'linkerd.io/inject': 'enabled' }, containers: [{ name: 'app', image: 'example/app:1' }], nodeName: 'node-0', createdAt })) {
+      throw new Error('the bundle ConfigMap is missing: the injector refuses the pod');
+    }
+  }
+
+  /**
+   * Creates a pod through the injector (a meshed one carries the bundle ConfigMap's PEM as it is
+   * now; refused, undefined, while that ConfigMap is missing) and schedules its start.
+   */
+  private admit(
+    namespace: string,
+    name: string,
+    pod: { labels: Record<string, string>; annotations: Record<string, string>; containers: V1Container[]; ownerRef?: { apiVersion: string; kind: string; name: string; uid: string; controller: boolean }; nodeName: string; createdAt: Date },
+  ): V1Pod | undefined {
+    const { labels, annotations, createdAt } = pod;
+    const containers: V1Container[] = structuredClone(pod.containers);
+    if (this.meshed(namespace, annotations, labels)) {
       const anchors = this.store.get('ConfigMap', this.names.linkerdNamespace, this.names.bundle)?.data?.[this.names.bundleKey];
-      if (anchors === undefined) {
-        this.store.clock.schedule(1_000, () => this.reconcile(ref));
-        return undefined;
-      }
+      if (anchors === undefined) return undefined;
       labels['linkerd.io/control-plane-ns'] = this.names.linkerdNamespace;
-      labels[`linkerd.io/proxy-${ref.kind.toLowerCase()}`] = ref.name;
+      if (pod.ownerRef) labels[`linkerd.io/proxy-${pod.ownerRef.kind === 'ReplicaSet' ? 'deployment' : pod.ownerRef.kind.toLowerCase()}`] = pod.ownerRef.name;
       annotations['linkerd.io/trust-root-sha256'] = shortHash(anchors.trim(), 64);
       containers.push({ name: 'linkerd-proxy', image: 'cr.l5d.io/linkerd/proxy:fake', env: [{ name: trustAnchorsEnv, value: anchors }] });
     }
-    const pod = this.store.create('Pod', {
-      metadata: { namespace: ref.namespace, name, labels, annotations, creationTimestamp: createdAt, ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: object.metadata?.uid ?? '', controller: true }] },
-      spec: { containers, nodeName },
+    const created = this.store.create('Pod', {
+      metadata: { namespace, name, labels, annotations, creationTimestamp: createdAt, ...(pod.ownerRef ? { ownerReferences: [pod.ownerRef] } : {}) },
+      spec: { containers, nodeName: pod.nodeName },
       status: { phase: 'Pending' },
     });
     const startIn = createdAt.getTime() + this.store.timings.podStartMs - this.store.clock.now().getTime();
-    if (startIn <= 0) this.start(pod, createdAt.getTime() + this.store.timings.podStartMs);
-    else this.store.clock.schedule(startIn, () => this.start(pod, this.store.clock.now().getTime()));
-    return this.store.get('Pod', ref.namespace, name);
+    if (startIn <= 0) this.start(created, createdAt.getTime() + this.store.timings.podStartMs);
+    else this.store.clock.schedule(startIn, () => this.start(created, this.store.clock.now().getTime()));
+    return this.store.get('Pod', namespace, name);
   }
 
   private meshed(namespace: string, annotations: Record<string, string>, labels: Record<string, string>): boolean {

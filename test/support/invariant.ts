@@ -68,16 +68,16 @@ export function watchInvariant(fake: FakeCluster): { seen: string[] } {
 
 export const config: RotatorConfig = { ...defaultConfig };
 
-export function contextFor(fake: FakeCluster): RunContext {
-  return { cluster: fake.connect(), config, logger: silentLogger(), clock: fake.clock, signal: fake.killSignal };
+export function contextFor(fake: FakeCluster, overrides: Partial<RotatorConfig> = {}): RunContext {
+  return { cluster: fake.connect(), config: { ...config, ...overrides }, logger: silentLogger(), clock: fake.clock, signal: fake.killSignal };
 }
 
 /**
  * One `rotate` run (what the CLI's rotate command calls) on a fresh port, driven on the fake
  * clock; `resume` finishes what is under way without starting a new rotation from a steady state.
  */
-export function runRotate(fake: FakeCluster, options: { resume?: boolean } = {}): Promise<RotationResult> {
-  return fake.clock.drive(rotate(contextFor(fake), { dryRun: false, ...(options.resume ? { startNew: false } : {}) }));
+export function runRotate(fake: FakeCluster, options: { resume?: boolean; config?: Partial<RotatorConfig> } = {}): Promise<RotationResult> {
+  return fake.clock.drive(rotate(contextFor(fake, options.config), { dryRun: false, ...(options.resume ? { startNew: false } : {}) }));
 }
 
 export async function phaseOf(fake: FakeCluster): Promise<string> {

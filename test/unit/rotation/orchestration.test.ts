@@ -4,7 +4,7 @@
 // orchestration-kills.test.ts). After every write and every pod change the invariant of
 // test/support/invariant.ts is checked (every running proxy trusts the anchor behind every other
 // running proxy's leaf); the negative controls show that a wrong order makes it fail.
-import { StepError } from '../../../src/errors.js';
+import { PreconditionError, StepError } from '../../../src/errors.js';
 import { ApiError } from '../../../src/kube/errors.js';
 import { anchorTarget, issuerTarget, renewCertificate } from '../../../src/rotation/renew.js';
 import { rotate } from '../../../src/rotation/rotate.js';
@@ -38,6 +38,24 @@ describe('rotate against the fake cluster', () => {
     expect(seen).toEqual([]);
     expect(result.finalPhase).toBe('steady');
     expect(fake.writes[0]?.call).toBe('writeCertificateOnlySecret');
+    expectRotatedFrom(fake, anchor);
+  });
+});
+
+describe('a meshed pod no rollout restarts', () => {
+  it('refuses to start without --delete-stale-pods: nothing is written', async () => {
+    const { fake } = await fresh({ barePods: ['shop/debug'] });
+    await expect(runRotate(fake)).rejects.toThrow(PreconditionError);
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('with --delete-stale-pods the data-plane steps evict it, and the rotation ends clean', async () => {
+    const { fake, seen, anchor } = await fresh({ barePods: ['shop/debug'] });
+    const result = await runRotate(fake, { config: { deleteStalePods: true } });
+    expect(seen).toEqual([]);
+    expect(result.finalPhase).toBe('steady');
+    expect(fake.writes.filter((w) => w.call === 'evictPod').map((w) => w.object)).toEqual(['shop/debug']);
+    expect(fake.mesh.proxies().some((p) => p.pod === 'shop/debug')).toBe(false);
     expectRotatedFrom(fake, anchor);
   });
 });
