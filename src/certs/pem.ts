@@ -79,8 +79,19 @@ export function parsePemBundle(text: string, what: string): ParsedCert[] {
   return certs;
 }
 
+/**
+ * Certificates parsed before, by their base64 body: every look at the cluster parses the same few
+ * anchors and issuers again (in every pod's trust anchors, the bundle, the CertificateRequests), and
+ * X.509 decoding was most of the rotator's CPU in the orchestration tests. Only certificate blocks
+ * (public) are kept; the oldest entry goes when the memo is full. ParsedCert is never mutated.
+ */
+const parsed = new Map<string, ParsedCert>();
+const PARSED_MAX = 256;
+
 function decodeCertificate(body: string, what: string, blockNumber: number): ParsedCert {
   const base64 = body.replace(/\s+/g, '');
+  const known = parsed.get(base64);
+  if (known) return known;
   if (base64 === '' || base64.length % 4 !== 0 || !BASE64.test(base64)) {
     throw new CertificateError(what, `PEM block ${blockNumber} is not valid base64`);
   }
@@ -92,7 +103,10 @@ function decodeCertificate(body: string, what: string, blockNumber: number): Par
     // The parser's message may quote the input; say only where the problem is.
     throw new CertificateError(what, `PEM block ${blockNumber} is not a valid X.509 certificate`);
   }
-  return fromX509(x509, der);
+  const cert = fromX509(x509, der);
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(base64, cert);
+  return cert;
 }
 
 function fromX509(x509: X509Certificate, der: Buffer): ParsedCert {

@@ -225,6 +225,23 @@ describe('parsePemBundle', () => {
 /** The first certificate of a PEM text (the leaf of a chain). */
 const firstCert = (text: string, what: string): ParsedCert => parsePemBundle(text, what)[0] as ParsedCert;
 
+describe('parsing the same certificate again', () => {
+  it('returns the facts parsed before, whatever whitespace and bundle it comes in', () => {
+    const [first] = parsePemBundle(anchor.pem, WHAT);
+    const rewrapped = anchor.pem.replace(/\n(?!-----)/g, '\r\n');
+    const [again] = parsePemBundle(bundleOf(issuer, anchor).replace(anchor.pem, rewrapped), 'ConfigMap linkerd/linkerd-identity-trust-roots').slice(1);
+    expect(again).toBe(first);
+    expect(again?.fingerprint).toBe(new NodeX509(anchor.pem).fingerprint256.replace(/:/g, '').toLowerCase());
+  });
+
+  it('still refuses a body that differs by one character from a parsed one', () => {
+    parsePemBundle(anchor.pem, WHAT);
+    const lines = anchor.pem.split('\n');
+    lines[2] = `${lines[2]?.slice(0, -1) ?? ''}!`;
+    expect(() => parsePemBundle(lines.join('\n'), WHAT)).toThrow(CertificateError);
+  });
+});
+
 describe('key algorithm and CA flag', () => {
   it.each([
     ['ec', 'ECDSA P-256'],
