@@ -2,6 +2,7 @@
 // and linked clusters. cert-manager's real trigger controller renews when status.renewalTime comes;
 // the tests bring that moment forward by changing renewBefore, as HARNESS.md describes.
 import { Certificates } from './harness/certificates.js';
+import { eventually } from './harness/eventually.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { names } from './harness/fixture.js';
 import { installLinks, removeLinks } from './harness/links.js';
@@ -67,7 +68,14 @@ describe("cert-manager's own renewals", () => {
     const before = await certificates.status(names.linkerdNs, names.issuer);
     // duration 1h, renewBefore 58m: cert-manager re-issues now and then every two minutes.
     await certificates.patchSpec(names.linkerdNs, names.issuer, { duration: '1h0m0s', renewBefore: '58m0s' });
-    const short = await certificates.issuedAfter(names.linkerdNs, names.issuer, before.revision);
+    // The first revision after the patch may still be one cert-manager began under the old spec (the
+    // test before leaves the issuer renewing itself every few seconds until it restores the spec):
+    // wait for the first one issued with the new duration.
+    const short = await eventually('an issuer issued with duration 1h', async () => {
+      const now = await certificates.status(names.linkerdNs, names.issuer);
+      if (now.revision <= before.revision || (now.notAfter?.getTime() ?? 0) - (now.notBefore?.getTime() ?? 0) !== 3_600_000) throw new Error(`revision ${now.revision}`);
+      return now;
+    });
     expect((short.renewalTime?.getTime() ?? 0) - (short.notBefore?.getTime() ?? 0)).toBe(120_000);
     const kept = await untouched();
     const run = await runRotator(kubeconfig, ['rotate', '--force']);
