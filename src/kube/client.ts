@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
-import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadRef } from './model.js';
+import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodMetadataKeys, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadRef } from './model.js';
 import type { Cluster, EvictionResult, KeyPairCopier, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, type RetryDeps } from './retry.js';
 import { kubeCall, kubeFind, type CallOptions } from './call.js';
@@ -10,6 +10,7 @@ import { permissions, resourceLabel, type Permission } from './permissions.js';
 import { certificateOnlySecret, createPreviousAnchorHint, isMigration } from './certificate-only.js';
 import { evictionBody, evictionRefusal } from './eviction.js';
 import { toBundle, toCertificate, toCertificateRequest, toNamespace, toPodView, toSecretView, toWorkload, type AnyWorkload } from './convert.js';
+import { createIntern } from './intern.js';
 import { KubeUnattended } from './unattended.js';
 import { ResumingWatch, type WatchHandlers, type WatchStream } from './watch.js';
 
@@ -76,10 +77,11 @@ export class KubeCluster implements Cluster, KeyPairCopier {
 
   async listCertificateRequests(namespace: string): Promise<CertificateRequestView[]> {
     await this.requireApi(certificateRequests, 'cert-manager');
-    const items = await this.paged(permissions.listCertificateRequests, (page, options) =>
-      this.custom.listNamespacedCustomObject({ ...certificateRequests, namespace, limit: pageSize, _continue: page }, options) as Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
+    return this.paged(
+      permissions.listCertificateRequests,
+      (page, options) => this.custom.listNamespacedCustomObject({ ...certificateRequests, namespace, limit: pageSize, _continue: page }, options) as Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
+      toCertificateRequest,
     );
-    return items.map(toCertificateRequest);
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretView | undefined> {
@@ -105,8 +107,7 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   }
 
   async listNamespaces(labelSelector?: string): Promise<NamespaceView[]> {
-    const items = await this.paged(permissions.listNamespaces, (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options));
-    return items.map(toNamespace);
+    return this.paged(permissions.listNamespaces, (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options), toNamespace);
   }
 
   async getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined> {
@@ -114,31 +115,39 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     return map?.data?.[key];
   }
 
-  async listMeshedPods(): Promise<PodView[]> {
-    const items = await this.paged(permissions.listPods, (page, options) =>
-      this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }, options),
+  async listMeshedPods(keep?: PodMetadataKeys): Promise<PodView[]> {
+    // One interner for the whole list: pods of every page share their bundle's PEM.
+    const intern = createIntern();
+    return this.paged(
+      permissions.listPods,
+      (page, options) => this.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }, options),
+      (pod) => toPodView(pod, keep, intern),
     );
-    return items.map(toPodView);
   }
 
   async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {
     const scope = { labelSelector, limit: pageSize };
     const [deployments, statefulSets, daemonSets] = await Promise.all([
-      this.paged(permissions.listDeployments, (page, options) =>
-        namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
+      this.paged(
+        permissions.listDeployments,
+        (page, options) =>
+          namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
+        (item) => toWorkload('Deployment', item),
       ),
-      this.paged(permissions.listStatefulSets, (page, options) =>
-        namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
+      this.paged(
+        permissions.listStatefulSets,
+        (page, options) =>
+          namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
+        (item) => toWorkload('StatefulSet', item),
       ),
-      this.paged(permissions.listDaemonSets, (page, options) =>
-        namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
+      this.paged(
+        permissions.listDaemonSets,
+        (page, options) =>
+          namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
+        (item) => toWorkload('DaemonSet', item),
       ),
     ]);
-    return [
-      ...deployments.map((item) => toWorkload('Deployment', item)),
-      ...statefulSets.map((item) => toWorkload('StatefulSet', item)),
-      ...daemonSets.map((item) => toWorkload('DaemonSet', item)),
-    ];
+    return [...deployments, ...statefulSets, ...daemonSets];
   }
 
   async getWorkload(ref: WorkloadRef): Promise<Workload | undefined> {
@@ -347,17 +356,25 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     }
   }
 
-  /** Follows `continue` tokens so that lists never load a whole cluster in one response. */
-  private async paged<T>(permission: Permission, list: (page: string | undefined, options: CallOptions) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
-    const items: T[] = [];
+  /**
+   * Follows `continue` tokens so that lists never load a whole cluster in one response, and
+   * converts each page before asking for the next: only one page of client-node objects is ever
+   * alive, whatever the size of the cluster (holding every page first peaked at all of them).
+   */
+  private async paged<T, V>(
+    permission: Permission,
+    list: (page: string | undefined, options: CallOptions) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
+    convert: (item: T) => V,
+  ): Promise<V[]> {
+    const views: V[] = [];
     let page: string | undefined;
     do {
       const token = page;
       const response = await this.call(permission, '(all)', (options) => list(token, options));
-      items.push(...response.items);
+      for (const item of response.items) views.push(convert(item));
       page = response.metadata?._continue || undefined;
     } while (page);
-    return items;
+    return views;
   }
 }
 

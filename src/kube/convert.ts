@@ -1,5 +1,6 @@
 import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1DaemonSet, V1Condition } from '@kubernetes/client-node';
-import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodView, SecretView, Workload } from './model.js';
+import { createIntern, pickKeys, type Intern } from './intern.js';
+import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload } from './model.js';
 
 /** The env var Linkerd's proxy-injector writes the trust bundle into. */
 export const trustAnchorsEnv = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
@@ -196,26 +197,32 @@ function readySince(conditions: readonly V1Condition[] | undefined | { type: str
   return ready ? asDate(ready.lastTransitionTime) : undefined;
 }
 
-/** A meshed pod: where it came from, when it started, and the bundle it was born with. */
-export function toPodView(pod: V1Pod): PodView {
+const noKeys: PodMetadataKeys = { labels: [], annotations: [] };
+
+/**
+ * A meshed pod: where it came from, when it started, and the bundle it was born with. Only the
+ * labels and annotations in `keep` are copied, and its shared strings go through `intern`, so
+ * that nothing of the client-node object stays reachable from the view.
+ */
+export function toPodView(pod: V1Pod, keep: PodMetadataKeys = noKeys, intern: Intern = createIntern()): PodView {
   const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller) ?? pod.metadata?.ownerReferences?.[0];
   const proxies = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].filter((c) => c.name === proxyContainer);
   const anchors = proxies.flatMap((c) => c.env ?? []).find((env) => env.name === trustAnchorsEnv)?.value;
   const since = readySince(pod.status?.conditions);
   return {
-    namespace: pod.metadata?.namespace ?? '',
+    namespace: intern(pod.metadata?.namespace ?? ''),
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
-    phase: pod.status?.phase ?? 'Unknown',
-    labels: pod.metadata?.labels ?? {},
-    annotations: pod.metadata?.annotations ?? {},
-    owner: owner ? { kind: owner.kind, name: owner.name } : undefined,
+    phase: intern(pod.status?.phase ?? 'Unknown'),
+    labels: pickKeys(pod.metadata?.labels, keep.labels, intern),
+    annotations: pickKeys(pod.metadata?.annotations, keep.annotations, intern),
+    owner: owner ? { kind: intern(owner.kind), name: intern(owner.name) } : undefined,
     createdAt: asDate(pod.metadata?.creationTimestamp) ?? new Date(0),
     startedAt: asDate(pod.status?.startTime),
     ready: since !== undefined,
     readySince: since,
     terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
-    trustAnchorsPem: anchors,
+    trustAnchorsPem: anchors === undefined ? undefined : intern(anchors),
   };
 }
 

@@ -176,6 +176,15 @@ export interface KeyPair {
 /** The keys of a KeyPair, in the order a kubernetes.io/tls Secret lists them. */
 export const keyPairKeys = ['tls.crt', 'tls.key', 'ca.crt'] as const;
 
+/**
+ * The pod labels and annotations a list keeps (see PodView): a meshed pod carries a dozen of each
+ * (Linkerd's, Helm's, the application's), and the rotator reads two.
+ */
+export interface PodMetadataKeys {
+  labels: readonly string[];
+  annotations: readonly string[];
+}
+
 /** A pod that carries Linkerd's proxy. */
 export interface PodView {
   namespace: string;
@@ -183,7 +192,9 @@ export interface PodView {
   /** Pins an eviction to this pod, not a replacement of the same name. */
   uid: string;
   phase: string;
+  /** Only the labels the list was asked to keep (PodMetadataKeys). */
   labels: Record<string, string>;
+  /** Only the annotations the list was asked to keep (PodMetadataKeys). */
   annotations: Record<string, string>;
   /** The controlling owner reference, if any. */
   owner?: OwnerView;
@@ -192,6 +203,9 @@ export interface PodView {
   ready: boolean;
   readySince?: Date;
   terminating: boolean;
-  /** Value of LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS on the linkerd-proxy container, if set literally. */
+  /**
+   * Value of LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS on the linkerd-proxy container, if set literally.
+   * Pods of one list born with the same bundle share one string.
+   */
   trustAnchorsPem?: string;
 }

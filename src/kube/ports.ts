@@ -5,6 +5,7 @@ import type {
   CertificateView,
   LinkView,
   NamespaceView,
+  PodMetadataKeys,
   PodView,
   SecretView,
   Workload,
@@ -52,8 +53,11 @@ export interface ClusterReader {
   listNamespaces(labelSelector?: string): Promise<NamespaceView[]>;
   /** Returns one key of a ConfigMap, or undefined when the ConfigMap or key is missing. */
   getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined>;
-  /** Pods labelled `linkerd.io/control-plane-ns`, all namespaces, paged. */
-  listMeshedPods(): Promise<PodView[]>;
+  /**
+   * Pods labelled `linkerd.io/control-plane-ns`, all namespaces, paged, each reduced to a PodView
+   * as its page arrives; only the labels and annotations named in `keep` are kept (none without it).
+   */
+  listMeshedPods(keep?: PodMetadataKeys): Promise<PodView[]>;
   /** Deployments, StatefulSets and DaemonSets, in one namespace or all, paged. */
   listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]>;
   getWorkload(ref: WorkloadRef): Promise<Workload | undefined>;

@@ -1,10 +1,13 @@
 import type { RotatorConfig } from '../config.js';
 import { controlPlaneSelector } from '../config.js';
-import type { NamespaceView, PodView, Workload } from '../kube/model.js';
+import type { NamespaceView, PodMetadataKeys, PodView, Workload } from '../kube/model.js';
+import { createIntern, pickKeys } from '../kube/intern.js';
 import { matchesSelector, parseSelector } from '../kube/selector.js';
 import { restartRefusal } from './rollout.js';
 
 export const injectAnnotation = 'linkerd.io/inject';
+/** The label a ReplicaSet's pods carry and its name ends with: it leads from a pod to its Deployment. */
+export const templateHashLabel = 'pod-template-hash';
 
 /** Where a workload or pod sits in the restart order. */
 export type Role = 'identity' | 'control-plane' | 'extension' | 'data-plane';
@@ -43,17 +46,43 @@ export interface MeshPod {
 
 export const workloadKey = (w: { kind: string; namespace: string; name: string }): string => `${w.kind}/${w.namespace}/${w.name}`;
 
+/** The labels and annotations of a workload that classifyWorkloads reads. */
+interface WorkloadMetadataKeys {
+  labels: readonly string[];
+  annotations: readonly string[];
+  templateAnnotations: readonly string[];
+}
+
+/**
+ * The workload as a MeshWorkload keeps it: the metadata classifyWorkloads read, nothing else. A
+ * workload's annotations can hold kilobytes never read (kubectl's last-applied-configuration,
+ * Helm's and tools' notes); the whole mesh's workloads are kept through every step.
+ */
+export function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys): Workload {
+  return {
+    ...workload,
+    labels: pickKeys(workload.labels, keys.labels),
+    annotations: pickKeys(workload.annotations, keys.annotations),
+    templateAnnotations: pickKeys(workload.templateAnnotations, keys.templateAnnotations),
+  };
+}
+
 /** Classifies workloads: control plane, extensions, data plane, or not meshed (left out). */
 export function classifyWorkloads(workloads: readonly Workload[], namespaces: readonly NamespaceView[], config: RotatorConfig): MeshWorkload[] {
   const cp = parseSelector(controlPlaneSelector(config));
   const ext = parseSelector(config.extensionSelector);
+  const keys: WorkloadMetadataKeys = {
+    labels: [...new Set([...cp, ...ext].map((requirement) => requirement.key))],
+    annotations: [config.optOutAnnotation],
+    templateAnnotations: [injectAnnotation, config.optOutAnnotation],
+  };
   const meshedNamespaces = new Set(namespaces.filter((ns) => ns.annotations[injectAnnotation] === 'enabled').map((ns) => ns.name));
   const result: MeshWorkload[] = [];
   for (const workload of workloads) {
     const role = roleOf(workload, cp, ext, meshedNamespaces, config);
     if (!role) continue;
     const hold = holdOf(workload, role, config);
-    result.push({ key: workloadKey(workload), workload, role, ...hold });
+    result.push({ key: workloadKey(workload), workload: summariseWorkload(workload, keys), role, ...hold });
   }
   return result;
 }
@@ -98,23 +127,33 @@ function holdOf(workload: Workload, role: Role, config: RotatorConfig): { hold?:
   return {};
 }
 
-/** Finds each meshed pod's owner workload (Deployment via its ReplicaSet's pod-template-hash). */
+/** The pod labels and annotations classifyPods reads: a pod list need keep no other. */
+export function podMetadataKeys(config: Pick<RotatorConfig, 'optOutAnnotation'>): PodMetadataKeys {
+  return { labels: [templateHashLabel], annotations: [config.optOutAnnotation] };
+}
+
+/**
+ * Finds each meshed pod's owner workload (Deployment via its ReplicaSet's pod-template-hash).
+ * Reads only the pod metadata named by podMetadataKeys.
+ */
 export function classifyPods(pods: readonly PodView[], workloads: readonly MeshWorkload[], config: RotatorConfig): MeshPod[] {
   const byKey = new Map(workloads.map((w) => [w.key, w]));
+  // The replicas of a workload share its "Kind/name" string instead of a copy each.
+  const ownerNames = createIntern();
   return pods
     .filter((pod) => pod.phase !== 'Succeeded' && pod.phase !== 'Failed')
     .map((pod): MeshPod => {
       const owner = pod.owner;
       let key: string | undefined;
       if (owner?.kind === 'ReplicaSet') {
-        const hash = pod.labels['pod-template-hash'];
+        const hash = pod.labels[templateHashLabel];
         const deployment = hash && owner.name.endsWith(`-${hash}`) ? owner.name.slice(0, -hash.length - 1) : owner.name;
         key = workloadKey({ kind: 'Deployment', namespace: pod.namespace, name: deployment });
       } else if (owner?.kind === 'StatefulSet' || owner?.kind === 'DaemonSet') {
         key = workloadKey({ kind: owner.kind, namespace: pod.namespace, name: owner.name });
       }
       const workload = key ? byKey.get(key) : undefined;
-      const ownerName = workload ? `${workload.workload.kind}/${workload.workload.name}` : owner ? `${owner.kind}/${owner.name}` : 'bare pod';
+      const ownerName = ownerNames(workload ? `${workload.workload.kind}/${workload.workload.name}` : owner ? `${owner.kind}/${owner.name}` : 'bare pod');
       const role: Role = workload?.role ?? (pod.namespace === config.linkerdNamespace ? 'control-plane' : 'data-plane');
       if (workload && !workload.hold) return { pod, role, workloadKey: workload.key, owner: ownerName, deletable: false };
       const hold =

@@ -133,7 +133,7 @@ class RecordingCluster implements Cluster {
   getBundle: Cluster['getBundle'] = (name) => this.inner.getBundle(name);
   listNamespaces: Cluster['listNamespaces'] = (labelSelector) => this.inner.listNamespaces(labelSelector);
   getConfigMapValue: Cluster['getConfigMapValue'] = (namespace, name, key) => this.inner.getConfigMapValue(namespace, name, key);
-  listMeshedPods: Cluster['listMeshedPods'] = () => this.inner.listMeshedPods();
+  listMeshedPods: Cluster['listMeshedPods'] = (keep) => this.inner.listMeshedPods(keep);
   listWorkloads: Cluster['listWorkloads'] = (namespace, labelSelector) => this.inner.listWorkloads(namespace, labelSelector);
   getWorkload: Cluster['getWorkload'] = (ref) => this.inner.getWorkload(ref);
   listLinks: Cluster['listLinks'] = () => this.inner.listLinks();

@@ -11,7 +11,8 @@ import { PreconditionError } from '../../src/errors.js';
 import { certificateOnlySecret, isMigration } from '../../src/kube/certificate-only.js';
 import { toBundle, toCertificate, toCertificateRequest, toNamespace, toPodView, toSecretView, toWorkload } from '../../src/kube/convert.js';
 import { ApiError } from '../../src/kube/errors.js';
-import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from '../../src/kube/model.js';
+import { createIntern } from '../../src/kube/intern.js';
+import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from '../../src/kube/model.js';
 import type { Cluster, EvictionResult, PodIdentity, WorkloadChange, WorkloadFeed } from '../../src/kube/ports.js';
 import { matchesSelector, parseSelector } from '../../src/kube/selector.js';
 import { FakeCertManager, FakeTrustManager } from './fake-cert-manager.js';
@@ -331,12 +332,14 @@ class FakePort implements Cluster {
     return this.store.get('ConfigMap', namespace, name)?.data?.[key];
   }
 
-  async listMeshedPods(): Promise<PodView[]> {
+  async listMeshedPods(keep?: PodMetadataKeys): Promise<PodView[]> {
     await this.enter();
+    // Converted as the adapter does: only the metadata `keep` names, one interner for the list.
+    const intern = createIntern();
     return this.store
       .list('Pod')
       .filter((pod) => pod.metadata?.labels?.['linkerd.io/control-plane-ns'] !== undefined)
-      .map(toPodView);
+      .map((pod) => toPodView(pod, keep, intern));
   }
 
   async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {

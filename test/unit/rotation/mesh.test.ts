@@ -1,6 +1,8 @@
 import { defaultConfig, type RotatorConfig } from '../../../src/config.js';
 import type { NamespaceView, PodView, Workload } from '../../../src/kube/model.js';
-import { classifyPods, classifyWorkloads, type Hold, type MeshWorkload, type Role } from '../../../src/rotation/mesh.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { toPodView } from '../../../src/kube/convert.js';
+import { classifyPods, classifyWorkloads, podMetadataKeys, type Hold, type MeshWorkload, type Role } from '../../../src/rotation/mesh.js';
 import { workload } from '../../support/state.js';
 
 const OPT_OUT = defaultConfig.optOutAnnotation;
@@ -119,5 +121,40 @@ describe('classifyPods', () => {
   it('drops pods that have finished, keeps pending and unknown ones', () => {
     const pods = ['Succeeded', 'Failed', 'Pending', 'Running', 'Unknown'].map((phase) => pod(phase.toLowerCase(), { phase }));
     expect(classifyPods(pods, workloads, config()).map((m) => m.pod.name)).toEqual(['pending', 'running', 'unknown']);
+  });
+});
+
+describe('what the classification keeps', () => {
+  it('a meshed workload keeps only the labels and annotations classifyWorkloads reads', () => {
+    const w = workload('Deployment', 'linkerd', 'linkerd-destination', {
+      labels: { ...CP, app: 'destination', 'helm.sh/chart': 'linkerd-control-plane' },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"Deployment"}', [OPT_OUT]: 'false' },
+      templateAnnotations: { 'linkerd.io/inject': 'enabled', 'kubectl.kubernetes.io/restartedAt': '2025-06-01T10:00:00Z' },
+    });
+    const [m] = classify(w, { extensionSelector: 'linkerd.io/extension in (viz)' });
+    expect(m?.role).toBe('control-plane');
+    expect(m?.workload).toStrictEqual({ ...w, labels: CP, annotations: { [OPT_OUT]: 'false' }, templateAnnotations: { 'linkerd.io/inject': 'enabled' } });
+  });
+
+  it('the kept metadata still decides: a custom selector key and an opt-out on the template', () => {
+    const w = workload('Deployment', 'linkerd', 'destination', { labels: { tier: 'cp', app: 'x' }, templateAnnotations: { [OPT_OUT]: 'true', other: 'y' } });
+    const [m] = classify(w, { controlPlaneSelector: 'tier=cp' });
+    expect(m).toMatchObject({ role: 'control-plane', hold: { kind: 'opted-out' }, workload: { labels: { tier: 'cp' }, templateAnnotations: { [OPT_OUT]: 'true' } } });
+  });
+
+  // Pods listed with podMetadataKeys must classify exactly as pods with all their metadata: a read
+  // of a key classifyPods does not name there would differ here.
+  it.each<[string, Partial<V1Pod['metadata']>]>([
+    ['a ReplicaSet pod found by its pod-template-hash', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9d', uid: '1', controller: true }], labels: { 'pod-template-hash': '7c9d', app: 'web' } }],
+    ['an opted-out bare pod', { annotations: { [OPT_OUT]: 'true', 'linkerd.io/created-by': 'injector' } }],
+    ['a bare pod', { annotations: { 'linkerd.io/created-by': 'injector' } }],
+  ])('%s classifies the same with only podMetadataKeys kept', (_name, metadata) => {
+    const pod: V1Pod = { metadata: { namespace: 'shop', name: 'web-7c9d-x', ...metadata }, status: { phase: 'Running' } };
+    const all = toPodView(pod, { labels: Object.keys(pod.metadata?.labels ?? {}), annotations: Object.keys(pod.metadata?.annotations ?? {}) });
+    const kept = toPodView(pod, podMetadataKeys(config()));
+    const web = classify(workload('Deployment', 'shop', 'web'));
+    const [fromAll] = classifyPods([all], web, config());
+    const [fromKept] = classifyPods([kept], web, config());
+    expect({ ...fromKept, pod: undefined }).toStrictEqual({ ...fromAll, pod: undefined });
   });
 });
