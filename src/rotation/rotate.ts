@@ -110,10 +110,34 @@ function startFindings(state: ObservedState, ctx: RunContext, starting: boolean)
 }
 
 
-/** Paused Deployments would stop the rotation half-way: refuse before the first change. */
-function refuseBlockedWorkloads(state: ObservedState): void {
+/** Paused Deployments would stop the rotation half-way: the refusal before the first change, if any. */
+function blockedWorkloadsRefusal(state: ObservedState): string | undefined {
   const paused = state.workloads.filter((w) => w.hold?.kind === 'paused');
-  if (paused.length > 0) throw new PreconditionError(`refusing to start a rotation: ${paused.map((w) => w.hold?.message).join('; ')}`);
+  return paused.length > 0 ? `refusing to start a rotation: ${paused.map((w) => w.hold?.message).join('; ')}` : undefined;
+}
+
+/** What the run needs of its first look at the cluster, for all of the run. */
+interface FirstLook {
+  plan: Plan;
+  findings: Finding[];
+  refusals: string[];
+  starting: boolean;
+  /** Why a rotation from a steady state may not start (paused Deployments). */
+  blocked?: string;
+}
+
+/**
+ * The first plan and everything decided from the state it came from. The state itself (every
+ * meshed pod and workload) is not returned: the run would otherwise hold it to its end, beside
+ * each step's own look at the cluster.
+ */
+async function lookFirst(ctx: RunContext, startNew: StartNew): Promise<FirstLook> {
+  const { state, plan, findings } = await planRotation(ctx, startNew);
+  const starting = startsRotation(plan);
+  findings.push(...startFindings(state, ctx, starting));
+  const waitRefusal = bundleWaitRefusal(plan, state.bundle);
+  const refusals = starting ? startRefusals(state, ctx.config) : waitRefusal ? [waitRefusal] : [];
+  return { plan, findings, refusals, starting, blocked: plan.phase === 'steady' ? blockedWorkloadsRefusal(state) : undefined };
 }
 
 /**
@@ -123,11 +147,8 @@ function refuseBlockedWorkloads(state: ObservedState): void {
  * steady state, at most once per run.
  */
 export async function rotate(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<RotationResult> {
-  const first = await planRotation(ctx, options.startNew ?? true);
-  const starting = startsRotation(first.plan);
-  first.findings.push(...startFindings(first.state, ctx, starting));
-  const waitRefusal = bundleWaitRefusal(first.plan, first.state.bundle);
-  const refusals = starting ? startRefusals(first.state, ctx.config) : waitRefusal ? [waitRefusal] : [];
+  const first = await lookFirst(ctx, options.startNew ?? true);
+  const { starting, refusals } = first;
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
   await options.hooks?.planned(first.plan);
@@ -135,7 +156,7 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
     return { plan: first.plan, findings: first.findings, refusals, executed: [], finalPhase: first.plan.phase };
   }
   if (refusals.length > 0) throw new PreconditionError(`refusing to ${starting ? 'start a rotation' : 'run'}, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
-  if (first.plan.phase === 'steady') refuseBlockedWorkloads(first.state);
+  if (first.blocked) throw new PreconditionError(first.blocked);
 
   const executed: StepRecord[] = [];
   const repeats = new Map<string, number>();
