@@ -54,9 +54,11 @@ interface WorkloadMetadataKeys {
 }
 
 /**
- * The workload as a MeshWorkload keeps it: the metadata classifyWorkloads read, nothing else. A
- * workload's annotations can hold kilobytes never read (kubectl's last-applied-configuration,
- * Helm's and tools' notes); the whole mesh's workloads are kept through every step.
+ * The workload as a MeshWorkload keeps it: the metadata classifyWorkloads read, and status
+ * conditions without their messages and times (rolloutState reads a condition's type and reason;
+ * rollouts are judged from fresh reads anyway). A workload's annotations can hold kilobytes never
+ * read (kubectl's last-applied-configuration, Helm's and tools' notes), and the whole mesh's
+ * workloads are kept through every step.
  */
 export function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys): Workload {
   return {
@@ -64,6 +66,7 @@ export function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys
     labels: pickKeys(workload.labels, keys.labels),
     annotations: pickKeys(workload.annotations, keys.annotations),
     templateAnnotations: pickKeys(workload.templateAnnotations, keys.templateAnnotations),
+    status: { ...workload.status, conditions: workload.status.conditions.map(({ type, status, reason, observedGeneration }) => ({ type, status, reason, observedGeneration })) },
   };
 }
 

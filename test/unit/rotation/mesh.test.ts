@@ -2,6 +2,7 @@ import { defaultConfig, type RotatorConfig } from '../../../src/config.js';
 import type { NamespaceView, PodView, Workload } from '../../../src/kube/model.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { toPodView } from '../../../src/kube/convert.js';
+import { rolloutState } from '../../../src/rotation/rollout.js';
 import { classifyPods, classifyWorkloads, podMetadataKeys, type Hold, type MeshWorkload, type Role } from '../../../src/rotation/mesh.js';
 import { workload } from '../../support/state.js';
 
@@ -134,6 +135,14 @@ describe('what the classification keeps', () => {
     const [m] = classify(w, { extensionSelector: 'linkerd.io/extension in (viz)' });
     expect(m?.role).toBe('control-plane');
     expect(m?.workload).toStrictEqual({ ...w, labels: CP, annotations: { [OPT_OUT]: 'false' }, templateAnnotations: { 'linkerd.io/inject': 'enabled' } });
+  });
+
+  it('status conditions keep what rolloutState reads, not their messages and times', () => {
+    const progressing = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-7c9d" has timed out progressing.', lastTransitionTime: new Date('2025-06-01T10:00:00Z'), observedGeneration: 3 };
+    const w = workload('Deployment', 'shop', 'web', { generation: 3, status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [progressing] } });
+    const [m] = classify(w);
+    expect(m?.workload.status).toStrictEqual({ observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', observedGeneration: 3 }] });
+    expect(m && rolloutState(m.workload, 3)).toStrictEqual(rolloutState(w, 3));
   });
 
   it('the kept metadata still decides: a custom selector key and an opt-out on the template', () => {
