@@ -217,10 +217,10 @@ export function toPodView(pod: V1Pod, keep: PodMetadataKeys = noKeys, intern: In
     labels: pickKeys(pod.metadata?.labels, keep.labels, intern),
     annotations: pickKeys(pod.metadata?.annotations, keep.annotations, intern),
     owner: owner ? { kind: intern(owner.kind), name: intern(owner.name) } : undefined,
-    createdAt: asDate(pod.metadata?.creationTimestamp) ?? new Date(0),
-    startedAt: asDate(pod.status?.startTime),
+    createdAtMs: asDate(pod.metadata?.creationTimestamp)?.getTime() ?? 0,
+    startedAtMs: asDate(pod.status?.startTime)?.getTime(),
     ready: since !== undefined,
-    readySince: since,
+    readySinceMs: since?.getTime(),
     terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
     trustAnchorsPem: anchors === undefined ? undefined : intern(anchors),
   };

@@ -198,10 +198,13 @@ export interface PodView {
   annotations: Record<string, string>;
   /** The controlling owner reference, if any. */
   owner?: OwnerView;
-  createdAt: Date;
-  startedAt?: Date;
+  /** metadata.creationTimestamp, epoch milliseconds (a number: a Date object per pod weighs about 60 bytes more). */
+  createdAtMs: number;
+  /** status.startTime, epoch milliseconds. */
+  startedAtMs?: number;
   ready: boolean;
-  readySince?: Date;
+  /** When its Ready condition last became True, epoch milliseconds. */
+  readySinceMs?: number;
   terminating: boolean;
   /**
    * Value of LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS on the linkerd-proxy container, if set literally.

@@ -17,7 +17,7 @@ export interface StalePod {
   reason: string;
 }
 
-const podTime = (pod: StatePod): Date => pod.pod.startedAt ?? pod.pod.createdAt;
+const podTime = (pod: StatePod): Date => new Date(pod.pod.startedAtMs ?? pod.pod.createdAtMs);
 
 /**
  * Kubernetes timestamps and certificate validity have whole-second precision: a moment stamped
@@ -40,8 +40,8 @@ export function identityAdoptedSince(state: Pick<ObservedState, 'pods' | 'issuer
   const issued = state.issuer.cert.notBefore.getTime();
   let since = 0;
   for (const p of identity) {
-    if (!p.pod.ready || !p.pod.readySince || notSurelyAfter(podTime(p), new Date(issued))) return undefined;
-    since = Math.max(since, p.pod.readySince.getTime());
+    if (!p.pod.ready || p.pod.readySinceMs === undefined || notSurelyAfter(podTime(p), new Date(issued))) return undefined;
+    since = Math.max(since, p.pod.readySinceMs);
   }
   return new Date(since);
 }
@@ -68,7 +68,7 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
         if (!since) return [{ pod, reason: 'the identity controller is not yet running with the current issuer' }];
         // Judged by creation, not start: a pod created before the adoption (a slow rollout, an
         // outage) may have been set up against the old issuer; one more restart costs little.
-        return notSurelyAfter(pod.pod.createdAt, since) ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }] : [];
+        return notSurelyAfter(new Date(pod.pod.createdAtMs), since) ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }] : [];
       });
     }
     case 'drop-old-anchor':

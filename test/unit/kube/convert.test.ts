@@ -104,10 +104,10 @@ describe('toPodView', () => {
     );
     expect(view).toMatchObject({
       owner: { kind: 'ReplicaSet', name: 'web-7c9d' },
-      createdAt: new Date('2025-06-01T10:00:00Z'),
-      startedAt: new Date('2025-06-01T10:00:05Z'),
+      createdAtMs: Date.parse('2025-06-01T10:00:00Z'),
+      startedAtMs: Date.parse('2025-06-01T10:00:05Z'),
       ready: true,
-      readySince: new Date('2025-06-01T10:00:30Z'),
+      readySinceMs: Date.parse('2025-06-01T10:00:30Z'),
       terminating: true,
       phase: 'Running',
     });
@@ -115,7 +115,7 @@ describe('toPodView', () => {
 
   it('a pod not ready, without owner or status, is read with safe defaults', () => {
     const view = toPodView({ metadata: { name: 'bare', namespace: 'shop' }, status: { conditions: [{ type: 'Ready', status: 'False' }] } });
-    expect(view).toMatchObject({ phase: 'Unknown', owner: undefined, ready: false, readySince: undefined, terminating: false, labels: {}, annotations: {} });
+    expect(view).toMatchObject({ phase: 'Unknown', owner: undefined, ready: false, readySinceMs: undefined, terminating: false, labels: {}, annotations: {} });
   });
 });
 

@@ -60,7 +60,7 @@ describe('stalePods', () => {
 
     it('without a start time the creation time counts', () => {
       const pod = statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor], startedAt: at('11:00') });
-      const unstarted: StatePod = { ...pod, pod: { ...pod.pod, startedAt: undefined, createdAt: at('09:00') } };
+      const unstarted: StatePod = { ...pod, pod: { ...pod.pod, startedAtMs: undefined, createdAtMs: at('09:00').getTime() } };
       expect(reasons(stalePods(state([identityPod(), unstarted]), 'adopt-new-issuer'))).toHaveLength(1);
     });
 

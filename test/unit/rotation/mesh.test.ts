@@ -87,7 +87,7 @@ describe('classifyPods', () => {
     phase: 'Running',
     labels: {},
     annotations: {},
-    createdAt: new Date('2025-06-01T11:00:00Z'),
+    createdAtMs: Date.parse('2025-06-01T11:00:00Z'),
     ready: true,
     terminating: false,
     ...over,
