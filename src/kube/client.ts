@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
-import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodMetadataKeys, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadRef } from './model.js';
+import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodMetadataKeys, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadMetadataKeys, type WorkloadRef } from './model.js';
 import type { Cluster, EvictionResult, KeyPairCopier, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, type RetryDeps } from './retry.js';
 import { kubeCall, kubeFind, type CallOptions } from './call.js';
@@ -125,26 +125,26 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     );
   }
 
-  async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {
+  async listWorkloads(namespace?: string, labelSelector?: string, keep?: WorkloadMetadataKeys): Promise<Workload[]> {
     const scope = { labelSelector, limit: pageSize };
     const [deployments, statefulSets, daemonSets] = await Promise.all([
       this.paged(
         permissions.listDeployments,
         (page, options) =>
           namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
-        (item) => toWorkload('Deployment', item),
+        (item) => toWorkload('Deployment', item, keep),
       ),
       this.paged(
         permissions.listStatefulSets,
         (page, options) =>
           namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
-        (item) => toWorkload('StatefulSet', item),
+        (item) => toWorkload('StatefulSet', item, keep),
       ),
       this.paged(
         permissions.listDaemonSets,
         (page, options) =>
           namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
-        (item) => toWorkload('DaemonSet', item),
+        (item) => toWorkload('DaemonSet', item, keep),
       ),
     ]);
     return [...deployments, ...statefulSets, ...daemonSets];

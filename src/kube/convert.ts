@@ -1,6 +1,6 @@
 import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1DaemonSet, V1Condition } from '@kubernetes/client-node';
 import { createIntern, pickKeys, type Intern } from './intern.js';
-import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload } from './model.js';
+import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadMetadataKeys } from './model.js';
 
 /** The env var Linkerd's proxy-injector writes the trust bundle into. */
 export const trustAnchorsEnv = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
@@ -229,8 +229,11 @@ export function toPodView(pod: V1Pod, keep: PodMetadataKeys = noKeys, intern: In
 /** A Deployment, StatefulSet or DaemonSet as client-node types it. */
 export type AnyWorkload = V1Deployment | V1StatefulSet | V1DaemonSet;
 
-/** Deployments, StatefulSets and DaemonSets flattened into one shape. */
-export function toWorkload(kind: Workload['kind'], object: AnyWorkload): Workload {
+/**
+ * Deployments, StatefulSets and DaemonSets flattened into one shape; with `keep`, only the labels
+ * and annotations it names (a list of the whole mesh), else all of them (one workload read or watched).
+ */
+export function toWorkload(kind: Workload['kind'], object: AnyWorkload, keep?: WorkloadMetadataKeys): Workload {
   const status = asRecord(object.status);
   const spec = asRecord(object.spec);
   const strategy = asRecord(spec.strategy ?? spec.updateStrategy);
@@ -241,9 +244,9 @@ export function toWorkload(kind: Workload['kind'], object: AnyWorkload): Workloa
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     generation: object.metadata?.generation ?? 0,
-    labels: object.metadata?.labels ?? {},
-    annotations: object.metadata?.annotations ?? {},
-    templateAnnotations: asStrings(asRecord(template.metadata).annotations),
+    labels: keep ? pickKeys(object.metadata?.labels, keep.labels) : (object.metadata?.labels ?? {}),
+    annotations: keep ? pickKeys(object.metadata?.annotations, keep.annotations) : (object.metadata?.annotations ?? {}),
+    templateAnnotations: keep ? pickKeys(asStrings(asRecord(template.metadata).annotations), keep.templateAnnotations) : asStrings(asRecord(template.metadata).annotations),
     specReplicas: kind === 'DaemonSet' ? undefined : (asNumber(spec.replicas) ?? 1),
     paused: spec.paused === true,
     strategy: asString(strategy.type) ?? 'RollingUpdate',

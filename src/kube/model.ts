@@ -185,6 +185,13 @@ export interface PodMetadataKeys {
   annotations: readonly string[];
 }
 
+/** The labels and annotations of a workload (and of its pod template) a list keeps. */
+export interface WorkloadMetadataKeys {
+  labels: readonly string[];
+  annotations: readonly string[];
+  templateAnnotations: readonly string[];
+}
+
 /** A pod that carries Linkerd's proxy. */
 export interface PodView {
   namespace: string;

@@ -10,6 +10,7 @@ import type {
   SecretView,
   Workload,
   WorkloadKind,
+  WorkloadMetadataKeys,
   WorkloadRef,
 } from './model.js';
 
@@ -58,8 +59,11 @@ export interface ClusterReader {
    * as its page arrives; only the labels and annotations named in `keep` are kept (none without it).
    */
   listMeshedPods(keep?: PodMetadataKeys): Promise<PodView[]>;
-  /** Deployments, StatefulSets and DaemonSets, in one namespace or all, paged. */
-  listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]>;
+  /**
+   * Deployments, StatefulSets and DaemonSets, in one namespace or all, paged, each converted as its
+   * page arrives; with `keep`, only the labels and annotations it names are kept.
+   */
+  listWorkloads(namespace?: string, labelSelector?: string, keep?: WorkloadMetadataKeys): Promise<Workload[]>;
   getWorkload(ref: WorkloadRef): Promise<Workload | undefined>;
   /** Linkerd multicluster Links in all namespaces; empty when the multicluster API is not served. */
   listLinks(): Promise<LinkView[]>;

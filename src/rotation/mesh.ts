@@ -1,6 +1,6 @@
 import type { RotatorConfig } from '../config.js';
 import { controlPlaneSelector } from '../config.js';
-import type { NamespaceView, PodMetadataKeys, PodView, Workload } from '../kube/model.js';
+import type { NamespaceView, PodMetadataKeys, PodView, Workload, WorkloadMetadataKeys } from '../kube/model.js';
 import { createIntern, pickKeys } from '../kube/intern.js';
 import { matchesSelector, parseSelector } from '../kube/selector.js';
 import { restartRefusal } from './rollout.js';
@@ -46,11 +46,14 @@ export interface MeshPod {
 
 export const workloadKey = (w: { kind: string; namespace: string; name: string }): string => `${w.kind}/${w.namespace}/${w.name}`;
 
-/** The labels and annotations of a workload that classifyWorkloads reads. */
-interface WorkloadMetadataKeys {
-  labels: readonly string[];
-  annotations: readonly string[];
-  templateAnnotations: readonly string[];
+/** The labels and annotations of a workload classifyWorkloads reads: a workload list need keep no other. */
+export function workloadMetadataKeys(config: RotatorConfig): WorkloadMetadataKeys {
+  const selectors = [...parseSelector(controlPlaneSelector(config)), ...parseSelector(config.extensionSelector)];
+  return {
+    labels: [...new Set(selectors.map((requirement) => requirement.key))],
+    annotations: [config.optOutAnnotation],
+    templateAnnotations: [injectAnnotation, config.optOutAnnotation],
+  };
 }
 
 /**
@@ -74,11 +77,7 @@ export function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys
 export function classifyWorkloads(workloads: readonly Workload[], namespaces: readonly NamespaceView[], config: RotatorConfig): MeshWorkload[] {
   const cp = parseSelector(controlPlaneSelector(config));
   const ext = parseSelector(config.extensionSelector);
-  const keys: WorkloadMetadataKeys = {
-    labels: [...new Set([...cp, ...ext].map((requirement) => requirement.key))],
-    annotations: [config.optOutAnnotation],
-    templateAnnotations: [injectAnnotation, config.optOutAnnotation],
-  };
+  const keys = workloadMetadataKeys(config);
   const meshedNamespaces = new Set(namespaces.filter((ns) => ns.annotations[injectAnnotation] === 'enabled').map((ns) => ns.name));
   const result: MeshWorkload[] = [];
   for (const workload of workloads) {

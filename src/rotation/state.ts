@@ -5,7 +5,7 @@ import type { BundleView, CertificateView, LinkView, SecretView } from '../kube/
 import { anchorRef, issuerRef, readCurrent, type CurrentDeps } from './current.js';
 import type { ClusterReader } from '../kube/ports.js';
 import { selectorString } from '../kube/selector.js';
-import { classifyPods, classifyWorkloads, podMetadataKeys, type MeshPod, type MeshWorkload } from './mesh.js';
+import { classifyPods, classifyWorkloads, podMetadataKeys, workloadMetadataKeys, type MeshPod, type MeshWorkload } from './mesh.js';
 
 /** One target ConfigMap of the Bundle and the anchors it holds now. */
 export interface BundleTarget {
@@ -136,7 +136,7 @@ export async function observeBundle(cluster: ClusterReader, config: RotatorConfi
 
 /** Reads workloads and meshed pods and works out which anchors each pod trusts. */
 export async function observeMesh(cluster: ClusterReader, config: RotatorConfig): Promise<Pick<ObservedState, 'workloads' | 'pods'>> {
-  const [namespaces, workloads, pods] = await Promise.all([cluster.listNamespaces(), cluster.listWorkloads(), cluster.listMeshedPods(podMetadataKeys(config))]);
+  const [namespaces, workloads, pods] = await Promise.all([cluster.listNamespaces(), cluster.listWorkloads(undefined, undefined, workloadMetadataKeys(config)), cluster.listMeshedPods(podMetadataKeys(config))]);
   const mesh = classifyWorkloads(workloads, namespaces, config);
   const parsed = new Map<string, { anchors?: Set<string>; problem?: string }>();
   const statePods = classifyPods(pods, mesh, config).map((meshPod): StatePod => {

@@ -134,7 +134,7 @@ class RecordingCluster implements Cluster {
   listNamespaces: Cluster['listNamespaces'] = (labelSelector) => this.inner.listNamespaces(labelSelector);
   getConfigMapValue: Cluster['getConfigMapValue'] = (namespace, name, key) => this.inner.getConfigMapValue(namespace, name, key);
   listMeshedPods: Cluster['listMeshedPods'] = (keep) => this.inner.listMeshedPods(keep);
-  listWorkloads: Cluster['listWorkloads'] = (namespace, labelSelector) => this.inner.listWorkloads(namespace, labelSelector);
+  listWorkloads: Cluster['listWorkloads'] = (namespace, labelSelector, keep) => this.inner.listWorkloads(namespace, labelSelector, keep);
   getWorkload: Cluster['getWorkload'] = (ref) => this.inner.getWorkload(ref);
   listLinks: Cluster['listLinks'] = () => this.inner.listLinks();
   watchWorkloads: Cluster['watchWorkloads'] = (kind, onChange) => this.inner.watchWorkloads(kind, onChange);

@@ -12,7 +12,7 @@ import { certificateOnlySecret, isMigration } from '../../src/kube/certificate-o
 import { toBundle, toCertificate, toCertificateRequest, toNamespace, toPodView, toSecretView, toWorkload } from '../../src/kube/convert.js';
 import { ApiError } from '../../src/kube/errors.js';
 import { createIntern } from '../../src/kube/intern.js';
-import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadKind, WorkloadRef } from '../../src/kube/model.js';
+import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadKind, WorkloadMetadataKeys, WorkloadRef } from '../../src/kube/model.js';
 import type { Cluster, EvictionResult, PodIdentity, WorkloadChange, WorkloadFeed } from '../../src/kube/ports.js';
 import { matchesSelector, parseSelector } from '../../src/kube/selector.js';
 import { FakeCertManager, FakeTrustManager } from './fake-cert-manager.js';
@@ -342,7 +342,7 @@ class FakePort implements Cluster {
       .map((pod) => toPodView(pod, keep, intern));
   }
 
-  async listWorkloads(namespace?: string, labelSelector?: string): Promise<Workload[]> {
+  async listWorkloads(namespace?: string, labelSelector?: string, keep?: WorkloadMetadataKeys): Promise<Workload[]> {
     await this.enter();
     const selector = parseSelector(labelSelector ?? '');
     const kinds: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
@@ -350,7 +350,7 @@ class FakePort implements Cluster {
       this.store
         .list(kind, namespace)
         .filter((object) => matchesSelector(selector, object.metadata?.labels ?? {}))
-        .map((object) => toWorkload(kind, object)),
+        .map((object) => toWorkload(kind, object, keep)),
     );
   }
 

@@ -120,6 +120,16 @@ describe('toPodView', () => {
 });
 
 describe('toWorkload', () => {
+  it('with keys, keeps only the labels and annotations they name', () => {
+    const deployment: V1Deployment = {
+      metadata: { namespace: 'shop', name: 'web', labels: { app: 'web', tier: 'cp' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', skip: 'true' } },
+      spec: { selector: {}, template: { metadata: { annotations: { 'linkerd.io/inject': 'enabled', 'kubectl.kubernetes.io/restartedAt': 'now' } } } },
+    };
+    const keep = { labels: ['tier'], annotations: ['skip'], templateAnnotations: ['linkerd.io/inject'] };
+    expect(toWorkload('Deployment', deployment, keep)).toMatchObject({ labels: { tier: 'cp' }, annotations: { skip: 'true' }, templateAnnotations: { 'linkerd.io/inject': 'enabled' } });
+    expect(toWorkload('Deployment', deployment).annotations).toStrictEqual(deployment.metadata?.annotations);
+  });
+
   it('a Deployment', () => {
     const deployment: V1Deployment = {
       metadata: { namespace: 'shop', name: 'web', generation: 4, labels: { app: 'web' }, annotations: { note: 'x' } },

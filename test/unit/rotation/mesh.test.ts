@@ -3,7 +3,7 @@ import type { NamespaceView, PodView, Workload } from '../../../src/kube/model.j
 import type { V1Pod } from '@kubernetes/client-node';
 import { toPodView } from '../../../src/kube/convert.js';
 import { rolloutState } from '../../../src/rotation/rollout.js';
-import { classifyPods, classifyWorkloads, podMetadataKeys, type Hold, type MeshWorkload, type Role } from '../../../src/rotation/mesh.js';
+import { classifyPods, classifyWorkloads, podMetadataKeys, workloadMetadataKeys, type Hold, type MeshWorkload, type Role } from '../../../src/rotation/mesh.js';
 import { workload } from '../../support/state.js';
 
 const OPT_OUT = defaultConfig.optOutAnnotation;
@@ -149,6 +149,14 @@ describe('what the classification keeps', () => {
     const w = workload('Deployment', 'linkerd', 'destination', { labels: { tier: 'cp', app: 'x' }, templateAnnotations: { [OPT_OUT]: 'true', other: 'y' } });
     const [m] = classify(w, { controlPlaneSelector: 'tier=cp' });
     expect(m).toMatchObject({ role: 'control-plane', hold: { kind: 'opted-out' }, workload: { labels: { tier: 'cp' }, templateAnnotations: { [OPT_OUT]: 'true' } } });
+  });
+
+  it('workloadMetadataKeys names the keys of both selectors, the opt-out and the inject annotations', () => {
+    expect(workloadMetadataKeys(config({ controlPlaneSelector: 'tier=cp,!legacy', extensionSelector: 'linkerd.io/extension in (viz)', optOutAnnotation: 'x/skip' }))).toStrictEqual({
+      labels: ['tier', 'legacy', 'linkerd.io/extension'],
+      annotations: ['x/skip'],
+      templateAnnotations: ['linkerd.io/inject', 'x/skip'],
+    });
   });
 
   // Pods listed with podMetadataKeys must classify exactly as pods with all their metadata: a read
