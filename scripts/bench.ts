@@ -5,17 +5,19 @@
  * at 10 / 100 / 1,000 meshed namespaces (time, API requests through a counting proxy, peak
  * memory), the entrypoint's start-up and the image size. Prints Markdown tables; not a test.
  *
- *   npm run bench [-- --scales 10,100,1000 --concurrency 32 --baseline-factor 10 --skip startup,baseline,scale,polling --out results.json --keep]
+ *   npm run bench [-- --scales 10,100,1000 --concurrency 32 --baseline-factor 10 --skip startup,baseline,scale,polling --out results.json --keep --as-chart]
  *
  * At the largest scale two more rotations run in the same cluster: one with --no-watch-rollouts
  * (every rollout polled with GETs, as before rollouts were watched: the baseline of the watch's
  * gain; `--skip polling` leaves it out) and one with --concurrency N, to show how far the
  * default concurrency is from what the cluster can take.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { load } from 'js-yaml';
 import { runBaseline, type BaselineRun } from './bench/baseline.js';
 import { measureRotator, type MeasuredRun } from './bench/measure.js';
 import { ensureScale } from './bench/scale.js';
@@ -37,6 +39,7 @@ const { values: flags } = parseArgs({
     skip: { type: 'string', default: '' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'as-chart': { type: 'boolean', default: false },
   },
 });
 const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
@@ -52,7 +55,15 @@ let baselineViolations = 'n/a';
 // The CLI as built when the bench started (dist/ may be rebuilt while a long run goes on);
 // under the repository so that it resolves node_modules.
 const snapshot = join(repoRoot, '.build/bench-dist');
-const entry = join(snapshot, 'cli/main.js');
+// --as-chart: what the chart's pod runs, the esbuild bundle of the image (bundle/main.mjs) under the
+// chart's default NODE_OPTIONS (values.yaml `nodeOptions`), instead of dist/ with Node's defaults.
+const asChart = flags['as-chart'] ?? false;
+const entry = asChart ? join(snapshot, 'main.mjs') : join(snapshot, 'cli/main.js');
+const chartNodeOptions = (): string => {
+  const values = load(readFileSync(join(repoRoot, 'chart/values.yaml'), 'utf8')) as { nodeOptions?: string };
+  return values.nodeOptions ?? '';
+};
+const runEnv: Record<string, string> = asChart ? { NODE_OPTIONS: chartNodeOptions() } : {};
 const mib = (kib: number | undefined): string => (kib ? (kib / 1024).toFixed(0) : 'n/a');
 
 interface ToolRun {
@@ -71,7 +82,7 @@ async function rotation(label: string, proxy: FaultProxy, proxyKubeconfig: strin
   monitor.start();
   progress(`${label}: rotate`);
   // --force: the rotation policy would otherwise wait until the anchor is due.
-  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], env);
+  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], { ...runEnv, ...env });
   await monitor.stop();
   if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
   if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
@@ -197,7 +208,14 @@ function workloadsOf(run: ToolRun): number {
 
 async function main(): Promise<number> {
   rmSync(snapshot, { recursive: true, force: true });
-  cpSync(join(repoRoot, 'dist'), snapshot, { recursive: true });
+  if (asChart) {
+    const bundled = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (bundled.status !== 0) throw new Error('scripts/bundle.mjs failed');
+    mkdirSync(snapshot, { recursive: true });
+    cpSync(join(repoRoot, 'bundle/main.mjs'), entry);
+    progress(`measuring the bundle under NODE_OPTIONS=${runEnv.NODE_OPTIONS ?? ''} (--as-chart)`);
+  } else cpSync(join(repoRoot, 'dist'), snapshot, { recursive: true });
+  results.entry = asChart ? { bundle: true, nodeOptions: runEnv.NODE_OPTIONS } : { bundle: false };
   if (!skip.has('startup')) benchStartup();
   if (skip.has('baseline') && skip.has('scale') && skip.has('overhead')) return 0;
   progress('bringing up a local cluster of its own');

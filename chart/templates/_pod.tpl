@@ -93,10 +93,6 @@ containers:
         valueFrom:
           fieldRef:
             fieldPath: metadata.namespace
-      - name: JOB_NAME
-        valueFrom:
-          fieldRef:
-            fieldPath: metadata.labels['batch.kubernetes.io/job-name']
       {{- include "linkerd-cert-rotator.rotatorEnv" . | trim | nindent 6 }}
       {{- with include "linkerd-cert-rotator.peerEnv" . }}
       # multicluster.peers: the peers (NAME or NAME=CONTEXT) and their kubeconfig files, one per Secret.

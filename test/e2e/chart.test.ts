@@ -95,7 +95,6 @@ async function rotatorAsServiceAccount(args: string[]): Promise<RotatorRun> {
       ...(await chartEnv()),
       POD_NAME: jobPod?.metadata?.name ?? '',
       POD_NAMESPACE: releaseNs,
-      JOB_NAME: manualJob,
       LCR_LOG_FORMAT: 'json',
       LCR_LOG_LEVEL: 'debug',
       LCR_POLL_INTERVAL: '250ms',
@@ -290,7 +289,6 @@ describe('the Helm chart on the real apiserver', () => {
       expect(container?.env?.filter((e) => e.valueFrom?.fieldRef).map((e) => `${e.name}=${e.valueFrom?.fieldRef?.fieldPath ?? ''}`)).toEqual([
         'POD_NAME=metadata.name',
         'POD_NAMESPACE=metadata.namespace',
-        "JOB_NAME=metadata.labels['batch.kubernetes.io/job-name']",
       ]);
       // kwok plays the kubelet: the pod is scheduled, runs and completes without its image ever running.
       const ran = await eventually('the scheduler places the pod and kwok runs it', async () => {
