@@ -115,6 +115,31 @@ function asServiceAccount(): { core: k8s.CoreV1Api; apps: k8s.AppsV1Api; custom:
   };
 }
 
+/**
+ * A `rotate --force` as the ServiceAccount, watched by the invariant monitor: exit 0, no request
+ * refused and no key in its output, no warning but the fixture's (a previous-anchor Secret made the
+ * old way), zero violations, a new anchor, and status steady and healthy afterwards.
+ */
+async function rotateAsServiceAccountSafely(): Promise<RotatorRun> {
+  const anchorBefore = await kube.anchor();
+  const monitor = new InvariantMonitor(kubeconfig);
+  monitor.start();
+  const run = await rotatorAsServiceAccount(['rotate', '--force']);
+  await monitor.stop();
+  expectExit(run, 0);
+  expect(run.stderr).not.toMatch(/forbidden/i);
+  expect(run.stderr).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+  // Events and the lock need permissions too: nothing the rotator tried was refused, not even with a warning.
+  const warnings = run.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => String(l.message));
+  expect(warnings.filter((m) => !/^previous anchor: .* is a copy of the anchor Secret/.test(m))).toEqual([]);
+  expect(monitor.samples).toBeGreaterThan(10);
+  expect(monitor.violations).toEqual([]);
+  expect((await kube.anchor()).fingerprint256).not.toBe(anchorBefore.fingerprint256);
+  const { code, report } = await statusOf(kubeconfig);
+  expect({ code, phase: report.phase, health: report.health }).toEqual({ code: 0, phase: 'steady', health: 'healthy' });
+  return run;
+}
+
 /** SelfSubjectAccessReview with the ServiceAccount's token: may it do this? */
 async function may(attributes: k8s.V1ResourceAttributes): Promise<boolean> {
   const review = await asServiceAccount().authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: attributes } } });
@@ -328,25 +353,7 @@ describe('the Helm chart on the real apiserver', () => {
 
       // The rotation runs under the chart's admission policies too (what they deny: escalation.test.ts).
       for (const policy of ['workloads', 'previous-anchor']) succeeded(kubectl(['get', 'validatingadmissionpolicybinding', `${fullname}-${policy}`]), `the ${policy} policy binding`);
-      const anchorBefore = await kube.anchor();
-      const monitor = new InvariantMonitor(kubeconfig);
-      monitor.start();
-      const run = await rotatorAsServiceAccount(['rotate', '--force']);
-      await monitor.stop();
-      expectExit(run, 0);
-      expect(run.stderr).not.toMatch(/forbidden/i);
-      expect(run.stderr).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
-      // Events and the lock need permissions too: nothing the rotator tried was refused, not even with a
-      // warning. (The one warning allowed is about the fixture: a previous-anchor Secret made the old way.)
-      const warnings = run.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => String(l.message));
-      expect(warnings.filter((m) => !/^previous anchor: .* is a copy of the anchor Secret/.test(m))).toEqual([]);
-      expect(monitor.samples).toBeGreaterThan(10);
-      expect(monitor.violations).toEqual([]);
-
-      const anchor = await kube.anchor();
-      expect(anchor.fingerprint256).not.toBe(anchorBefore.fingerprint256);
-      const { code, report } = await statusOf(kubeconfig);
-      expect({ code, phase: report.phase, health: report.health }).toEqual({ code: 0, phase: 'steady', health: 'healthy' });
+      const run = await rotateAsServiceAccountSafely();
 
       // The lock Lease was created in the Linkerd namespace (where a run by hand looks too, not the pod's), and the run's Events regard the manual Job.
       const lease = await kube.config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: names.linkerdNs, name: 'linkerd-cert-rotator' });
@@ -455,20 +462,7 @@ describe('the Helm chart on the real apiserver', () => {
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'default', name: 'anything' })).toBe(false);
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'blog', name: 'frontend' })).toBe(true);
 
-      const anchorBefore = await kube.anchor();
-      const monitor = new InvariantMonitor(kubeconfig);
-      monitor.start();
-      const run = await rotatorAsServiceAccount(['rotate', '--force']);
-      await monitor.stop();
-      expectExit(run, 0);
-      expect(run.stderr).not.toMatch(/forbidden/i);
-      const warnings = run.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => String(l.message));
-      expect(warnings.filter((m) => !/^previous anchor: .* is a copy of the anchor Secret/.test(m))).toEqual([]);
-      expect(monitor.samples).toBeGreaterThan(10);
-      expect(monitor.violations).toEqual([]);
-      expect((await kube.anchor()).fingerprint256).not.toBe(anchorBefore.fingerprint256);
-      const { code, report } = await statusOf(kubeconfig);
-      expect({ code, phase: report.phase, health: report.health }).toEqual({ code: 0, phase: 'steady', health: 'healthy' });
+      await rotateAsServiceAccountSafely();
     }),
   );
 });

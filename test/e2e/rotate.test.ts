@@ -3,6 +3,7 @@ import { layLegacyPreviousAnchor, names } from './harness/fixture.js';
 import { e2eKube, e2eKubeconfig } from './harness/env.js';
 import { runRotator } from './harness/rotator.js';
 import { ensureSteady } from './harness/steady.js';
+import { fullRotation } from '../support/plan-shape.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -41,18 +42,7 @@ describe('rotate on the Linkerd fixture', () => {
     const run = await runRotator(kubeconfig, ['rotate', '--dry-run', '--force', '--output', 'json']);
     expect(run.code).toBe(0);
     const plan = (JSON.parse(run.stdout) as { plan: { steps: { name: string; purpose?: string }[] } }).plan;
-    expect(plan.steps.map((s) => s.name)).toEqual([
-      'renew-anchor',
-      'wait-bundle',
-      'restart-control-plane',
-      'restart-data-plane',
-      'renew-issuer',
-      'restart-control-plane',
-      'restart-data-plane',
-      'update-bundle',
-      'restart-control-plane',
-      'restart-data-plane',
-    ]);
+    expect(plan.steps.map((s) => s.name)).toEqual(fullRotation);
     expect(await kube.resourceVersions()).toEqual(before);
   });
 

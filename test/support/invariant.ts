@@ -2,20 +2,13 @@
 // against a FakeCluster. The check is written from the proxies' own data with node:crypto, apart
 // from the rotator's code: every running proxy trusts the anchor behind every other running
 // proxy's leaf (every issuer that may have signed it).
-import { X509Certificate } from 'node:crypto';
 import { defaultConfig, type RotatorConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { RunContext } from '../../src/rotation/context.js';
 import { planRotation, rotate, type RotationResult } from '../../src/rotation/rotate.js';
 import { FakeCluster, type FakeOptions, type Proxy } from './fake-cluster.js';
+import { chainsTo, splitPem } from './fake-trust.js';
 
-export const pemBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-const certs = new Map<string, X509Certificate>();
-const x509 = (pem: string): X509Certificate => {
-  let cert = certs.get(pem);
-  if (!cert) certs.set(pem, (cert = new X509Certificate(pem)));
-  return cert;
-};
 const ids = new Map<string, number>();
 /** A small number per distinct PEM text, so verdicts are looked up by two numbers. */
 const idOf = (pem: string): number => {
@@ -29,8 +22,7 @@ export function trusts(bundle: string, issuer: string): boolean {
   const key = `${idOf(bundle)}/${idOf(issuer)}`;
   let verdict = verdicts.get(key);
   if (verdict === undefined) {
-    const i = x509(issuer);
-    verdict = pemBlocks(bundle).some((anchor) => i.checkIssued(x509(anchor)) && i.verify(x509(anchor).publicKey));
+    verdict = chainsTo(issuer, bundle);
     verdicts.set(key, verdict);
   }
   return verdict;
@@ -87,11 +79,11 @@ export async function phaseOf(fake: FakeCluster): Promise<string> {
 /** The fake's own view of the end: one anchor (not `from`) in the bundle, in every proxy, behind every leaf. */
 export function expectRotatedFrom(fake: FakeCluster, fromAnchor: string): void {
   const bundle = fake.store.get('ConfigMap', 'linkerd', 'linkerd-identity-trust-roots')?.data?.['ca-bundle.crt'] ?? '';
-  const anchors = pemBlocks(bundle);
+  const anchors = splitPem(bundle);
   expect(anchors).toHaveLength(1);
-  expect(anchors[0]).not.toBe(pemBlocks(fromAnchor)[0]);
+  expect(anchors[0]).not.toBe(splitPem(fromAnchor)[0]);
   for (const proxy of fake.mesh.proxies()) {
-    expect({ pod: proxy.pod, anchors: pemBlocks(proxy.trustPem) }).toEqual({ pod: proxy.pod, anchors });
+    expect({ pod: proxy.pod, anchors: splitPem(proxy.trustPem) }).toEqual({ pod: proxy.pod, anchors });
     for (const issuer of proxy.leafIssuers) expect({ pod: proxy.pod, trusted: trusts(bundle, issuer) }).toEqual({ pod: proxy.pod, trusted: true });
   }
 }
@@ -104,18 +96,6 @@ export async function fresh(options: FakeOptions = {}): Promise<{ fake: FakeClus
   return { fake, seen, anchor: bundleNow(fake) };
 }
 
-export const fullRotation = [
-  'renew-anchor',
-  'wait-bundle',
-  'restart-control-plane',
-  'restart-data-plane',
-  'renew-issuer',
-  'restart-control-plane',
-  'restart-data-plane',
-  'update-bundle',
-  'restart-control-plane',
-  'restart-data-plane',
-];
 
 export const anchorTriggers = (fake: FakeCluster): number => fake.writes.filter((w) => w.call === 'triggerIssuance' && w.object === 'cert-manager/linkerd-trust-anchor').length;
 

@@ -14,3 +14,17 @@ export const shape = (plan: Plan): Shape[] => plan.steps.map(({ name, purpose, t
 
 /** An expected step. */
 export const s = (name: StepName, purpose?: Purpose, targets?: string[]): Shape => ({ name, ...(purpose ? { purpose } : {}), ...(targets ? { targets } : {}) });
+
+/** The steps of a whole rotation from a steady cluster, in order (the seven steps of DOMAIN.md, with the bundle wait and the restarts split by plane). */
+export const fullRotation: readonly StepName[] = [
+  'renew-anchor',
+  'wait-bundle',
+  'restart-control-plane',
+  'restart-data-plane',
+  'renew-issuer',
+  'restart-control-plane',
+  'restart-data-plane',
+  'update-bundle',
+  'restart-control-plane',
+  'restart-data-plane',
+];

@@ -11,7 +11,9 @@ import { rotate } from '../../../src/rotation/rotate.js';
 import { observeCertificates } from '../../../src/rotation/state.js';
 import { renewAnchor, renewIssuer, restartControlPlane, restartDataPlane, waitForBundle } from '../../../src/rotation/steps.js';
 import type { FakeCluster } from '../../support/fake-cluster.js';
-import { anchorTriggers, contextFor, expectRotatedFrom, fresh, fullRotation, pemBlocks, phaseOf, runRotate, violations } from '../../support/invariant.js';
+import { anchorTriggers, contextFor, expectRotatedFrom, fresh, phaseOf, runRotate, violations } from '../../support/invariant.js';
+import { splitPem } from '../../support/fake-trust.js';
+import { fullRotation } from '../../support/plan-shape.js';
 
 describe('rotate against the fake cluster', () => {
   it('a full rotation from a steady state: the seven steps, no violation after any change, one anchor left', async () => {
@@ -182,7 +184,7 @@ describe("cert-manager renews the issuer by itself during a rotation", () => {
     fake.observers.push(() => {
       if (renewed || fake.writes.length === 0) return;
       const proxies = fake.mesh.proxies();
-      if (!proxies.every((p) => pemBlocks(p.trustPem).length === 2 && !p.terminating)) return;
+      if (!proxies.every((p) => splitPem(p.trustPem).length === 2 && !p.terminating)) return;
       renewed = true;
       fake.clock.schedule(0, () => fake.renewByCertManager('issuer'));
     });
