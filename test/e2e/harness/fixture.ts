@@ -81,6 +81,16 @@ function anchorObjects(): Obj[] {
   ];
 }
 
+/** The anchor and issuer Certificates' schedules as the fixture lays them down (tests that change them restore these). */
+export function fixtureSchedules(): { namespace: string; name: string; duration: string; renewBefore: string }[] {
+  return [...anchorObjects(), ...issuerObjects()]
+    .filter((o) => o.kind === 'Certificate')
+    .map((o) => {
+      const spec = o.spec as { duration: string; renewBefore: string };
+      return { namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '', duration: spec.duration, renewBefore: spec.renewBefore };
+    });
+}
+
 /** The CA ClusterIssuer signing with the anchor Secret, and the identity-issuer Certificate it issues: every cluster has them. */
 function issuerObjects(): Obj[] {
   const { linkerdNs, anchor, issuer } = names;
