@@ -132,7 +132,18 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
     if (waitBundle.length > 0 || drop.length > 0) {
       return { phase: 'bundle-trimmed', summary: `the bundle was trimmed to anchor ${a}; proxies that still trust the old anchor are restarted`, steps: [...waitBundle, ...drop] };
     }
-    const held = stalePods(state, 'drop-old-anchor');
+    const stale = stalePods(state, 'drop-old-anchor');
+    const leaving = stale.filter((s) => s.pod.pod.terminating && !s.pod.hold);
+    if (leaving.length > 0) {
+      // Old pods of finished rollouts (a run killed after its last restart): the pass waits for them.
+      const passes: StepName[] = [...(leaving.some((s) => s.pod.role !== 'data-plane') ? ['restart-control-plane' as const] : []), ...(leaving.some((s) => s.pod.role === 'data-plane') ? ['restart-data-plane' as const] : [])];
+      return {
+        phase: 'bundle-trimmed',
+        summary: `the bundle was trimmed to anchor ${a}; ${leaving.length} old pod(s) of finished restarts still terminate: the rotation waits for them`,
+        steps: passes.map((name) => ({ name, purpose: 'drop-old-anchor', why: whyDrop, targets: [] })),
+      };
+    }
+    const held = stale;
     if (held.length > 0) {
       // Not dangerous, but not finished either: no new rotation starts until someone restarts them.
       return {

@@ -56,7 +56,26 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
     restarted += result.restarted;
     waitedMs += result.waitedMs;
   }
+  waitedMs += await awaitOldPodsGone(ctx, cpRoles, purpose);
   return { restarted, waitedMs };
+}
+
+const cpRoles: readonly Role[] = ['identity', 'control-plane', 'extension'];
+
+/**
+ * The last pass (drop-old-anchor) ends when its old pods are gone, not when its rollouts are done: a
+ * rollout completes once the new pods are ready, while the old ones may still terminate, trusting the
+ * old anchor. A resumed run, too, finds such pods and waits for them instead of asking for restarts by
+ * hand. Held pods (opted out, excluded, bare) are not waited for: the plan reports them.
+ */
+async function awaitOldPodsGone(ctx: RunContext, roles: readonly Role[], purpose: Purpose | undefined): Promise<number> {
+  if (purpose !== 'drop-old-anchor') return 0;
+  const waited = await waitUntil(async () => {
+    const leaving = stalePods(await observeForRestart(ctx), purpose).filter((s) => s.pod.pod.terminating && !s.pod.hold && roles.includes(s.pod.role));
+    if (leaving.length === 0) return { done: true, value: undefined };
+    return { done: false, waitingFor: `${leaving.length} old pod(s) still terminating, e.g. ${leaving[0]?.pod.pod.namespace}/${leaving[0]?.pod.pod.name}` };
+  }, waitOptions(ctx, 'the old pods of the last restarts to terminate', ctx.config.rolloutTimeoutMs));
+  return waited.waitedMs;
 }
 
 /**
@@ -81,7 +100,8 @@ export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Prom
     ctx.logger.warn('stale pod not restarted', { pod: `${s.pod.pod.namespace}/${s.pod.pod.name}`, owner: s.pod.owner, reason: s.pod.hold });
   }
   const deleted = await evictStalePods(ctx, evictable);
-  return { ...result, deleted };
+  const gone = await awaitOldPodsGone(ctx, ['data-plane'], purpose);
+  return { ...result, waitedMs: result.waitedMs + gone, deleted };
 }
 
 /**

@@ -43,9 +43,8 @@ describe('a run killed after each of its writes is finished by the next run', ()
       await fake.clock.advance(n % 2 === 0 ? 5_000 : 0);
       phases.add(await phaseOf(fake));
       const resumed = await runRotate(fake, { resume: true });
-      // A run that finds only terminating old pods left ends without steps (bundle-trimmed, see below); they are gone a few seconds later.
-      await fake.clock.advance(10_000);
-      expect({ n, seen, final: ['steady', 'bundle-trimmed'].includes(resumed.finalPhase), phase: await phaseOf(fake), anchorTriggers: anchorTriggers(fake) }).toEqual({ n, seen: [], final: true, phase: 'steady', anchorTriggers: 1 });
+      // Steady when the run ends, not a few seconds later: it waits for old pods still terminating (see below).
+      expect({ n, seen, final: resumed.finalPhase, phase: await phaseOf(fake), anchorTriggers: anchorTriggers(fake) }).toEqual({ n, seen: [], final: 'steady', phase: 'steady', anchorTriggers: 1 });
       expectRotatedFrom(fake, anchor);
     }
   }, 60_000);
@@ -56,18 +55,33 @@ describe('a run killed after each of its writes is finished by the next run', ()
 });
 
 describe('a resume that finds only terminating pods left', () => {
-  // Found with the fake: killed after the last restart patch and resumed at once, the run sees the
-  // old pods terminating, which no step restarts, and ends without steps in phase bundle-trimmed,
-  // whose summary asks to restart them by hand; a run a few seconds later reports steady.
-  it('ends without steps in bundle-trimmed while the old pods terminate, steady once they are gone', async () => {
+  // Found with the fake: killed after the last restart patch and resumed at once, the run saw the old
+  // pods terminating, which no step restarts, and ended without steps in phase bundle-trimmed, its
+  // summary asking to restart them by hand. Now the last pass waits until they are gone.
+  it('waits for the old pods to terminate and ends steady, restarting nothing more', async () => {
     const { fake, seen } = await fresh(small);
     fake.killAfterWrites(18);
     await expect(runRotate(fake)).rejects.toThrow(KilledError);
     await fake.clock.advance(4_500);
+    const before = await phaseOf(fake);
+    const writes = fake.writes.length;
     const resumed = await runRotate(fake, { resume: true });
-    expect({ phase: resumed.finalPhase, steps: resumed.executed.length }).toEqual({ phase: 'bundle-trimmed', steps: 0 });
-    await fake.clock.advance(10_000);
-    expect(await phaseOf(fake)).toBe('steady');
+    expect({ before, phase: resumed.finalPhase, now: await phaseOf(fake), passes: resumed.executed.map((record) => record.step), writes: fake.writes.length - writes }).toEqual({
+      before: 'bundle-trimmed',
+      phase: 'steady',
+      now: 'steady',
+      passes: ['restart-data-plane'],
+      writes: 0,
+    });
+    expect(seen).toEqual([]);
+  });
+
+  it('a full rotation ends with no old pod left, however long the old pods take to terminate', async () => {
+    // 30 s of graceful termination (a regression guard: an uninterrupted run already ended steady, since
+    // here; only a resumed run met old pods terminating and stopped).
+    const { fake, seen } = await fresh({ ...small, timings: { ...small.timings, terminationMs: 30_000 } });
+    const result = await runRotate(fake);
+    expect(result.finalPhase).toBe('steady');
     expect(seen).toEqual([]);
   });
 });
