@@ -96,16 +96,16 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
       } catch (error) {
         // Missing objects or CRDs, malformed certificates: the mesh's trust cannot be judged, which is broken.
         if (!(error instanceof PreconditionError)) throw error;
-        if (invocation.output === 'prometheus') deps.print(statusExposition(undefined).trimEnd());
+        if (invocation.output === 'prometheus') deps.print((await statusExposition(undefined)).trimEnd());
         else emit({ health: 'broken', error: error.message }, `health: BROKEN\n${error.message}`);
-        await pushStatusMetrics(deps, statusExposition(undefined));
+        await pushStatusMetrics(deps, undefined);
         return ExitCode.statusBroken;
       }
       const report = buildStatus(state, ctx.config.expiryWarningDays, ctx.config);
-      const metrics = statusExposition(snapshotOf(state, report, invocation.unattended.policy));
-      if (invocation.output === 'prometheus') deps.print(metrics.trimEnd());
+      const snapshot = snapshotOf(state, report, invocation.unattended.policy);
+      if (invocation.output === 'prometheus') deps.print((await statusExposition(snapshot)).trimEnd());
       else emit(report, renderStatus(report));
-      await pushStatusMetrics(deps, metrics);
+      await pushStatusMetrics(deps, snapshot);
       return exitForHealth(report.health);
     }
     case 'renew-certs': {

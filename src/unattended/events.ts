@@ -139,15 +139,21 @@ export function stepEndedNote(step: StepOutcome): string {
 export function runEndedNote(report: RunReport): string {
   const took = formatDuration(report.finishedAt.getTime() - report.startedAt.getTime());
   const anchor = anchorChange(report);
-  const anchorText = anchor ? `anchor ${anchor}` : '';
+  const anchorText = anchor ? `anchor ${anchor.text}` : '';
   switch (report.outcome) {
     case 'nothing-to-do':
       return `nothing to do: ${nothingToDoReason(report)}`;
     case 'succeeded':
-      return `${report.command} finished in ${took}: ${report.steps.length} step(s), ${report.restarted} workload(s) restarted${anchorText ? `, ${anchorText}` : ''}; phase now ${report.phaseAfter ?? 'unknown'}`;
+      return `${report.command} finished in ${took}: ${report.steps.length} step(s), ${report.restarted} workload(s) restarted${anchorText ? `, ${anchorText}` : ''}; phase now ${report.after?.phase ?? 'unknown'}`;
     case 'failed':
       return `${report.command} failed after ${took}, stopped ${stoppedAt(report)} (exit code ${report.exitCode}): ${report.error ?? 'unknown error'}. ${report.steps.filter((s) => s.result === 'succeeded').length} step(s) done${anchorText ? `, ${anchorText}` : ''}; the next run resumes from the cluster's state`;
   }
+}
+
+/** The Event that ends a `rotate` run: its type and reason follow the outcome, its note is runEndedNote's. */
+export function runEndedEvent(report: RunReport): { type: 'Normal' | 'Warning'; reason: EventReason; action: string; note: string } {
+  const [type, reason] = report.outcome === 'failed' ? (['Warning', 'RotationFailed'] as const) : report.outcome === 'nothing-to-do' ? (['Normal', 'NothingToDo'] as const) : (['Normal', 'RotationSucceeded'] as const);
+  return { type, reason, action: 'Rotate', note: runEndedNote(report) };
 }
 
 /** Why a run found nothing to do: the policy's words in a steady state, the plan's otherwise. */

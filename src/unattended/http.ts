@@ -1,3 +1,4 @@
+import { Pushgateway as PromPushgateway, Registry } from 'prom-client';
 import type { MetricsSink, Notifier, WebhookPayload } from './ports.js';
 
 /** The job name of the Pushgateway group every run pushes to. */
@@ -37,33 +38,53 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** A grouping-key path segment: URL-escaped, or base64url with `@base64` when it holds a "/" (which the Pushgateway cannot take escaped). */
-function groupSegment(name: string, value: string): string {
-  if (!value.includes('/')) return `${name}/${encodeURIComponent(value)}`;
-  return `${name}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+/**
+ * The grouping key below the job: `cluster` when a cluster name is set, so that clusters sharing
+ * one Pushgateway do not replace each other's metrics (the Pushgateway adds the key's labels, `job`
+ * and `cluster`, to every metric of the group). A name with a "/" goes base64url-encoded under
+ * `cluster@base64`: the Pushgateway cannot take a "/" URL-escaped.
+ */
+export function pushgatewayGrouping(cluster?: string): Record<string, string> | undefined {
+  if (!cluster) return undefined;
+  if (!cluster.includes('/')) return { cluster };
+  return { 'cluster@base64': Buffer.from(cluster, 'utf8').toString('base64url') };
+}
+
+/** What a failed push says of itself: a transport error's code, a timeout, or prom-client's "push failed with status N, <answer>" cut short. */
+function pushFailure(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return `timed out after ${timeoutMs / 1000}s`;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.message.slice(0, 300).trim() : 'unknown error';
 }
 
 /**
- * The group URL: `<base>/metrics/job/linkerd-cert-rotator`, and `/cluster/<name>` after it when a
- * cluster name is set, so that clusters sharing one Pushgateway do not replace each other's metrics
- * (the Pushgateway adds the grouping key's labels, `job` and `cluster`, to every metric of the group).
+ * Pushes a Registry with prom-client's Pushgateway client to the group `<base>/metrics/job/linkerd-cert-rotator`
+ * (and `/cluster/<name>`): PUT replaces the group, POST only the metrics sent. Each push has its own
+ * deadline; its errors name the origin only.
  */
-export function pushgatewayGroupUrl(base: string, cluster?: string): string {
-  const key = [groupSegment('job', pushgatewayJob), ...(cluster ? [groupSegment('cluster', cluster)] : [])];
-  return `${base.replace(/\/+$/, '')}/metrics/${key.join('/')}`;
-}
-
-/** Pushes to a Prometheus Pushgateway with the global fetch: PUT replaces the group, POST only the metrics sent. */
 export class Pushgateway implements MetricsSink {
+  private readonly baseUrl: string;
+
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     /** --cluster-name: a label of the grouping key when set. */
     private readonly cluster?: string,
-    private readonly fetchFn: Fetch = fetch,
-  ) {}
+  ) {
+    // prom-client appends /metrics to the URL's path: a trailing "/" would double it.
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
 
-  push(exposition: string, mode: 'replace' | 'merge'): Promise<void> {
-    return send(this.fetchFn, mode === 'replace' ? 'PUT' : 'POST', pushgatewayGroupUrl(this.baseUrl, this.cluster), 'text/plain; version=0.0.4; charset=utf-8', exposition);
+  async push(metrics: Registry, mode: 'replace' | 'merge'): Promise<void> {
+    const method = mode === 'replace' ? 'PUT' : 'POST';
+    const signal = AbortSignal.timeout(timeoutMs);
+    const gateway = new PromPushgateway(this.baseUrl, { timeout: timeoutMs, signal, headers: { 'Content-Type': Registry.PROMETHEUS_CONTENT_TYPE } }, metrics);
+    const params = { jobName: pushgatewayJob, groupings: pushgatewayGrouping(this.cluster) };
+    try {
+      await (mode === 'replace' ? gateway.push(params) : gateway.pushAdd(params));
+    } catch (error) {
+      throw new Error(`${method} ${redactUrl(this.baseUrl)} failed: ${pushFailure(error, signal)}`);
+    }
   }
 }
 

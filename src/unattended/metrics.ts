@@ -1,9 +1,9 @@
+import { Gauge, Registry } from 'prom-client';
 import type { Phase } from '../rotation/plan.js';
 import type { ObservedState } from '../rotation/state.js';
 import type { Health, StatusReport } from '../status/report.js';
 import { rotationDueAt, type RotationPolicy } from './policy.js';
 import type { RunReport } from './recorder.js';
-import { issuerRenewal } from '../rotation/preflight.js';
 
 /** One sample of a metric family. */
 export interface Sample {
@@ -11,19 +11,19 @@ export interface Sample {
   value: number;
 }
 
-/** A metric family in the Prometheus text exposition format (0.0.4). */
+/**
+ * A metric family of the model, before prom-client renders it. Gauges only: a pushed counter
+ * restarts at 0 on every push, which Prometheus reads as a reset (see runFamilies).
+ */
 export interface Family {
   name: string;
   help: string;
-  type: 'gauge' | 'counter';
+  type: 'gauge';
   samples: Sample[];
 }
 
 /** Every metric's name starts with it. */
 export const metricPrefix = 'linkerd_cert_rotator_';
-
-const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 // Every value of these unions: a Record over the type fails to compile when a new one is added.
 const phaseSet: Record<Phase, true> = { steady: true, 'anchor-renewing': true, 'anchor-renewed': true, 'issuer-renewing': true, 'issuer-renewed': true, 'bundle-trimmed': true, inconsistent: true };
@@ -31,48 +31,43 @@ const healthSet: Record<Health, true> = { healthy: true, warning: true, broken: 
 const phases = Object.keys(phaseSet) as Phase[];
 const healths = Object.keys(healthSet) as Health[];
 
-/** A sample value as Prometheus writes it (Go's ParseFloat reads it back). */
-export function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
+/**
+ * The families as a prom-client Registry, one Gauge each; a family without samples is left out
+ * (an absent series, not a 0). prom-client checks metric and label names; the rules it does not
+ * know (a gauge is not named like a counter, no reserved `__` label) throw here. All are
+ * programming errors.
+ */
+export function registryOf(families: readonly Family[]): Registry {
+  const registry = new Registry();
+  for (const family of families) {
+    if (family.name.endsWith('_total')) throw new Error(`gauge "${family.name}" must not end in _total (a counter's suffix)`);
+    if (family.samples.length === 0) continue;
+    const labelNames = [...new Set(family.samples.flatMap((s) => Object.keys(s.labels ?? {})))];
+    const reserved = labelNames.find((name) => name.startsWith('__'));
+    if (reserved) throw new Error(`invalid label name "${reserved}" on ${family.name}`);
+    const metric = new Gauge({ name: family.name, help: family.help, labelNames, registers: [registry] });
+    for (const sample of family.samples) metric.set(sample.labels ?? {}, sample.value);
+  }
+  return registry;
 }
 
-const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const escapeHelp = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-
-/** Renders families as exposition text; throws on an invalid metric or label name (a programming error). */
-export function exposition(families: readonly Family[]): string {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const family of families) {
-    if (!metricName.test(family.name)) throw new Error(`invalid metric name "${family.name}"`);
-    if (family.type === 'counter' && !family.name.endsWith('_total')) throw new Error(`counter "${family.name}" must end in _total`);
-    if (family.type === 'gauge' && family.name.endsWith('_total')) throw new Error(`gauge "${family.name}" must not end in _total (a counter's suffix)`);
-    if (seen.has(family.name)) throw new Error(`metric "${family.name}" appears twice`);
-    seen.add(family.name);
-    if (family.samples.length === 0) continue;
-    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-    for (const sample of family.samples) {
-      const labels = Object.entries(sample.labels ?? {});
-      for (const [name] of labels) {
-        if (!labelName.test(name) || name.startsWith('__')) throw new Error(`invalid label name "${name}" on ${family.name}`);
-      }
-      const rendered = labels.length === 0 ? '' : `{${labels.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`;
-      lines.push(`${family.name}${rendered} ${formatValue(sample.value)}`);
-    }
-  }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+/** The families as exposition text (0.0.4), as prom-client writes it; empty when no family has a sample. */
+export async function exposition(families: readonly Family[]): Promise<string> {
+  const registry = registryOf(families);
+  return registry.getMetricsAsArray().length === 0 ? '' : registry.metrics();
 }
 
 const seconds = (date: Date): number => date.getTime() / 1000;
 const gauge = (name: string, help: string, samples: Sample[]): Family => ({ name: metricPrefix + name, help, type: 'gauge', samples });
 
-/** What the cluster looks like now, for the certificate and mesh gauges. */
+/**
+ * One reading of the cluster as every sink reports it (the status gauges, the run's push, the
+ * last Event and the notification's "phase now"): built once by snapshotOf from the state and the
+ * status judged from it, so no fact is computed twice.
+ */
 export interface Snapshot {
   now: Date;
-  anchor: { notBefore: Date; notAfter: Date };
+  anchor: { fingerprint: string; notBefore: Date; notAfter: Date };
   issuer: { notBefore: Date; notAfter: Date };
   phase: Phase;
   health: Health;
@@ -83,19 +78,20 @@ export interface Snapshot {
   issuerRenewalAt?: Date;
 }
 
-/** A snapshot from an observed state and the status built from it. */
-export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer'>, report: Pick<StatusReport, 'phase' | 'health' | 'stale' | 'pods'>, policy?: RotationPolicy): Snapshot {
-  const renewalAt = issuerRenewal(state.issuer).at;
+/** A snapshot from an observed state and the status built from it: the judged facts (phase, health, stale pods, the issuer's renewal) come from the status. */
+export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer'>, report: Pick<StatusReport, 'phase' | 'health' | 'stale' | 'pods' | 'issuer'>, policy?: RotationPolicy): Snapshot {
+  const { cert: anchor } = state.anchor;
+  const renewalAt = report.issuer.renewalTime;
   return {
     now: state.now,
-    anchor: { notBefore: state.anchor.cert.notBefore, notAfter: state.anchor.cert.notAfter },
+    anchor: { fingerprint: anchor.fingerprint, notBefore: anchor.notBefore, notAfter: anchor.notAfter },
     issuer: { notBefore: state.issuer.cert.notBefore, notAfter: state.issuer.cert.notAfter },
     phase: report.phase,
     health: report.health,
     stalePods: report.stale.length,
     meshedPods: report.pods.meshed,
-    ...(policy ? { rotationDueAt: rotationDueAt(state.anchor.cert, policy) } : {}),
-    ...(renewalAt ? { issuerRenewalAt: renewalAt } : {}),
+    ...(policy ? { rotationDueAt: rotationDueAt(anchor, policy) } : {}),
+    ...(renewalAt ? { issuerRenewalAt: new Date(renewalAt) } : {}),
   };
 }
 
@@ -124,9 +120,14 @@ export function healthFamily(current: Health): Family {
   return gauge('status_health', 'Health as the status command judges it (1 for the current one).', healths.map((health) => ({ labels: { health }, value: health === current ? 1 : 0 })));
 }
 
-/** What `status --output prometheus` prints and pushes: the snapshot, or only "broken" when the cluster could not be judged. */
-export function statusExposition(snapshot: Snapshot | undefined): string {
-  return exposition(snapshot ? snapshotFamilies(snapshot) : [healthFamily('broken')]);
+/** The status gauges: the snapshot's, or only "broken" when the cluster could not be judged. */
+export function statusFamilies(snapshot: Snapshot | undefined): Family[] {
+  return snapshot ? snapshotFamilies(snapshot) : [healthFamily('broken')];
+}
+
+/** What `status --output prometheus` prints (and pushes, see pushStatusMetrics). */
+export function statusExposition(snapshot: Snapshot | undefined): Promise<string> {
+  return exposition(statusFamilies(snapshot));
 }
 
 /**
@@ -155,4 +156,17 @@ export function runFamilies(r: RunReport): Family[] {
     gauge('last_run_workloads_restarted', 'Workloads the last run restarted.', [{ labels: command, value: r.restarted }]),
     gauge('last_run_pods_deleted', 'Stale pods the last run evicted (--delete-stale-pods).', [{ labels: command, value: r.deletedPods }]),
   ];
+}
+
+/** What a run pushes: the cluster as the run left it (when it could be read) and the run's own gauges. */
+export function runPushFamilies(report: RunReport): Family[] {
+  return [...(report.after ? snapshotFamilies(report.after) : []), ...runFamilies(report)];
+}
+
+/**
+ * How a run's push meets the group: a run that did not fail replaces it (nothing of an older run
+ * stays); a failed one merges, so that the last success it does not carry stays (see runFamilies).
+ */
+export function runPushMode(report: Pick<RunReport, 'outcome'>): 'replace' | 'merge' {
+  return report.outcome === 'failed' ? 'merge' : 'replace';
 }

@@ -19,12 +19,13 @@ export function stoppedAt(report: RunReport): string {
   return report.plan ? 'before the first step' : 'before planning, while reading the cluster';
 }
 
-/** "ab12cd34ef56 → 9f8e7d6c5b4a", or the one anchor when it did not change. */
-export function anchorChange(report: RunReport): string | undefined {
-  const before = report.anchorBefore && shortFingerprint(report.anchorBefore);
-  const after = report.anchorAfter && shortFingerprint(report.anchorAfter);
-  if (before && after && before !== after) return `${before} → ${after}`;
-  return after ?? before;
+/** The run's anchor: "ab12cd34ef56 → 9f8e7d6c5b4a" and rotated when it changed, the one anchor otherwise. */
+export function anchorChange(report: Pick<RunReport, 'anchorBefore' | 'after'>): { text: string; rotated: boolean } | undefined {
+  const before = report.anchorBefore;
+  const after = report.after?.anchor.fingerprint;
+  if (before && after && before !== after) return { text: `${shortFingerprint(before)} → ${shortFingerprint(after)}`, rotated: true };
+  const one = after ?? before;
+  return one ? { text: shortFingerprint(one), rotated: false } : undefined;
 }
 
 /** The summary lines of a run, for a person: what was rotated, the steps, where it stopped and why. */
@@ -39,7 +40,7 @@ export function summaryLines(report: RunReport, clusterName?: string): { title: 
         : `linkerd-cert-rotator ${report.command} succeeded${where} in ${took}`;
   const lines: string[] = [];
   const anchor = anchorChange(report);
-  if (anchor) lines.push(report.anchorBefore && report.anchorAfter && report.anchorBefore !== report.anchorAfter ? `Trust anchor rotated: ${anchor}` : `Trust anchor: ${anchor}`);
+  if (anchor) lines.push(`${anchor.rotated ? 'Trust anchor rotated' : 'Trust anchor'}: ${anchor.text}`);
   if (report.decision) lines.push(`Policy: ${report.decision.reason}`);
   if (report.outcome === 'failed') {
     lines.push(`Stopped ${stoppedAt(report)}: ${report.error ?? 'unknown error'}`);
@@ -47,7 +48,7 @@ export function summaryLines(report: RunReport, clusterName?: string): { title: 
   }
   if (report.steps.length > 0) lines.push(`Steps (${report.steps.length}):`, ...report.steps.map(stepLine));
   if (report.restarted > 0 || report.deletedPods > 0) lines.push(`Workloads restarted: ${report.restarted}${report.deletedPods > 0 ? `, stale pods deleted: ${report.deletedPods}` : ''}`);
-  if (report.phaseAfter) lines.push(`Phase now: ${report.phaseAfter}`);
+  if (report.after) lines.push(`Phase now: ${report.after.phase}`);
   lines.push(`Run ${report.runId} by ${report.holder}`);
   return { title: redact(title), lines: lines.map(redact) };
 }

@@ -3,6 +3,7 @@
  * Events, a Pushgateway and a webhook. Real implementations live in ../kube/unattended.ts (a view of the one Kubernetes adapter) and ./http.ts;
  * tests pass fakes.
  */
+import type { Registry } from 'prom-client';
 
 /** Where a lock holder runs, so that a later run can tell it is gone without waiting for its Lease to expire. */
 export type HolderRef = { kind: 'pod'; namespace: string; name: string } | { kind: 'process'; host: string; pid: number };
@@ -76,7 +77,7 @@ export interface EventPort {
 
 /** A Pushgateway group: `replace` (PUT) swaps the whole group, `merge` (POST) only the metrics sent. */
 export interface MetricsSink {
-  push(exposition: string, mode: 'replace' | 'merge'): Promise<void>;
+  push(metrics: Registry, mode: 'replace' | 'merge'): Promise<void>;
 }
 
 /** A Slack-compatible incoming webhook. */

@@ -1,5 +1,6 @@
 import type { Cluster } from '../kube/ports.js';
 import type { Plan } from '../rotation/plan.js';
+import type { Snapshot } from './metrics.js';
 import type { Clock } from '../wait/poll.js';
 import type { PolicyDecision } from './policy.js';
 import type { RunIdentity } from './ports.js';
@@ -26,7 +27,10 @@ export interface StepOutcome {
 /** How a run ended: metrics' `result` label, the final Event's reason, whether to notify. */
 export type RunOutcome = 'succeeded' | 'nothing-to-do' | 'failed';
 
-/** The story of one run: what Events, metrics and notifications are made from. Never holds key material. */
+/**
+ * The story of one run and the cluster as it left it: the one model the run's Events, metrics
+ * and notification are rendered from. Never holds key material.
+ */
 export interface RunReport {
   command: string;
   runId: string;
@@ -41,8 +45,8 @@ export interface RunReport {
   plan?: Pick<Plan, 'phase' | 'summary'> & { steps: number };
   steps: StepOutcome[];
   anchorBefore?: string;
-  anchorAfter?: string;
-  phaseAfter?: Plan['phase'];
+  /** The cluster read after the run; absent when it could not be read (after SIGTERM, say). */
+  after?: Snapshot;
   restarted: number;
   deletedPods: number;
 }
@@ -97,7 +101,7 @@ export class RunRecorder {
     return outcome;
   }
 
-  report(end: { outcome: RunOutcome; exitCode: number; error?: unknown; anchorAfter?: string; phaseAfter?: Plan['phase'] }): RunReport {
+  report(end: { outcome: RunOutcome; exitCode: number; error?: unknown; after?: Snapshot }): RunReport {
     if (this.current) this.stepEnded('failed', end.error);
     return {
       command: this.command,
@@ -112,8 +116,7 @@ export class RunRecorder {
       plan: this.plan && { phase: this.plan.phase, summary: this.plan.summary, steps: this.plan.steps.length },
       steps: [...this.steps],
       anchorBefore: this.decision?.anchor.fingerprint,
-      anchorAfter: end.anchorAfter,
-      phaseAfter: end.phaseAfter,
+      ...(end.after ? { after: end.after } : {}),
       restarted: this.writes.filter((w) => w.kind === 'restart').length,
       deletedPods: this.writes.filter((w) => w.kind === 'delete-pod').length,
     };

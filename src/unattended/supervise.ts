@@ -7,15 +7,17 @@ import type { RotationHooks } from '../rotation/rotate.js';
 import { observe } from '../rotation/state.js';
 import { buildStatus } from '../status/report.js';
 import type { Clock } from '../wait/poll.js';
-import { nothingToDoReason, resolveEventTarget, rotationStartedNote, runEndedNote, RunEvents, stepAction, stepEndedNote, stepStartedNote } from './events.js';
+import { nothingToDoReason, resolveEventTarget, rotationStartedNote, runEndedEvent, RunEvents, stepAction, stepEndedNote, stepStartedNote } from './events.js';
 import { fenceWrites, LeaseLock, LockLostError } from './lock.js';
-import { exposition, runFamilies, snapshotFamilies, snapshotOf, type Snapshot } from './metrics.js';
-import { notificationPayload, shouldNotify } from './notify.js';
+import { snapshotOf, type Snapshot } from './metrics.js';
 import { lockSpecFor, type UnattendedOptions } from './options.js';
 import type { PolicyDecision } from './policy.js';
 import type { UnattendedPorts } from './ports.js';
+import { publishRun } from './publish.js';
 import { RunRecorder, type RunReport } from './recorder.js';
 import { errorMessage } from './text.js';
+
+export { pushStatusMetrics } from './publish.js';
 
 /** What a supervised run needs: the command's own dependencies plus the unattended ports. */
 /** What a supervised run needs of the command line (the CLI's Invocation has it). */
@@ -87,47 +89,14 @@ function explainStop(error: unknown, signal: AbortSignal | undefined, lock: Leas
   return error instanceof Error ? error : new Error(errorMessage(error));
 }
 
-/** The cluster as the run left it, for metrics and the last Event; undefined when it cannot be read (after SIGTERM, say). */
-async function lookAfter(deps: SupervisedDeps, invocation: SupervisedRun): Promise<{ snapshot: Snapshot; anchor: string } | undefined> {
+/** The cluster as the run left it, for its report; undefined when it cannot be read (after SIGTERM, say). */
+async function lookAfter(deps: SupervisedDeps, invocation: SupervisedRun): Promise<Snapshot | undefined> {
   try {
     const state = await observe(deps.cluster, invocation.config, deps.clock.now());
-    return { snapshot: snapshotOf(state, buildStatus(state, invocation.config.expiryWarningDays, invocation.config), invocation.unattended.policy), anchor: state.anchor.cert.fingerprint };
+    return snapshotOf(state, buildStatus(state, invocation.config.expiryWarningDays, invocation.config), invocation.unattended.policy);
   } catch (error) {
     deps.logger.warn('could not read the cluster after the run: metrics lack the certificate gauges', { error: errorMessage(error) });
     return undefined;
-  }
-}
-
-/** Pushes metrics and notifies; each failure is a warning. */
-async function publish(deps: SupervisedDeps, invocation: SupervisedRun, report: RunReport, snapshot: Snapshot | undefined): Promise<void> {
-  const { metrics, notifier } = deps.unattended;
-  if (metrics) {
-    try {
-      // A run that did not fail replaces the group (nothing of an older run stays); a failed one merges,
-      // so that the last success it does not carry stays in the Pushgateway (see runFamilies).
-      await metrics.push(exposition([...(snapshot ? snapshotFamilies(snapshot) : []), ...runFamilies(report)]), report.outcome === 'failed' ? 'merge' : 'replace');
-      deps.logger.debug('metrics pushed to the Pushgateway');
-    } catch (error) {
-      deps.logger.warn('could not push metrics to the Pushgateway', { error: errorMessage(error) });
-    }
-  }
-  if (notifier && shouldNotify(report)) {
-    try {
-      await notifier.send(notificationPayload(report, invocation.unattended.clusterName));
-      deps.logger.debug('webhook notified', { outcome: report.outcome });
-    } catch (error) {
-      deps.logger.warn('could not notify the webhook', { error: errorMessage(error) });
-    }
-  }
-}
-
-/** Pushes the status metrics (POST: only these series, leaving the last run's alone); a failure is a warning. */
-export async function pushStatusMetrics(deps: Pick<SupervisedDeps, 'unattended' | 'logger'>, text: string): Promise<void> {
-  if (!deps.unattended.metrics) return;
-  try {
-    await deps.unattended.metrics.push(text, 'merge');
-  } catch (error) {
-    deps.logger.warn('could not push metrics to the Pushgateway', { error: errorMessage(error) });
   }
 }
 
@@ -149,7 +118,6 @@ export async function supervise<D extends SupervisedDeps>(invocation: Supervised
   let code: ExitCode = ExitCode.failed;
   let failure: Error | undefined;
   let report: RunReport | undefined;
-  let after: Awaited<ReturnType<typeof lookAfter>>;
   try {
     const events = new RunEvents(ports.events, await resolveEventTarget(ports.events, identity, invocation.config, logger), identity, { clock, logger });
     const explain = (error: unknown): Error => explainStop(error, deps.signal, lock);
@@ -167,18 +135,18 @@ export async function supervise<D extends SupervisedDeps>(invocation: Supervised
       failure = explain(error);
       if (!rotation) await hooks.stepFailed(single, 1, failure);
     }
-    after = await lookAfter(deps, invocation);
+    const after = await lookAfter(deps, invocation);
     const outcome = failure !== undefined ? 'failed' : rotation && recorder.stepCount === 0 ? 'nothing-to-do' : 'succeeded';
-    report = recorder.report({ outcome, exitCode: failure !== undefined ? exitCodeFor(failure) : code, error: failure, anchorAfter: after?.anchor, phaseAfter: after?.snapshot.phase });
+    report = recorder.report({ outcome, exitCode: failure !== undefined ? exitCodeFor(failure) : code, error: failure, after });
     if (outcome === 'nothing-to-do') logger.info(`nothing to do: ${nothingToDoReason(report)}`);
     if (rotation) {
-      const [type, reason] = outcome === 'failed' ? (['Warning', 'RotationFailed'] as const) : outcome === 'nothing-to-do' ? (['Normal', 'NothingToDo'] as const) : (['Normal', 'RotationSucceeded'] as const);
-      await events.emit(type, reason, 'Rotate', runEndedNote(report));
+      const ended = runEndedEvent(report);
+      await events.emit(ended.type, ended.reason, ended.action, ended.note);
     }
   } finally {
     await lock.release();
   }
-  if (report) await publish(deps, invocation, report, after?.snapshot);
+  if (report) await publishRun(deps, report, invocation.unattended.clusterName);
   if (failure !== undefined) throw failure;
   return code;
 }

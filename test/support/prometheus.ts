@@ -1,6 +1,7 @@
 // A strict reader of the Prometheus text exposition format (0.0.4), independent of the writer in
 // src/unattended/metrics.ts: every line must be a HELP, a TYPE or a sample of the family declared
-// just before it, or parsing fails.
+// just before it, or parsing fails. Empty lines are ignored, as the format says (prom-client writes one
+// between families).
 
 export interface ParsedSample {
   name: string;
@@ -46,6 +47,7 @@ export function parseExposition(text: string): ParsedExposition {
   if (text !== '' && !text.endsWith('\n')) throw new Error('exposition must end with a newline');
   let current: string | undefined;
   for (const line of text.split('\n').slice(0, -1)) {
+    if (line === '') continue;
     const help = helpLine.exec(line);
     if (help) {
       const name = help[1] ?? '';

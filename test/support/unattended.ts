@@ -1,5 +1,6 @@
 // In-memory fakes of the unattended ports (src/unattended/ports.ts): a Lease store with
 // resourceVersions and injectable failures, an Event sink, a metrics sink and a notifier.
+import type { Registry } from 'prom-client';
 import {
   LeaseConflictError,
   type EventPort,
@@ -96,10 +97,10 @@ export class FakeEvents implements EventPort {
 export class FakeMetricsSink implements MetricsSink {
   readonly pushes: { exposition: string; mode: 'replace' | 'merge' }[] = [];
   fail: Error | undefined;
-  push(exposition: string, mode: 'replace' | 'merge'): Promise<void> {
-    if (this.fail) return Promise.reject(this.fail);
-    this.pushes.push({ exposition, mode });
-    return Promise.resolve();
+  /** Records the text the real Pushgateway client would send: the registry's exposition. */
+  async push(metrics: Registry, mode: 'replace' | 'merge'): Promise<void> {
+    if (this.fail) throw this.fail;
+    this.pushes.push({ exposition: await metrics.metrics(), mode });
   }
 }
 

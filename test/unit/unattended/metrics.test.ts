@@ -1,6 +1,7 @@
 // The Prometheus exposition: the writer's format, checked by an independent strict reader, and the values.
+import { issuerRenewal } from '../../../src/rotation/preflight.js';
 import { buildStatus } from '../../../src/status/report.js';
-import { exposition, formatValue, runFamilies, snapshotFamilies, snapshotOf, statusExposition, type Family, type Snapshot } from '../../../src/unattended/metrics.js';
+import { exposition, registryOf, runFamilies, snapshotFamilies, snapshotOf, statusExposition, type Family, type Snapshot } from '../../../src/unattended/metrics.js';
 import type { RunReport } from '../../../src/unattended/recorder.js';
 import { parseExposition, sampleValue } from '../../support/prometheus.js';
 import { makeRotation, meshWorkloads, observedState, podsOfMesh } from '../../support/state.js';
@@ -8,50 +9,44 @@ import { makeRotation, meshWorkloads, observedState, podsOfMesh } from '../../su
 const p = 'linkerd_cert_rotator_';
 const g = (name: string, samples: Family['samples'], help = 'Help.'): Family => ({ name, help, type: 'gauge', samples });
 
-describe('exposition', () => {
-  it('writes HELP and TYPE before the samples, labels in braces, one newline at the end', () => {
-    const text = exposition([g('a_seconds', [{ labels: { role: 'anchor' }, value: 1.5 }, { value: 2 }]), { name: 'b_total', help: 'Counted.', type: 'counter', samples: [{ value: 3 }] }]);
-    expect(text).toBe(['# HELP a_seconds Help.', '# TYPE a_seconds gauge', 'a_seconds{role="anchor"} 1.5', 'a_seconds 2', '# HELP b_total Counted.', '# TYPE b_total counter', 'b_total 3', ''].join('\n'));
+describe('exposition (prom-client)', () => {
+  it('writes HELP and TYPE before the samples, labels in braces in the order given, a blank line between families, one newline at the end', async () => {
+    const text = await exposition([g('a_seconds', [{ labels: { role: 'anchor', kind: 'x' }, value: 1.5 }, { labels: { role: 'issuer', kind: 'y' }, value: 2 }]), g('b', [{ value: 3 }], 'Counted.')]);
+    expect(text).toBe(['# HELP a_seconds Help.', '# TYPE a_seconds gauge', 'a_seconds{role="anchor",kind="x"} 1.5', 'a_seconds{role="issuer",kind="y"} 2', '', '# HELP b Counted.', '# TYPE b gauge', 'b 3', ''].join('\n'));
   });
 
-  it('escapes label values and help text so the reader gets them back', () => {
-    const text = exposition([g('m', [{ labels: { why: 'a "quoted" back\\slash\nnewline' }, value: 1 }], 'line one\nline two \\ end')]);
+  it('escapes label values and help text so the reader gets them back', async () => {
+    const text = await exposition([g('m', [{ labels: { why: 'a "quoted" back\\slash\nnewline' }, value: 1 }], 'line one\nline two \\ end')]);
     const parsed = parseExposition(text);
     expect(parsed.samples[0]?.labels.why).toBe('a "quoted" back\\slash\nnewline');
     expect(text).toContain('# HELP m line one\\nline two \\\\ end');
   });
 
-  it('leaves out families without samples', () => {
-    expect(exposition([g('empty', [])])).toBe('');
+  it('leaves out families without samples: an absent series, not a 0', async () => {
+    expect(await exposition([g('empty', [])])).toBe('');
+    expect(await exposition([g('empty', []), g('full', [{ value: 0 }])])).toBe('# HELP full Help.\n# TYPE full gauge\nfull 0\n');
   });
 
   it.each<[string, Family[], RegExp]>([
-    ['a metric name with a dash', [g('bad-name', [{ value: 1 }])], /invalid metric name "bad-name"/],
-    ['a metric name starting with a digit', [g('1st', [{ value: 1 }])], /invalid metric name/],
-    ['a label name with a dot', [g('m', [{ labels: { 'a.b': 'x' }, value: 1 }])], /invalid label name "a.b"/],
+    ['a metric name with a dash', [g('bad-name', [{ value: 1 }])], /Invalid metric name/],
+    ['a metric name starting with a digit', [g('1st', [{ value: 1 }])], /Invalid metric name/],
+    ['a label name with a dot', [g('m', [{ labels: { 'a.b': 'x' }, value: 1 }])], /Invalid label name/],
     ['a reserved label name', [g('m', [{ labels: { __name__: 'x' }, value: 1 }])], /invalid label name "__name__"/],
-    ['a counter not ending in _total', [{ name: 'restarts', help: 'x', type: 'counter', samples: [{ value: 1 }] }], /must end in _total/],
     ['a gauge ending in _total', [g('restarts_total', [{ value: 1 }])], /gauge "restarts_total" must not end in _total/],
-    ['the same family twice', [g('m', [{ value: 1 }]), g('m', [{ value: 2 }])], /appears twice/],
+    ['the same family twice', [g('m', [{ value: 1 }]), g('m', [{ value: 2 }])], /already been registered/],
   ])('refuses %s', (_name, families, message) => {
-    expect(() => exposition(families)).toThrow(message);
+    expect(() => registryOf(families)).toThrow(message);
   });
 
-  it.each<[number, string]>([
-    [0, '0'],
-    [1717243200.123, '1717243200.123'],
-    [-5, '-5'],
-    [NaN, 'NaN'],
-    [Infinity, '+Inf'],
-    [-Infinity, '-Inf'],
-  ])('formats %s as %s', (value, text) => {
-    expect(formatValue(value)).toBe(text);
+  it('one registry per rendering: the same families twice give the same text (no global state)', async () => {
+    const families = [g('m', [{ labels: { a: '1' }, value: 1 }])];
+    expect(await exposition(families)).toBe(await exposition(families));
   });
 });
 
 const snapshot: Snapshot = {
   now: new Date('2025-06-01T12:00:00Z'),
-  anchor: { notBefore: new Date('2025-05-01T00:00:00Z'), notAfter: new Date('2026-05-01T00:00:00Z') },
+  anchor: { fingerprint: 'ab'.repeat(32), notBefore: new Date('2025-05-01T00:00:00Z'), notAfter: new Date('2026-05-01T00:00:00Z') },
   issuer: { notBefore: new Date('2025-06-01T10:00:00Z'), notAfter: new Date('2025-06-03T10:00:00Z') },
   phase: 'issuer-renewed',
   health: 'warning',
@@ -61,7 +56,10 @@ const snapshot: Snapshot = {
 };
 
 describe('snapshot metrics (status --output prometheus)', () => {
-  const parsed = parseExposition(exposition(snapshotFamilies(snapshot)));
+  let parsed: ReturnType<typeof parseExposition>;
+  beforeAll(async () => {
+    parsed = parseExposition(await exposition(snapshotFamilies(snapshot)));
+  });
 
   it('certificate dates as Unix seconds, per role (an alert subtracts time(); no frozen "seconds until")', () => {
     expect(sampleValue(parsed, `${p}certificate_not_after_timestamp_seconds`, { role: 'anchor' })).toBe(Date.parse('2026-05-01T00:00:00Z') / 1000);
@@ -83,16 +81,21 @@ describe('snapshot metrics (status --output prometheus)', () => {
     expect(sampleValue(parsed, `${p}rotation_due_timestamp_seconds`)).toBe(Date.parse('2025-05-26T00:00:00Z') / 1000);
   });
 
-  it('a cluster that cannot be judged exposes health broken only', () => {
-    const broken = parseExposition(statusExposition(undefined));
+  it('a cluster that cannot be judged exposes health broken only', async () => {
+    const broken = parseExposition(await statusExposition(undefined));
     expect(broken.samples.filter((s) => s.value === 1).map((s) => `${s.name}/${s.labels.health}`)).toEqual([`${p}status_health/broken`]);
   });
 
   it('snapshotOf reads the dates from the observed certificates and the counts from the status', async () => {
     const r = await makeRotation();
     const state = observedState({ anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.newIssuer, signer: r.newAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.newAnchor] }) });
-    const s = snapshotOf(state, buildStatus(state, 1), { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false });
-    expect(s).toMatchObject({ anchor: { notAfter: r.newAnchor.cert.notAfter }, issuer: { notAfter: r.newIssuer.cert.notAfter }, phase: 'steady', meshedPods: 6 });
+    const status = buildStatus(state, 1);
+    const s = snapshotOf(state, status, { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false });
+    expect(s).toMatchObject({ anchor: { fingerprint: r.newAnchor.cert.fingerprint, notAfter: r.newAnchor.cert.notAfter }, issuer: { notAfter: r.newIssuer.cert.notAfter }, phase: 'steady', meshedPods: 6 });
+    // The issuer's renewal is judged once, by the status (estimated here: no status.renewalTime); the snapshot carries that instant.
+    expect(status.issuer.renewalTimeEstimated).toBe(true);
+    expect(s.issuerRenewalAt?.toISOString()).toBe(status.issuer.renewalTime);
+    expect(s.issuerRenewalAt).toEqual(issuerRenewal(state.issuer).at);
     expect(s.rotationDueAt).toEqual(new Date(r.newAnchor.cert.notBefore.getTime() + 25 * 86_400_000));
   });
 });
@@ -117,7 +120,10 @@ const report = (fields: Partial<RunReport> = {}): RunReport => ({
 });
 
 describe('run metrics (pushed after each run)', () => {
-  const parsed = parseExposition(exposition(runFamilies(report())));
+  let parsed: ReturnType<typeof parseExposition>;
+  beforeAll(async () => {
+    parsed = parseExposition(await exposition(runFamilies(report())));
+  });
 
   it('start, finish, duration, result and exit code of the last run', () => {
     expect(sampleValue(parsed, `${p}last_run_start_timestamp_seconds`, { command: 'rotate' })).toBe(Date.parse('2025-06-01T12:00:00Z') / 1000);
@@ -135,8 +141,8 @@ describe('run metrics (pushed after each run)', () => {
     expect(sampleValue(parsed, `${p}step_duration_seconds`, { step: 'renew-issuer', result: 'failed' })).toBe(1);
   });
 
-  it('workloads restarted and pods deleted as gauges of the last run, no pushed counter (each push would reset it)', () => {
-    const counts = parseExposition(exposition(runFamilies(report({ deletedPods: 3 }))));
+  it('workloads restarted and pods deleted as gauges of the last run, no pushed counter (each push would reset it)', async () => {
+    const counts = parseExposition(await exposition(runFamilies(report({ deletedPods: 3 }))));
     expect(counts.types[`${p}last_run_workloads_restarted`]).toBe('gauge');
     expect(sampleValue(counts, `${p}last_run_workloads_restarted`, { command: 'rotate' })).toBe(12);
     expect(sampleValue(counts, `${p}last_run_pods_deleted`, { command: 'rotate' })).toBe(3);
@@ -144,14 +150,14 @@ describe('run metrics (pushed after each run)', () => {
     expect(counts.samples.filter((s) => s.name.endsWith('_total'))).toEqual([]);
   });
 
-  it('a nothing-to-do run is a success too', () => {
-    const idle = parseExposition(exposition(runFamilies(report({ outcome: 'nothing-to-do', steps: [], finishedAt: new Date('2025-06-01T12:00:02Z') }))));
+  it('a nothing-to-do run is a success too', async () => {
+    const idle = parseExposition(await exposition(runFamilies(report({ outcome: 'nothing-to-do', steps: [], finishedAt: new Date('2025-06-01T12:00:02Z') }))));
     expect(sampleValue(idle, `${p}last_success_timestamp_seconds`)).toBe(Date.parse('2025-06-01T12:00:02Z') / 1000);
     expect(sampleValue(idle, `${p}last_run_exit_code`, { result: 'nothing-to-do' })).toBe(0);
   });
 
-  it('a failed run has its exit code and result, and no last success (the Pushgateway keeps the earlier one)', () => {
-    const failed = parseExposition(exposition(runFamilies(report({ outcome: 'failed', exitCode: 5 }))));
+  it('a failed run has its exit code and result, and no last success (the Pushgateway keeps the earlier one)', async () => {
+    const failed = parseExposition(await exposition(runFamilies(report({ outcome: 'failed', exitCode: 5 }))));
     expect(sampleValue(failed, `${p}last_run_exit_code`, { result: 'failed' })).toBe(5);
     expect(failed.samples.filter((s) => s.name === `${p}last_success_timestamp_seconds`)).toEqual([]);
   });
@@ -162,7 +168,8 @@ describe('run metrics (pushed after each run)', () => {
     expect([...names].filter((n) => /seconds_/.test(n))).toEqual([]);
   });
 
-  it('snapshot and run metrics together form one valid exposition', () => {
-    expect(() => parseExposition(exposition([...snapshotFamilies(snapshot), ...runFamilies(report())]))).not.toThrow();
+  it('snapshot and run metrics together form one valid exposition', async () => {
+    const both = await exposition([...snapshotFamilies(snapshot), ...runFamilies(report())]);
+    expect(() => parseExposition(both)).not.toThrow();
   });
 });

@@ -4,6 +4,7 @@ import { notificationPayload, shouldNotify, stoppedAt } from '../../../src/unatt
 import type { RunReport } from '../../../src/unattended/recorder.js';
 import { formatDuration, redact, truncate } from '../../../src/unattended/text.js';
 import { makeAnchor, type Generated } from '../../support/certs.js';
+import { snapshotWith } from '../../support/snapshot.js';
 
 let oldAnchor: Generated;
 let newAnchor: Generated;
@@ -22,8 +23,7 @@ const report = (fields: Partial<RunReport> = {}): RunReport => ({
   outcome: 'succeeded',
   exitCode: 0,
   anchorBefore: oldAnchor.cert.fingerprint,
-  anchorAfter: newAnchor.cert.fingerprint,
-  phaseAfter: 'steady',
+  after: snapshotWith({ anchor: { ...snapshotWith().anchor, fingerprint: newAnchor.cert.fingerprint } }),
   steps: [
     { index: 1, name: 'renew-anchor', startedAt: at(0), durationMs: 3_100, result: 'succeeded', writes: [{ kind: 'trigger-issuance', object: 'Certificate cert-manager/linkerd-trust-anchor' }] },
     {
@@ -60,7 +60,7 @@ describe('notificationPayload', () => {
       outcome: 'failed',
       exitCode: 5,
       error: 'timed out after 10s waiting for Deployment lcr-stuck/stuck to roll out',
-      phaseAfter: 'anchor-renewed',
+      after: snapshotWith({ anchor: { ...snapshotWith().anchor, fingerprint: newAnchor.cert.fingerprint }, phase: 'anchor-renewed' }),
       steps: [...report().steps, { index: 3, name: 'restart-data-plane', purpose: 'trust-new-anchor', startedAt: at(70), durationMs: 10_000, result: 'failed', writes: [], error: 'timed out' }],
     });
     const { text } = notificationPayload(failed);
