@@ -1,6 +1,6 @@
 // End-to-end tests against local control planes (scripts/cluster): globalSetup starts one
 // cluster per jest worker (LCR_E2E_WORKERS, default 2) side by side and globalTeardown always
-// stops them all; worker N runs its files on cluster N (test/e2e/harness/env.ts). The files are
+// stops them all; worker N runs its files on cluster N (test/harness/env.ts). The files are
 // independent of each other's leftovers, so any split and order works. Jest loads global set-up
 // files with node's own ESM loader, so they run compiled (npm run build:harness), not through ts-jest.
 import unit from './jest.config.js';

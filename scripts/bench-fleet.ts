@@ -18,12 +18,12 @@ import { parseArgs } from 'node:util';
 import { measureRotator, type MeasuredRun } from './bench/measure.js';
 import { stepTimings } from './bench/steps.js';
 import { ratio, seconds, table } from './bench/table.js';
-import { clusterDown, clusterUp, repoRoot } from '../test/e2e/harness/cluster.js';
-import { installFixture } from '../test/e2e/harness/fixture.js';
-import { startInjector } from '../test/e2e/harness/injector.js';
-import { deleteLinks, installLinks } from '../test/e2e/harness/links.js';
-import { FleetMonitor, InvariantMonitor } from '../test/e2e/harness/monitor.js';
-import { startPeer, type PeerCluster } from '../test/e2e/harness/peer.js';
+import { clusterDown, clusterUp, repoRoot } from '../test/harness/cluster.js';
+import { installFixture } from '../test/harness/fixture.js';
+import { startInjector } from '../test/harness/injector.js';
+import { deleteLinks, installLinks } from '../test/harness/links.js';
+import { FleetMonitor, InvariantMonitor } from '../test/harness/monitor.js';
+import { startPeer, type PeerCluster } from '../test/harness/peer.js';
 
 const { values: flags } = parseArgs({
   options: {

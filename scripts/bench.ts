@@ -25,11 +25,11 @@ import { imageSizes, startupTimes } from './bench/startup.js';
 import { stepTimings, type RunTiming } from './bench/steps.js';
 import { format, ratio, seconds, table } from './bench/table.js';
 import { defaultConfig } from '../src/config.js';
-import { clusterDown, clusterUp, repoRoot } from '../test/e2e/harness/cluster.js';
-import { FaultProxy, type ProxyCounts } from '../test/e2e/harness/fault-proxy.js';
-import { installFixture } from '../test/e2e/harness/fixture.js';
-import { startInjector } from '../test/e2e/harness/injector.js';
-import { InvariantMonitor } from '../test/e2e/harness/monitor.js';
+import { clusterDown, clusterUp, repoRoot } from '../test/harness/cluster.js';
+import { FaultProxy, type ProxyCounts } from '../test/harness/fault-proxy.js';
+import { installFixture } from '../test/harness/fixture.js';
+import { startInjector } from '../test/harness/injector.js';
+import { InvariantMonitor } from '../test/harness/monitor.js';
 
 const { values: flags } = parseArgs({
   options: {

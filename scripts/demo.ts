@@ -4,13 +4,13 @@
  * teardown. Run with `npm run demo` (KEEP_CLUSTER=1 leaves the cluster up; DEMO_CLUSTER_DIR=<state dir> uses
  * a cluster that scripts/cluster/up.sh already started).
  */
-import { clusterDown, clusterUp } from '../test/e2e/harness/cluster.js';
-import { installFixture } from '../test/e2e/harness/fixture.js';
-import { startInjector } from '../test/e2e/harness/injector.js';
-import { InvariantMonitor } from '../test/e2e/harness/monitor.js';
+import { clusterDown, clusterUp } from '../test/harness/cluster.js';
+import { installFixture } from '../test/harness/fixture.js';
+import { startInjector } from '../test/harness/injector.js';
+import { InvariantMonitor } from '../test/harness/monitor.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../test/e2e/harness/cluster.js';
+import { repoRoot } from '../test/harness/cluster.js';
 
 const say = (text: string): void => void process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m\n`);
 

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { deployment } from '../../test/e2e/harness/fixture.js';
+import { deployment } from '../../test/harness/fixture.js';
 import { inBatches } from '../../src/wait/poll.js';
 
 /** Name of the i-th (1-based) scale namespace. */

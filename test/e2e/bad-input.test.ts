@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { bundleObject, names } from './harness/fixture.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { bundleObject, names } from '../harness/fixture.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

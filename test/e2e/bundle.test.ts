@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { repoRoot } from './harness/cluster.js';
-import { eventually } from './harness/eventually.js';
-import { bundleObject, clusterBundleObject, names } from './harness/fixture.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
-import { clusterTools, parseManifests, succeeded } from './harness/tools.js';
+import { repoRoot } from '../harness/cluster.js';
+import { eventually } from '../harness/eventually.js';
+import { bundleObject, clusterBundleObject, names } from '../harness/fixture.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
+import { clusterTools, parseManifests, succeeded } from '../harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

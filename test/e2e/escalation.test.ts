@@ -10,12 +10,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './harness/cluster.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { eventually } from './harness/eventually.js';
-import { names } from './harness/fixture.js';
-import { ensureSteady } from './harness/steady.js';
-import { clusterTools, e2eClusterEnv, runTool, statusOfCall, succeeded, writeKubeconfig } from './harness/tools.js';
+import { repoRoot } from '../harness/cluster.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
+import { names } from '../harness/fixture.js';
+import { ensureSteady } from '../harness/steady.js';
+import { clusterTools, e2eClusterEnv, runTool, statusOfCall, succeeded, writeKubeconfig } from '../harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

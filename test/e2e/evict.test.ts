@@ -2,11 +2,11 @@
 // disruption stops the run (exit 5, resumable) with every pod still running, and a permissive one
 // lets the rotation finish with StatefulSet pods replaced one at a time and the invariant intact.
 import * as k8s from '@kubernetes/client-node';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { waitForWorkloads } from './harness/fixture.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { waitForWorkloads } from '../harness/fixture.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

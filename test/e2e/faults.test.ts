@@ -2,13 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiserverOutage, apiserverReady } from './harness/apiserver.js';
-import { e2eKube, e2eKubeconfig, e2eStateDir } from './harness/env.js';
-import { allFaults, FaultProxy, seeded } from './harness/fault-proxy.js';
-import { issuerAnnotation } from './harness/injector.js';
-import { InvariantMonitor, type Violation } from './harness/monitor.js';
-import { runRotator, type RotatorRun } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { apiserverOutage, apiserverReady } from '../harness/apiserver.js';
+import { e2eKube, e2eKubeconfig, e2eStateDir } from '../harness/env.js';
+import { allFaults, FaultProxy, seeded } from '../harness/fault-proxy.js';
+import { issuerAnnotation } from '../harness/injector.js';
+import { InvariantMonitor, type Violation } from '../harness/monitor.js';
+import { runRotator, type RotatorRun } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 /**
  * The rotator under stress: API faults of every kind through our fault proxy, a real

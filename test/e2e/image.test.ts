@@ -8,9 +8,9 @@
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './harness/cluster.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { clusterTools, runTool, succeeded, writeKubeconfig, type ToolRun } from './harness/tools.js';
+import { repoRoot } from '../harness/cluster.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { clusterTools, runTool, succeeded, writeKubeconfig, type ToolRun } from '../harness/tools.js';
 
 const mode = (process.env.LCR_E2E_IMAGE ?? 'auto').toLowerCase();
 const image = process.env.LCR_E2E_IMAGE_NAME ?? 'linkerd-cert-rotator:e2e';

@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { eventually } from './harness/eventually.js';
-import { names } from './harness/fixture.js';
-import { identityIssuersAnnotation, issuerAnnotation, leafIssuers } from './harness/injector.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
+import { names } from '../harness/fixture.js';
+import { identityIssuersAnnotation, issuerAnnotation, leafIssuers } from '../harness/injector.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 /**
  * The monitor sees what gate 2 guards against: a pod admitted after the issuer renewal but

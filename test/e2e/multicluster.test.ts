@@ -3,16 +3,16 @@
 // peer (`west`, a copy of the anchor Secret). The fleet monitor checks every pair of pods within
 // and across the two clusters, from outside the rotator.
 import { createHash } from 'node:crypto';
-import { apiserverDownUntil } from './harness/apiserver.js';
-import { Certificates } from './harness/certificates.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { names } from './harness/fixture.js';
-import { TestKube } from './harness/kube.js';
-import { deleteLinks, installLinks, removeLinks } from './harness/links.js';
-import { FleetMonitor, type FleetViolation } from './harness/monitor.js';
-import { startPeer, type PeerCluster } from './harness/peer.js';
-import { runRotator, type RotatorRun, type RunOptions } from './harness/rotator.js';
-import { ensureSteady } from './harness/steady.js';
+import { apiserverDownUntil } from '../harness/apiserver.js';
+import { Certificates } from '../harness/certificates.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { names } from '../harness/fixture.js';
+import { TestKube } from '../harness/kube.js';
+import { deleteLinks, installLinks, removeLinks } from '../harness/links.js';
+import { FleetMonitor, type FleetViolation } from '../harness/monitor.js';
+import { startPeer, type PeerCluster } from '../harness/peer.js';
+import { runRotator, type RotatorRun, type RunOptions } from '../harness/rotator.js';
+import { ensureSteady } from '../harness/steady.js';
 
 const primaryName = 'east';
 const peerName = 'west';

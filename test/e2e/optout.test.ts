@@ -1,12 +1,12 @@
 // A meshed workload the rotator will not restart (opted out): issue 10's first situation. A new
 // rotation is refused with nothing changed; accepted with --accept-held-pods, the stalled rotation
 // reports the time left before cert-manager's issuer renewal, and each restart by hand lets it go on.
-import { Certificates } from './harness/certificates.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { names, waitForWorkloads } from './harness/fixture.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
-import { evaluateAlert } from './harness/alerts.js';
+import { Certificates } from '../harness/certificates.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { names, waitForWorkloads } from '../harness/fixture.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
+import { evaluateAlert } from '../harness/alerts.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

@@ -1,14 +1,14 @@
 // cert-manager acting on its own (issue 10, situation 2 and the anchor renewed without a rotation),
 // and linked clusters. cert-manager's real trigger controller renews when status.renewalTime comes;
 // the tests bring that moment forward by changing renewBefore, as HARNESS.md describes.
-import { Certificates } from './harness/certificates.js';
-import { eventually } from './harness/eventually.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { names } from './harness/fixture.js';
-import { installLinks, removeLinks } from './harness/links.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator, type RotatorRun } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { Certificates } from '../harness/certificates.js';
+import { eventually } from '../harness/eventually.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { names } from '../harness/fixture.js';
+import { installLinks, removeLinks } from '../harness/links.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator, type RotatorRun } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

@@ -1,8 +1,8 @@
-import { names } from './harness/fixture.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { names } from '../harness/fixture.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

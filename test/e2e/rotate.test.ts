@@ -1,8 +1,8 @@
-import { InvariantMonitor } from './harness/monitor.js';
-import { layLegacyPreviousAnchor, names } from './harness/fixture.js';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady } from './harness/steady.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { layLegacyPreviousAnchor, names } from '../harness/fixture.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady } from '../harness/steady.js';
 import { fullRotation } from '../support/plan-shape.js';
 
 const kube = e2eKube();

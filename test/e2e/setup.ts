@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { buildClusterBinaries, clusterDown, startCluster } from './harness/cluster.js';
-import { stateDirsVariable } from './harness/env.js';
-import { installFixture } from './harness/fixture.js';
-import { startInjector, type Injector } from './harness/injector.js';
+import { buildClusterBinaries, clusterDown, startCluster } from '../harness/cluster.js';
+import { stateDirsVariable } from '../harness/env.js';
+import { installFixture } from '../harness/fixture.js';
+import { startInjector, type Injector } from '../harness/injector.js';
 
 /** Shared with teardown.ts and sequencer.cjs: jest runs all three in its parent process. */
 interface Shared {

@@ -2,11 +2,11 @@
 // (exit 3), and rotate finishes from whatever state is left; an issuer left on an anchor that was
 // dropped by hand (the inconsistent phase) is repaired by rotate.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { names } from './harness/fixture.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator, type RotatorRun } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { names } from '../harness/fixture.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator, type RotatorRun } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

@@ -1,7 +1,7 @@
-import { e2eKube, e2eKubeconfig } from './harness/env.js';
-import { InvariantMonitor } from './harness/monitor.js';
-import { runRotator } from './harness/rotator.js';
-import { ensureSteady, statusOf } from './harness/steady.js';
+import { e2eKube, e2eKubeconfig } from '../harness/env.js';
+import { InvariantMonitor } from '../harness/monitor.js';
+import { runRotator } from '../harness/rotator.js';
+import { ensureSteady, statusOf } from '../harness/steady.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parseExposition } from '../../support/prometheus.js';
+import { parseExposition } from '../support/prometheus.js';
 import { repoRoot } from './cluster.js';
 import { e2eClusterEnv, offlineKubeVersion, runTool, succeeded } from './tools.js';
 
