@@ -17,7 +17,7 @@ export interface LogOptions {
  * One readable log line. Fields without a value are left out, as the JSON format leaves them
  * out: a step without a purpose must not read `purpose=undefined`.
  */
-export function textLine({ level, message, timestamp, ...fields }: Record<string, unknown>): string {
+function textLine({ level, message, timestamp, ...fields }: Record<string, unknown>): string {
   const rest = Object.entries(fields)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
@@ -39,7 +39,10 @@ export function createLogger(options: LogOptions): Logger {
   });
 }
 
-/** A logger that drops everything, for tests of pure code paths that take one. */
+/**
+ * A logger that drops everything, for tests of pure code paths that take one.
+ * @internal exported for its unit tests
+ */
 export function silentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }

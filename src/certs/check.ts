@@ -1,7 +1,7 @@
 import { KeyUsageFlags, KeyUsagesExtension } from '@peculiar/x509';
 import type { ParsedCert } from './pem.js';
 
-export type Severity = 'warning' | 'error';
+type Severity = 'warning' | 'error';
 
 /** One problem found with a certificate; `subject` names its role, e.g. 'trust anchor'. */
 export interface Finding {

@@ -6,6 +6,6 @@ export {
   toPem,
 } from './pem.js';
 export type { ParsedCert } from './pem.js';
-export { findSigner, isSignedBy } from './chain.js';
+export { findSigner } from './chain.js';
 export { checkCa, checkIssuerKey, checkValidity, daysUntil } from './check.js';
-export type { Finding, Severity } from './check.js';
+export type { Finding } from './check.js';

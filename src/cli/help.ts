@@ -1,6 +1,9 @@
 import { allOptions, type OptionSpec } from '../options/table.js';
 
-/** Headings of the option groups in per-command help, in the order they are shown. */
+/**
+ * Headings of the option groups in per-command help, in the order they are shown.
+ * @internal exported for its unit tests
+ */
 export const optionGroups = {
   Connection: ['kubeconfig', 'context', 'request-timeout', 'watch-idle-timeout'],
   Multicluster: ['peer', 'peer-kubeconfig'],
@@ -28,6 +31,7 @@ const changing: OptionGroup[] = ['Connection', 'Linkerd objects', 'Scope', 'Chec
  * The option groups each command reads: a command accepts only these flags and its help lists
  * only these. Options it does not read can still come from the environment (the chart sets them
  * all), where they are validated and ignored.
+ * @internal exported for its unit tests
  */
 export const commandGroups: Record<string, readonly OptionGroup[]> = {
   rotate: ['Connection', 'Multicluster', 'Linkerd objects', 'Scope', 'Checks', 'Restarts', 'Timing', 'Policy', 'Unattended', 'Reporting', 'Changes', 'Output'],
@@ -61,7 +65,10 @@ export const examples: Record<string, readonly [string, string][]> = {
   ],
 };
 
-/** The group an option is listed under; options nobody grouped yet are listed last, under every command. */
+/**
+ * The group an option is listed under; options nobody grouped yet are listed last, under every command.
+ * @internal exported for its unit tests
+ */
 export function groupOf(flag: string): OptionGroup | 'Other' {
   for (const [group, flags] of Object.entries(optionGroups) as [OptionGroup, readonly string[]][]) if (flags.includes(flag)) return group;
   return 'Other';

@@ -10,6 +10,7 @@ import { unknownArgumentMessage, type Vocabulary } from './suggest.js';
 import { buildInfo, programVersion, versionLine, type BuildInfo } from './version.js';
 import { allOptions, configOptions, envOf, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
 
+/** @internal exported for its unit tests */
 export const commands = {
   rotate: 'Run the whole safe rotation from whatever state the cluster is in (the CronJob runs this)',
   'renew-certs': 'Renew the next certificate due in the safe order (or --which anchor|issuer) and wait until it is re-issued',
@@ -19,6 +20,7 @@ export const commands = {
   status: 'Report anchors, issuer, bundle and stale pods; exit 0 healthy, 10 warning, 11 broken',
 } as const;
 
+/** @internal exported for its unit tests */
 export type CommandName = keyof typeof commands;
 
 /** A fully validated command line: what `run` needs, nothing read from the cluster yet. */
@@ -42,7 +44,7 @@ export interface Invocation {
 }
 
 /** A peer cluster of a multicluster run: its name (as Links call it) and its kubeconfig context. */
-export interface PeerSpec {
+interface PeerSpec {
   name: string;
   context: string;
 }
@@ -56,7 +58,10 @@ function envDefault(spec: OptionSpec, env: Record<string, string | undefined>): 
   return value === undefined ? spec.default : value;
 }
 
-/** Turns the parsed flags into a validated Invocation; a table of cases tests it. Throws UsageError. */
+/**
+ * Turns the parsed flags into a validated Invocation; a table of cases tests it. Throws UsageError.
+ * @internal exported for its unit tests
+ */
 export function validate(command: CommandName, raw: Raw): Invocation {
   const config: Record<string, unknown> = { ...defaultConfig };
   for (const spec of configOptions) {

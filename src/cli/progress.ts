@@ -1,8 +1,12 @@
 import { Writable } from 'node:stream';
 import { progressLine, type ProgressReporter, type ProgressSnapshot, type RestartProgress } from '../rotation/progress.js';
 
-/** How often the display looks: a terminal line every second, a log record every ten. */
+/**
+ * How often the display looks: a terminal line every second, a log record every ten.
+ * @internal exported for its unit tests
+ */
 export const liveIntervalMs = 1000;
+/** @internal exported for its unit tests */
 export const recordIntervalMs = 10_000;
 
 /** Repeats a function until the returned stop is called; tests pass a manual one. */
@@ -28,7 +32,7 @@ export interface ProgressDisplayOptions {
 }
 
 /** A snapshot as the fields of a JSON log record. */
-export function progressRecord(snapshot: ProgressSnapshot): Record<string, unknown> {
+function progressRecord(snapshot: ProgressSnapshot): Record<string, unknown> {
   const { slowest, ...counts } = snapshot;
   return { ...counts, ...(slowest ? { slowest: slowest.workload, slowestSeconds: slowest.seconds } : {}) };
 }

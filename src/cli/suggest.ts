@@ -1,5 +1,5 @@
 /** Edit distance (insertions, deletions, substitutions, and swaps of neighbours) between two words. */
-export function distance(a: string, b: string): number {
+function distance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -13,7 +13,10 @@ export function distance(a: string, b: string): number {
   return (d[a.length] as number[])[b.length] as number;
 }
 
-/** The closest candidate within a third of the word's length (at least 2 edits), or one the word is a prefix of. */
+/**
+ * The closest candidate within a third of the word's length (at least 2 edits), or one the word is a prefix of.
+ * @internal exported for its unit tests
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: { candidate: string; score: number } | undefined;
   for (const candidate of candidates) {

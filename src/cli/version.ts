@@ -8,7 +8,10 @@ export interface BuildInfo {
   node: string;
 }
 
-/** The `version` field of package.json's text; undefined when absent or unreadable. */
+/**
+ * The `version` field of package.json's text; undefined when absent or unreadable.
+ * @internal exported for its unit tests
+ */
 export function versionOf(packageJson: string | undefined): string | undefined {
   try {
     const parsed: unknown = packageJson ? JSON.parse(packageJson) : undefined;

@@ -23,7 +23,7 @@ const d = defaultConfig;
 const ms = (value: number): string => `${Math.round(value / 1000)}s`;
 
 /** Options every command takes that are not part of RotatorConfig. */
-export const runOptions: OptionSpec[] = [
+const runOptions: OptionSpec[] = [
   { flag: 'kubeconfig', kind: 'string', describe: 'Path of a kubeconfig file (default, as kubectl: KUBECONFIG, then the in-cluster ServiceAccount, then ~/.kube/config)' },
   { flag: 'context', kind: 'string', describe: 'Kubeconfig context to use' },
   { flag: 'dry-run', kind: 'boolean', default: false, describe: 'Print the plan computed from the cluster and change nothing' },
@@ -107,7 +107,10 @@ export const unattendedOptions: OptionSpec[] = [
 /** Every option, for help and documentation. */
 export const allOptions: OptionSpec[] = [...runOptions, ...configOptions, ...unattendedOptions];
 
-/** The environment variable that carries an option. */
+/**
+ * The environment variable that carries an option.
+ * @internal exported for its unit tests
+ */
 export function envName(flag: string): string {
   return `${envPrefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
 }

@@ -31,6 +31,7 @@ export const usableTarget = (target: BundleTarget): boolean => target.certs !== 
  * Target ConfigMaps a proxy must not be started from: missing, empty or unparsable, in a namespace
  * the bundle targets or in the Linkerd namespace (where the injector and identity read it). A proxy
  * started without anchors never becomes ready, so no command restarts anything while one is listed.
+ * @internal exported for its unit tests
  */
 export function unusableBundle(bundle: ObservedBundle): string[] {
   return unusableTargets(bundle).map((target) => describeUnusable(bundle, target));

@@ -28,7 +28,7 @@ export interface CurrentDeps {
 /** The current certificate, where it was read, or why it could not be. */
 export type Found = { cert: ParsedCert; source: string } | { cert?: undefined; unpublished: Published & { found: false } };
 
-export const isIssuing = (certificate: CertificateView): boolean => certificate.conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
+const isIssuing = (certificate: CertificateView): boolean => certificate.conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
 
 function parseFirst(pem: string, what: string): ParsedCert {
   try {
@@ -57,7 +57,7 @@ export async function findCurrent(cluster: ClusterReader, config: RotatorConfig,
 }
 
 /** The refusal when neither a CertificateRequest nor an allowed Secret read gives the certificate. */
-export function unpublishedError(ref: CertificateRef, unpublished: { message: string }, issuing: boolean): PreconditionError {
+function unpublishedError(ref: CertificateRef, unpublished: { message: string }, issuing: boolean): PreconditionError {
   return new PreconditionError(
     `cannot read the ${ref.role}'s current certificate without its Secret ${ref.namespace}/${ref.secret}, which holds the private key: ${unpublished.message}` +
       (issuing ? '; an issuance is still under way: run again once it has finished' : '') +

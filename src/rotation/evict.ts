@@ -11,19 +11,26 @@ const podName = (pod: { namespace: string; name: string }): string => `${pod.nam
  * Pods evicted one at a time per owner, each replacement ready before the next: a StatefulSet's
  * pods are recreated under the same name, one by one, and its members often form a quorum.
  * Undefined for pods whose replacements need no wait (Jobs, DaemonSets, bare pods).
+ * @internal exported for its unit tests
  */
 export function sequenceKey(pod: Pick<PodView, 'namespace' | 'owner'>): string | undefined {
   return pod.owner?.kind === 'StatefulSet' ? `StatefulSet/${pod.namespace}/${pod.owner.name}` : undefined;
 }
 
-/** Pure: whether the pod that replaced an evicted one (same name, another uid) is there and ready. */
+/**
+ * Pure: whether the pod that replaced an evicted one (same name, another uid) is there and ready.
+ * @internal exported for its unit tests
+ */
 export function replacementState(evicted: PodIdentity, pods: readonly PodView[]): Check<undefined> {
   const next = pods.find((p) => p.namespace === evicted.namespace && p.name === evicted.name && p.uid !== evicted.uid && !p.terminating);
   if (!next) return { done: false, waitingFor: `the replacement of pod ${podName(evicted)} to be created` };
   return next.ready ? { done: true, value: undefined } : { done: false, waitingFor: `the replacement of pod ${podName(evicted)} to be ready` };
 }
 
-/** Pure: an eviction that went through or found the pod gone is done; one a disruption budget refused is awaited. */
+/**
+ * Pure: an eviction that went through or found the pod gone is done; one a disruption budget refused is awaited.
+ * @internal exported for its unit tests
+ */
 export function evictionState(pod: PodIdentity, outcome: EvictionResult): Check<'evicted' | 'gone'> {
   if (outcome.result === 'blocked') return { done: false, waitingFor: `pod ${podName(pod)}: ${outcome.reason}` };
   return { done: true, value: outcome.result };

@@ -22,6 +22,7 @@ const podTime = (pod: StatePod): Date => new Date(pod.pod.startedAtMs ?? pod.pod
 /**
  * Kubernetes timestamps and certificate validity have whole-second precision: a moment stamped
  * in the same second as `reference` may have come before it, so only a later second is surely after.
+ * @internal exported for its unit tests
  */
 export function notSurelyAfter(moment: Date, reference: Date): boolean {
   return moment < nextSecond(reference);
@@ -33,6 +34,7 @@ const nextSecond = (moment: Date): Date => new Date(Math.floor(moment.getTime() 
 /**
  * The moment since which the identity controller has been running with the current issuer:
  * every identity pod started after the issuer was issued and is ready. Undefined if not (yet).
+ * @internal exported for its unit tests
  */
 export function identityAdoptedSince(state: Pick<ObservedState, 'pods' | 'issuer'>): Date | undefined {
   const identity = state.pods.filter((p) => p.role === 'identity' && !p.pod.terminating);

@@ -4,6 +4,7 @@ import { bundleRefusals, usableTarget } from './bundle-check.js';
 import { bundleMismatches, expectedBundle, previousTrimmed } from './gates.js';
 import type { ObservedState } from './state.js';
 
+/** @internal exported for its unit tests */
 export const expiredProcedure = 'https://linkerd.io/2/tasks/replacing_expired_certificates/';
 
 const dayMs = 86_400_000;
@@ -12,6 +13,7 @@ const dayMs = 86_400_000;
  * The issuer's warning window: `linkerd check`'s 60 days, shortened to a third of its
  * lifetime so that cert-manager's short-lived issuers (48h, renewed daily) only warn when
  * their renewal is overdue.
+ * @internal exported for its unit tests
  */
 export function issuerWarningDays(issuer: { notBefore: Date; notAfter: Date }, warningDays: number): number {
   const lifetimeDays = (issuer.notAfter.getTime() - issuer.notBefore.getTime()) / dayMs;

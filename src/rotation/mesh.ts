@@ -5,9 +5,9 @@ import { createIntern, pickKeys } from '../kube/intern.js';
 import { matchesSelector, parseSelector } from '../kube/selector.js';
 import { restartRefusal } from './rollout.js';
 
-export const injectAnnotation = 'linkerd.io/inject';
+const injectAnnotation = 'linkerd.io/inject';
 /** The label a ReplicaSet's pods carry and its name ends with: it leads from a pod to its Deployment. */
-export const templateHashLabel = 'pod-template-hash';
+const templateHashLabel = 'pod-template-hash';
 
 /** Where a workload or pod sits in the restart order. */
 export type Role = 'identity' | 'control-plane' | 'extension' | 'data-plane';
@@ -24,6 +24,7 @@ export interface MeshWorkload {
 /**
  * Why a workload is not restarted. `opted-out` and `excluded` are the user's choice, so its
  * pods are never deleted; `paused` stops the rotation; `on-delete` pods may be deleted.
+ * @internal exported for its unit tests
  */
 export interface Hold {
   kind: 'opted-out' | 'excluded' | 'paused' | 'on-delete';
@@ -63,7 +64,7 @@ export function workloadMetadataKeys(config: RotatorConfig): WorkloadMetadataKey
  * read (kubectl's last-applied-configuration, Helm's and tools' notes), and the whole mesh's
  * workloads are kept through every step.
  */
-export function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys): Workload {
+function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys): Workload {
   return {
     ...workload,
     labels: pickKeys(workload.labels, keys.labels),
@@ -107,7 +108,7 @@ function roleOf(
 }
 
 /** True when the namespace is out of the configured restart scope. */
-export function excludedNamespace(namespace: string, config: RotatorConfig): boolean {
+function excludedNamespace(namespace: string, config: RotatorConfig): boolean {
   if (config.excludeNamespaces.includes(namespace)) return true;
   return config.includeNamespaces.length > 0 && !config.includeNamespaces.includes(namespace);
 }

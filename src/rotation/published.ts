@@ -7,13 +7,13 @@ import type { CertificateRequestView, CertificateView } from '../kube/model.js';
  * - `not-issued`: the request of the current revision holds no issued certificate;
  * - `ambiguous`: several requests of the current revision disagree.
  */
-export type UnpublishedReason = 'no-revision' | 'not-found' | 'not-issued' | 'ambiguous';
+type UnpublishedReason = 'no-revision' | 'not-found' | 'not-issued' | 'ambiguous';
 
 /** The public certificate of a Certificate's current revision, or why it cannot be told. */
 export type Published = { found: true; pem: string; ca?: string; request: string; revision: number } | { found: false; reason: UnpublishedReason; message: string };
 
-export const certificateNameAnnotation = 'cert-manager.io/certificate-name';
-export const revisionAnnotation = 'cert-manager.io/certificate-revision';
+const certificateNameAnnotation = 'cert-manager.io/certificate-name';
+const revisionAnnotation = 'cert-manager.io/certificate-revision';
 
 const issued = (request: CertificateRequestView): boolean =>
   request.conditions.some((c) => c.type === 'Ready' && c.status === 'True' && (c.reason === undefined || c.reason === 'Issued')) && (request.certificatePem ?? '').includes('BEGIN CERTIFICATE');

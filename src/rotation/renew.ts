@@ -5,7 +5,10 @@ import { inSeconds, waitUntil, type Check } from '../wait/poll.js';
 import { waitOptions, type RunContext } from './context.js';
 import { anchorRef, findCurrent, issuerRef, type CertificateRef } from './current.js';
 
-/** What a Certificate looked like before its renewal was triggered. */
+/**
+ * What a Certificate looked like before its renewal was triggered.
+ * @internal exported for its unit tests
+ */
 export interface IssuanceBaseline {
   revision: number;
   fingerprint: string;
@@ -13,6 +16,7 @@ export interface IssuanceBaseline {
   failedIssuanceAttempts: number;
 }
 
+/** @internal exported for its unit tests */
 export function baselineOf(certificate: CertificateView, fingerprint: string): IssuanceBaseline {
   return {
     revision: certificate.revision,
@@ -27,6 +31,7 @@ export function baselineOf(certificate: CertificateView, fingerprint: string): I
  * it stays True during a re-issue): revision past the baseline, Issuing gone or False/Issued,
  * Ready True for the current generation, and a new certificate published for that revision.
  * Throws StepError as soon as cert-manager reports a failure.
+ * @internal exported for its unit tests
  */
 export function judgeIssuance(baseline: IssuanceBaseline, certificate: CertificateView, fingerprint: string | undefined): Check<void> {
   const name = `Certificate ${certificate.namespace}/${certificate.name}`;
@@ -78,6 +83,7 @@ export function refuseKeepingKey(certificate: CertificateView, role: RenewTarget
  * What makes a re-issued certificate useless for a rotation: the same public key as before
  * (rotationPolicy Never, or a key pinned some other way), or a CA that cannot sign (basicConstraints,
  * keyUsage). Empty when it is usable.
+ * @internal exported for its unit tests
  */
 export function issuedProblems(before: ParsedCert | undefined, after: ParsedCert, role: RenewTarget['role']): string[] {
   const problems = checkCa(after, role).map((finding) => finding.message);

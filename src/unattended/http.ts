@@ -2,7 +2,7 @@ import { Pushgateway as PromPushgateway, Registry } from 'prom-client';
 import type { MetricsSink, Notifier, WebhookPayload } from './ports.js';
 
 /** The job name of the Pushgateway group every run pushes to. */
-export const pushgatewayJob = 'linkerd-cert-rotator';
+const pushgatewayJob = 'linkerd-cert-rotator';
 
 const timeoutMs = 10_000;
 
@@ -29,7 +29,10 @@ async function send(fetchFn: Fetch, method: string, url: string, contentType: st
   }
 }
 
-/** A URL safe to log: webhook URLs carry their secret in the path (Slack) or the query, so only the origin is shown. */
+/**
+ * A URL safe to log: webhook URLs carry their secret in the path (Slack) or the query, so only the origin is shown.
+ * @internal exported for its unit tests
+ */
 export function redactUrl(url: string): string {
   try {
     return `${new URL(url).origin}/…`;

@@ -35,7 +35,10 @@ export class HolderLiveness implements HolderProbe {
   }
 }
 
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+/**
+ * Whether a process with this pid exists (EPERM: it does, owned by someone else).
+ * @internal exported for its unit tests
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -20,7 +20,10 @@ export interface LockSpec {
   pollMs: number;
 }
 
-/** What to do with the Lease as read. */
+/**
+ * What to do with the Lease as read.
+ * @internal exported for its unit tests
+ */
 export type LockDecision =
   | { action: 'create' }
   | { action: 'take'; from?: string; reason: 'free' | 'expired' | 'self' | 'gone' }
@@ -31,7 +34,10 @@ export class LockLostError extends Error {
   override readonly name = 'LockLostError';
 }
 
-/** When the Lease expires unless renewed (renewTime, else acquireTime, plus its duration); undefined when it cannot tell. */
+/**
+ * When the Lease expires unless renewed (renewTime, else acquireTime, plus its duration); undefined when it cannot tell.
+ * @internal exported for its unit tests
+ */
 export function leaseExpiry(lease: LeaseRecord): Date | undefined {
   const last = lease.renewTime ?? lease.acquireTime;
   if (!last || !lease.durationSeconds) return undefined;
@@ -43,6 +49,7 @@ export function leaseExpiry(lease: LeaseRecord): Date | undefined {
  * holder known to be gone (its pod deleted or finished, its process exited) or our own (a
  * restarted container of the same pod) may be taken; a live holder is waited for. Expiry is
  * judged by the holder's renewTime, so clocks are assumed roughly in sync (as in any cluster).
+ * @internal exported for its unit tests
  */
 export function decideLock(current: LeaseRecord | undefined, holder: string, now: Date, holderGone = false): LockDecision {
   if (!current) return { action: 'create' };
@@ -55,7 +62,7 @@ export function decideLock(current: LeaseRecord | undefined, holder: string, now
 }
 
 /** "pod linkerd-cert-rotator/rotator-29170080-x7k2p" or "process 4242 on laptop". */
-export function describeHolderRef(ref: HolderRef): string {
+function describeHolderRef(ref: HolderRef): string {
   return ref.kind === 'pod' ? `pod ${ref.namespace}/${ref.name}` : `process ${ref.pid} on ${ref.host}`;
 }
 
@@ -65,10 +72,16 @@ const conflictAttempts = 10;
 const maxRenewIntervalMs = 10_000;
 /** After a failed renewal, the next try comes this soon (the adapter retries within each try, too). */
 const retryRenewMs = 1_000;
-/** No single Lease call may take longer than this, whatever the port does. */
+/**
+ * No single Lease call may take longer than this, whatever the port does.
+ * @internal exported for its unit tests
+ */
 export const lockCallTimeoutMs = 30_000;
 
-/** Renewal cadence and fencing deadline of a Lease of `durationMs`. */
+/**
+ * Renewal cadence and fencing deadline of a Lease of `durationMs`.
+ * @internal exported for its unit tests
+ */
 export function lockTimings(durationMs: number): { renewEveryMs: number; fenceAfterMs: number } {
   return { renewEveryMs: Math.max(1, Math.min(Math.floor(durationMs / 3), maxRenewIntervalMs)), fenceAfterMs: Math.floor((durationMs * 2) / 3) };
 }

@@ -43,7 +43,7 @@ function duration(raw: Record<string, unknown>, flag: string, minMs: number): nu
 }
 
 /** Hosts a plain-http URL may name: this machine only, where nothing on the wire can read the URL. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -37,6 +37,7 @@ export function rotationDueAt(anchor: { notBefore: Date; notAfter: Date }, polic
  * Decides whether this run starts a new rotation. Pure: the anchor's dates, the phase the
  * cluster is in, the policy and `now`. An unfinished rotation is never blocked by the policy
  * (the plan finishes it); a new one starts only when due or forced.
+ * @internal exported for its unit tests
  */
 export function decideRotation(
   input: { anchor: { fingerprint: string; notBefore: Date; notAfter: Date }; phase: Phase; now: Date },

@@ -1,4 +1,5 @@
-import { findSigner, isSignedBy, type ParsedCert } from '../../../src/certs/index.js';
+import { findSigner, type ParsedCert } from '../../../src/certs/index.js';
+import { isSignedBy } from '../../../src/certs/chain.js';
 import { makeAnchor, makeIssuer, makeLeaf, type Generated } from '../../support/certs.js';
 
 // Anchors share one CN unless noted, so only the signature can tell them apart.
