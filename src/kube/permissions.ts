@@ -23,6 +23,7 @@ export interface Permission {
  * previous-anchor Secret and the bundle's sources; `linkerd`: Linkerd's namespace (the issuer); `lock`:
  * the lock's namespace (Linkerd's by default); `release`: the rotator's own namespace (its pod, a lock
  * holder's pod, Events); `workloads`: each namespace whose workloads it restarts (the restricted mode).
+ * @internal exported for its unit tests
  */
 export type Scope = 'cluster' | 'trust' | 'linkerd' | 'lock' | 'release' | 'workloads';
 
@@ -64,8 +65,6 @@ export const permissions = {
   discovery: { verb: 'get', group: '', resource: '', named: false, nonResource: '/apis', scopes: ['cluster'] },
 } as const satisfies Record<string, Permission>;
 
-/** The name of one entry of the table. */
-export type PermissionName = keyof typeof permissions;
 
 /** How errors and logs name a permission's resource: `secrets`, `certificates.cert-manager.io/status`. */
 export function resourceLabel(permission: Permission): string {

@@ -8,9 +8,15 @@ import type { EventPort, ObjectRef, RunIdentity } from './ports.js';
 import type { RunReport, StepOutcome, Write } from './recorder.js';
 import { errorMessage, formatDuration, redact, stepLabel, truncate } from './text.js';
 
-/** reportingController of every Event the rotator writes. */
+/**
+ * reportingController of every Event the rotator writes.
+ * @internal exported for its unit tests
+ */
 export const reportingController = 'linkerd-cert-rotator';
-/** Label on every Event of one run: `kubectl get events -l linkerd-cert-rotator.io/run-id=<id>`. */
+/**
+ * Label on every Event of one run: `kubectl get events -l linkerd-cert-rotator.io/run-id=<id>`.
+ * @internal exported for its unit tests
+ */
 export const runIdLabel = 'linkerd-cert-rotator.io/run-id';
 
 /** The reasons of the rotator's Events (documented in docs/unattended.md). */
@@ -103,7 +109,10 @@ export function stepAction(name: string): string {
 const objectList = (objects: readonly string[], limit = 8): string =>
   objects.length <= limit ? objects.join(', ') : `${objects.slice(0, limit).join(', ')} and ${objects.length - limit} more`;
 
-/** "restarted 3 workload(s): Deployment shop/api, ...; triggered re-issuance of Certificate ..." */
+/**
+ * "restarted 3 workload(s): Deployment shop/api, ...; triggered re-issuance of Certificate ..."
+ * @internal exported for its unit tests
+ */
 export function describeWrites(writes: readonly Write[]): string {
   const parts: string[] = [];
   const of = (kind: Write['kind']): string[] => writes.filter((w) => w.kind === kind).map((w) => w.object);
@@ -136,7 +145,7 @@ export function stepEndedNote(step: StepOutcome): string {
 }
 
 /** RotationSucceeded / RotationFailed / NothingToDo. */
-export function runEndedNote(report: RunReport): string {
+function runEndedNote(report: RunReport): string {
   const took = formatDuration(report.finishedAt.getTime() - report.startedAt.getTime());
   const anchor = anchorChange(report);
   const anchorText = anchor ? `anchor ${anchor.text}` : '';

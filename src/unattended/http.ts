@@ -46,6 +46,7 @@ export function redactUrl(url: string): string {
  * one Pushgateway do not replace each other's metrics (the Pushgateway adds the key's labels, `job`
  * and `cluster`, to every metric of the group). A name with a "/" goes base64url-encoded under
  * `cluster@base64`: the Pushgateway cannot take a "/" URL-escaped.
+ * @internal exported for its unit tests
  */
 export function pushgatewayGrouping(cluster?: string): Record<string, string> | undefined {
   if (!cluster) return undefined;

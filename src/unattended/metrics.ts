@@ -6,7 +6,7 @@ import { rotationDueAt, type RotationPolicy } from './policy.js';
 import type { RunReport } from './recorder.js';
 
 /** One sample of a metric family. */
-export interface Sample {
+interface Sample {
   labels?: Record<string, string>;
   value: number;
 }
@@ -23,7 +23,7 @@ export interface Family {
 }
 
 /** Every metric's name starts with it. */
-export const metricPrefix = 'linkerd_cert_rotator_';
+const metricPrefix = 'linkerd_cert_rotator_';
 
 // Every value of these unions: a Record over the type fails to compile when a new one is added.
 const phaseSet: Record<Phase, true> = { steady: true, 'anchor-renewing': true, 'anchor-renewed': true, 'issuer-renewing': true, 'issuer-renewed': true, 'bundle-trimmed': true, inconsistent: true };
@@ -51,7 +51,10 @@ export function registryOf(families: readonly Family[]): Registry {
   return registry;
 }
 
-/** The families as exposition text (0.0.4), as prom-client writes it; empty when no family has a sample. */
+/**
+ * The families as exposition text (0.0.4), as prom-client writes it; empty when no family has a sample.
+ * @internal exported for its unit tests
+ */
 export async function exposition(families: readonly Family[]): Promise<string> {
   const registry = registryOf(families);
   return registry.getMetricsAsArray().length === 0 ? '' : registry.metrics();
@@ -95,7 +98,10 @@ export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer
   };
 }
 
-/** Certificate, policy and mesh gauges: what `status --output prometheus` prints. */
+/**
+ * Certificate, policy and mesh gauges: what `status --output prometheus` prints.
+ * @internal exported for its unit tests
+ */
 export function snapshotFamilies(s: Snapshot): Family[] {
   const roles = [['anchor', s.anchor], ['issuer', s.issuer]] as const;
   return [
@@ -116,7 +122,7 @@ export function snapshotFamilies(s: Snapshot): Family[] {
 }
 
 /** Health as a state set: one sample per value, 1 for the current one. */
-export function healthFamily(current: Health): Family {
+function healthFamily(current: Health): Family {
   return gauge('status_health', 'Health as the status command judges it (1 for the current one).', healths.map((health) => ({ labels: { health }, value: health === current ? 1 : 0 })));
 }
 
@@ -134,6 +140,7 @@ export function statusExposition(snapshot: Snapshot | undefined): Promise<string
  * The last run: start, finish, result, steps, restarts. All gauges of that one run (a pushed counter
  * would restart at 0 on every push, which Prometheus reads as a reset). The last success is there
  * only when this run did not fail: the push of a failed run merges, so the previous one stays.
+ * @internal exported for its unit tests
  */
 export function runFamilies(r: RunReport): Family[] {
   const command = { command: r.command };

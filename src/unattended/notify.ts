@@ -29,7 +29,7 @@ export function anchorChange(report: Pick<RunReport, 'anchorBefore' | 'after'>):
 }
 
 /** The summary lines of a run, for a person: what was rotated, the steps, where it stopped and why. */
-export function summaryLines(report: RunReport, clusterName?: string): { title: string; lines: string[] } {
+function summaryLines(report: RunReport, clusterName?: string): { title: string; lines: string[] } {
   const where = clusterName ? ` on ${clusterName}` : '';
   const took = formatDuration(report.finishedAt.getTime() - report.startedAt.getTime());
   const title =
