@@ -1,3 +1,4 @@
+import pRetry from 'p-retry';
 import { AbortedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { systemClock, throwIfAborted, type Clock } from '../wait/poll.js';
@@ -88,25 +89,36 @@ async function attempt<T>(call: (signal: AbortSignal) => Promise<T>, timeoutMs: 
  * signal stops it at once, in a request or in a backoff (AbortedError). `beforeAttempt` runs
  * before every attempt, the first and each retry: a write's fence, so that a lock lost while a
  * write was being retried stops it before the next attempt (what it throws comes back as is).
+ *
+ * p-retry runs the attempts; the decision and the backoff are ours, in `shouldRetry` (awaited
+ * before the next attempt), because the window and the sleeps are measured on the run's clock,
+ * which tests replace (p-retry's own timers are set to zero).
  */
 export async function withRetry<T>(what: string, call: (signal: AbortSignal) => Promise<T>, deps: RetryDeps, beforeAttempt?: () => void): Promise<T> {
   const policy = { ...defaultRetryPolicy, ...deps.policy };
   const clock = deps.clock ?? systemClock;
   const started = clock.now().getTime();
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    throwIfAborted(deps.signal);
-    beforeAttempt?.();
-    try {
-      return await attempt(call, policy.requestTimeoutMs, deps.signal);
-    } catch (error) {
+  return pRetry(
+    () => {
       throwIfAborted(deps.signal);
-      if (!isTransient(error)) throw error;
-      const elapsed = clock.now().getTime() - started;
-      const delay = backoffMs(policy, attemptNumber, deps.random);
-      const retryLeftMs = policy.windowMs - elapsed - delay;
-      if (retryLeftMs < 0) throw error;
-      deps.logger.warn(retryMessage, { call: what, attempt: attemptNumber, status: failureStatus(error), retryInMs: delay, retryWindowLeftSeconds: Math.round(retryLeftMs / 1000) });
-      await clock.sleep(delay, deps.signal);
-    }
-  }
+      beforeAttempt?.();
+      return attempt(call, policy.requestTimeoutMs, deps.signal);
+    },
+    {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 0,
+      maxTimeout: 0,
+      shouldRetry: async ({ error, attemptNumber }) => {
+        throwIfAborted(deps.signal);
+        if (!isTransient(error)) return false;
+        const elapsed = clock.now().getTime() - started;
+        const delay = backoffMs(policy, attemptNumber, deps.random);
+        const retryLeftMs = policy.windowMs - elapsed - delay;
+        if (retryLeftMs < 0) return false;
+        deps.logger.warn(retryMessage, { call: what, attempt: attemptNumber, status: failureStatus(error), retryInMs: delay, retryWindowLeftSeconds: Math.round(retryLeftMs / 1000) });
+        await clock.sleep(delay, deps.signal);
+        return true;
+      },
+    },
+  );
 }
