@@ -14,7 +14,7 @@ import { names } from '../harness/fixture.js';
 import { InvariantMonitor } from '../harness/monitor.js';
 import { runRotator, type RotatorRun } from '../harness/rotator.js';
 import { ensureSteady, statusOf } from '../harness/steady.js';
-import { clusterTools, parseManifests, statusOfCall, succeeded, writeKubeconfig } from '../harness/tools.js';
+import { clusterTools, parseManifests, statusOfCall, serviceAccountKubeconfig, succeeded } from '../harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -45,7 +45,6 @@ const createdNamespaces: string[] = [];
 const unrelatedSecrets: [string, string][] = [];
 const timings: string[] = [];
 let jobPod: k8s.V1Pod | undefined;
-let token = '';
 let saKubeconfig = '';
 let installed = false;
 
@@ -339,14 +338,7 @@ describe('the Helm chart on the real apiserver', () => {
       const pod = jobPod;
       if (!pod?.metadata?.name || !pod.metadata.uid) throw new Error('no Job pod from the previous test');
       // A token like the kubelet projects into the pod: bound to the pod, default audience.
-      const request = await kube.core.createNamespacedServiceAccountToken({
-        namespace: releaseNs,
-        name: fullname,
-        body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } } },
-      });
-      token = request.status?.token ?? '';
-      expect(token).not.toBe('');
-      saKubeconfig = writeKubeconfig(join(scratch, 'sa.kubeconfig'), { token }, releaseNs);
+      ({ kubeconfig: saKubeconfig } = await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname }, { boundPod: { name: pod.metadata.name, uid: pod.metadata.uid } }));
       const review = await asServiceAccount().authn.createSelfSubjectReview({ body: {} });
       expect(review.status?.userInfo?.username).toBe(serviceAccountUser);
       expect(review.status?.userInfo?.groups).not.toContain('system:masters');

@@ -15,7 +15,7 @@ import { e2eKube, e2eKubeconfig } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { names } from '../harness/fixture.js';
 import { ensureSteady } from '../harness/steady.js';
-import { clusterTools, e2eClusterEnv, runTool, statusOfCall, succeeded, writeKubeconfig } from '../harness/tools.js';
+import { clusterTools, e2eClusterEnv, runTool, statusOfCall, serviceAccountKubeconfig, succeeded } from '../harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -106,8 +106,7 @@ beforeAll(async () => {
   succeeded(helm(['install', release, chart, '--namespace', releaseNs, ...installArgs]), 'helm install');
   installed = true;
   // A token like `kubectl create token`: the ServiceAccount's identity and nothing else.
-  const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: fullname, body: { spec: { audiences: [], expirationSeconds: 1800 } } });
-  saKubeconfig = writeKubeconfig(join(scratch, 'sa.kubeconfig'), { token: request.status?.token ?? '' }, releaseNs);
+  saKubeconfig = (await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname }, { expirationSeconds: 1800 })).kubeconfig;
   const config = new k8s.KubeConfig();
   config.loadFromFile(saKubeconfig);
   sa = { core: config.makeApiClient(k8s.CoreV1Api), apps: config.makeApiClient(k8s.AppsV1Api), authz: config.makeApiClient(k8s.AuthorizationV1Api) };

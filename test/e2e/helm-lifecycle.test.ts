@@ -18,7 +18,7 @@ import { names } from '../harness/fixture.js';
 import { InvariantMonitor } from '../harness/monitor.js';
 import { runRotator, type RotatorRun } from '../harness/rotator.js';
 import { ensureSteady } from '../harness/steady.js';
-import { clusterTools, parseManifests, statusOfCall, succeeded, writeKubeconfig } from '../harness/tools.js';
+import { clusterTools, parseManifests, statusOfCall, serviceAccountKubeconfig, succeeded } from '../harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -230,8 +230,7 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
       const oldAnchor = await anchorFingerprint();
       succeeded(helm(['install', release, chart, '--namespace', releaseNs, ...values]), 'helm install');
       installed = true;
-      const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: fullname, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-      saKubeconfig = writeKubeconfig(join(scratch, 'sa.kubeconfig'), { token: request.status?.token ?? '' }, releaseNs);
+      saKubeconfig = (await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname })).kubeconfig;
       await expectTrust('after helm install', oldAnchor, [oldAnchor]);
       // The chart's settings reached the live objects.
       const anchorCert = (await getObject(adopted[1].ref)).spec as { renewBefore: string; issuerRef: { group: string } };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../harness/cluster.js';
 import { e2eKube, e2eKubeconfig } from '../harness/env.js';
-import { clusterTools, runTool, succeeded, writeKubeconfig, type ToolRun } from '../harness/tools.js';
+import { clusterTools, runTool, serviceAccountKubeconfig, succeeded, type ToolRun } from '../harness/tools.js';
 
 const mode = (process.env.LCR_E2E_IMAGE ?? 'auto').toLowerCase();
 const image = process.env.LCR_E2E_IMAGE_NAME ?? 'linkerd-cert-rotator:e2e';
@@ -92,11 +92,8 @@ if (skipReason) {
       // The chart's RBAC, under a release of its own (its own ClusterRole names), CronJob suspended.
       succeeded(helm(['install', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--create-namespace', '--set', 'cronJob.suspend=true', '--wait=false']), 'helm install');
       try {
-        const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: serviceAccount, body: { spec: { audiences: [], expirationSeconds: 600 } } });
-        const token = request.status?.token ?? '';
-        expect(token).not.toBe('');
         // A self-contained kubeconfig with that token alone, readable only by the container's user, mounted read-only.
-        const kubeconfig = writeKubeconfig(join(scratch, 'kubeconfig'), { token }, releaseNs);
+        const { kubeconfig } = await serviceAccountKubeconfig(kube.core, join(scratch, 'kubeconfig'), { namespace: releaseNs, name: serviceAccount }, { expirationSeconds: 600 });
         chownSync(kubeconfig, 65532, 65532);
         const before = await kube.resourceVersions();
         const run = podman([

@@ -16,7 +16,7 @@ import { names } from '../harness/fixture.js';
 import { InvariantMonitor } from '../harness/monitor.js';
 import { runRotator, type RotatorRun } from '../harness/rotator.js';
 import { ensureSteady, statusOf } from '../harness/steady.js';
-import { clusterTools, e2eClusterEnv, succeeded, writeKubeconfig } from '../harness/tools.js';
+import { clusterTools, e2eClusterEnv, serviceAccountKubeconfig, succeeded } from '../harness/tools.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -114,8 +114,7 @@ beforeAll(async () => {
   await kube.core.createNamespace({ body: { metadata: { name: releaseNs } } });
   succeeded(helm(['install', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--set', 'cronJob.suspend=true']), 'helm install');
   installed = true;
-  const request = await kube.core.createNamespacedServiceAccountToken({ namespace: releaseNs, name: fullname, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-  saKubeconfig = writeKubeconfig(join(scratch, 'sa.kubeconfig'), { token: request.status?.token ?? '' }, releaseNs);
+  saKubeconfig = (await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname })).kubeconfig;
 });
 
 afterAll(async () => {

@@ -85,6 +85,24 @@ export function writeKubeconfig(path: string, user: { token: string } | 'admin',
   return path;
 }
 
+/**
+ * A ServiceAccount's token as `kubectl create token` makes one (or, with `boundPod`, bound to a pod as
+ * the kubelet projects it) and a kubeconfig at `path` that holds it alone, in the account's namespace.
+ * Throws when the API returned no token.
+ */
+export async function serviceAccountKubeconfig(
+  core: k8s.CoreV1Api,
+  path: string,
+  account: { namespace: string; name: string },
+  options: { expirationSeconds?: number; boundPod?: { name: string; uid: string } } = {},
+): Promise<{ token: string; kubeconfig: string }> {
+  const boundObjectRef = options.boundPod ? { apiVersion: 'v1', kind: 'Pod', ...options.boundPod } : undefined;
+  const request = await core.createNamespacedServiceAccountToken({ ...account, body: { spec: { audiences: [], expirationSeconds: options.expirationSeconds ?? 3600, boundObjectRef } } });
+  const token = request.status?.token ?? '';
+  if (token === '') throw new Error(`no token for ServiceAccount ${account.namespace}/${account.name}`);
+  return { token, kubeconfig: writeKubeconfig(path, { token }, account.namespace) };
+}
+
 /** The HTTP status of a failed client-node call (undefined when it succeeded or failed otherwise). */
 export async function statusOfCall(call: Promise<unknown>): Promise<number | undefined> {
   try {
