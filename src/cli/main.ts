@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     import('../unattended/http.js'),
     import('../unattended/identity.js'),
     import('../unattended/liveness.js'),
-    import('./commands.js'),
+    import('./run.js'),
   ]);
   const { invocation } = parsed;
   const tty = Boolean(process.stderr.isTTY);

@@ -6,7 +6,7 @@ import type { RunContext } from '../rotation/context.js';
 import { derivePlan } from '../rotation/plan.js';
 import { issuerTiming } from '../rotation/preflight.js';
 import { refuseUnsafe } from '../rotation/health.js';
-import { runStep, startRefusals, type RotationHooks, type StartNew, type StepRecord } from '../rotation/rotate.js';
+import { runStep, startRefusals, type RotationHooks, type StartDecision, type StartNew, type StepRecord } from '../rotation/rotate.js';
 import { previousTrimmed, restartableKeys, stalePods } from '../rotation/gates.js';
 import { awaitGate, managedByLabel, observeForRestart, waitForBundle } from '../rotation/steps.js';
 import { observe, type ObservedState } from '../rotation/state.js';
@@ -24,12 +24,14 @@ export interface FleetMember {
 }
 
 /** The multicluster counterpart of RotationResult. */
-export interface FleetResult {
+export interface FleetResult<D extends StartDecision = StartDecision> {
   plan: FleetPlan;
   findings: Finding[];
   refusals: string[];
   executed: (StepRecord & { cluster: string })[];
   finalPhase: FleetPlan['phase'];
+  /** What the start policy decided from the primary's first look (undefined when told to start or not outright). */
+  decision?: D;
 }
 
 /** A cluster of the run could not be read, and what is left needs it: resumable once it answers. */
@@ -183,17 +185,16 @@ const maxReplans = 3;
  * first member is the primary (it holds the anchor Certificate). Anything refused before the first
  * change refuses the whole run; an unreachable cluster stops the run at the next barrier.
  */
-export async function rotateFleet(members: readonly FleetMember[], options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<FleetResult> {
+export async function rotateFleet<D extends StartDecision = StartDecision>(members: readonly FleetMember[], options: { dryRun: boolean; startNew?: StartNew<D>; hooks?: RotationHooks }): Promise<FleetResult<D>> {
   const primary = members[0];
   if (!primary || primary.role !== 'primary') throw new PreconditionError('a multicluster run needs its primary cluster first');
   const logger = primary.ctx.logger;
-  const decide = (startNew: StartNew, states: ReadonlyMap<string, ObservedState>): boolean => {
-    const state = states.get(primary.name);
-    return state !== undefined && (typeof startNew === 'function' ? startNew(state) : startNew);
-  };
   const first = await observeFleet(members);
   const findings = [...first.states.entries()].flatMap(([name, state]) => refuseUnsafe(state, primary.ctx.config.expiryWarningDays).map((f) => ({ ...f, subject: `${name}: ${f.subject}` })));
-  const starting = decide(options.startNew ?? true, first.states);
+  const startNew = options.startNew ?? true;
+  const primaryState = first.states.get(primary.name);
+  const decision = primaryState && typeof startNew === 'function' ? startNew(primaryState) : undefined;
+  const starting = primaryState !== undefined && (decision ? decision.startNew : startNew === true);
   let plan = deriveFleetPlan(first.views, { startNew: starting, issuerFirst: starting ? issuersFirst(members, first.states) : undefined });
   const startsRotation = plan.next?.kind === 'step' && plan.next.step.name === 'renew-anchor' && plan.next.cluster === primary.name && !plan.next.step.resume;
   const startsWithIssuer = starting && first.views.every((v) => v.plan?.phase === 'steady' && v.plan.steps.length === 0) && plan.next !== undefined;
@@ -202,7 +203,7 @@ export async function rotateFleet(members: readonly FleetMember[], options: { dr
   logger.info(plan.summary, { phase: plan.phase, clusters: plan.clusters.map((c) => `${c.name}:${c.phase}`).join(',') });
   if (options.dryRun || !plan.next) {
     if (!options.dryRun && plan.phase === 'held' && plan.clusters.some((c) => c.phase === 'unreachable')) throw new ClusterUnreachableError(plan.summary);
-    return { plan, findings, refusals, executed: [], finalPhase: plan.phase };
+    return { plan, findings, refusals, executed: [], finalPhase: plan.phase, decision };
   }
   if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation across ${members.length} clusters, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
 
@@ -265,5 +266,5 @@ export async function rotateFleet(members: readonly FleetMember[], options: { dr
     if (!plan.next && plan.phase === 'held' && plan.clusters.some((c) => c.phase === 'unreachable')) throw new ClusterUnreachableError(`stopped, resumable: ${plan.summary}`);
   }
   logger.info('rotation complete', { steps: executed.length, phase: plan.phase, clusters: members.length });
-  return { plan: firstPlan, findings, refusals, executed, finalPhase: plan.phase };
+  return { plan: firstPlan, findings, refusals, executed, finalPhase: plan.phase, decision };
 }

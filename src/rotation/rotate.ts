@@ -17,7 +17,7 @@ export interface StepRecord {
   durationMs: number;
 }
 
-export interface RotationResult {
+export interface RotationResult<D extends StartDecision = StartDecision> {
   /** The plan as derived before anything ran (what --dry-run prints). */
   plan: Plan;
   findings: Finding[];
@@ -26,6 +26,8 @@ export interface RotationResult {
   executed: StepRecord[];
   /** The phase when the run ended. */
   finalPhase: Plan['phase'];
+  /** What the start policy decided from the first look (undefined when told to start or not outright). */
+  decision?: D;
 }
 
 /** Steps beyond this many in one run mean the cluster does not converge: stop rather than loop. */
@@ -44,17 +46,23 @@ export interface RotationHooks {
   stepFailed(step: PlanStep, index: number, error: unknown, durationMs: number): Promise<void>;
 }
 
+/** A start policy's answer: whether a new rotation may start, with whatever the policy says of why (the result carries it back). */
+export interface StartDecision {
+  startNew: boolean;
+}
+
 /** Whether a new rotation may start from a steady state: always, never, or as a policy decides from the state. */
-export type StartNew = boolean | ((state: ObservedState) => boolean);
+export type StartNew<D extends StartDecision = StartDecision> = boolean | ((state: ObservedState) => D);
 
 /** Reads the cluster and derives the plan; refuses unsafe certificates before anything else. */
-export async function planRotation(ctx: RunContext, startNew: StartNew): Promise<{ state: ObservedState; plan: Plan; findings: Finding[] }> {
+export async function planRotation<D extends StartDecision>(ctx: RunContext, startNew: StartNew<D>): Promise<{ state: ObservedState; plan: Plan; findings: Finding[]; decision?: D }> {
   const state = await observe(ctx.cluster, ctx.config, ctx.clock.now(), ctx);
   const findings = refuseUnsafe(state, ctx.config.expiryWarningDays);
-  const start = typeof startNew === 'function' ? startNew(state) : startNew;
+  const decision = typeof startNew === 'function' ? startNew(state) : undefined;
+  const start = decision ? decision.startNew : startNew === true;
   const timing = start ? issuerTiming(state, ctx.config.issuerRenewalMarginMs) : undefined;
   const plan = derivePlan(state, { startNew: start, issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined, deleteStalePods: ctx.config.deleteStalePods });
-  return { state, plan, findings };
+  return { state, plan, findings, decision };
 }
 
 /**
@@ -117,13 +125,14 @@ function blockedWorkloadsRefusal(state: ObservedState): string | undefined {
 }
 
 /** What the run needs of its first look at the cluster, for all of the run. */
-interface FirstLook {
+interface FirstLook<D> {
   plan: Plan;
   findings: Finding[];
   refusals: string[];
   starting: boolean;
   /** Why a rotation from a steady state may not start (paused Deployments). */
   blocked?: string;
+  decision?: D;
 }
 
 /**
@@ -131,13 +140,13 @@ interface FirstLook {
  * meshed pod and workload) is not returned: the run would otherwise hold it to its end, beside
  * each step's own look at the cluster.
  */
-async function lookFirst(ctx: RunContext, startNew: StartNew): Promise<FirstLook> {
-  const { state, plan, findings } = await planRotation(ctx, startNew);
+async function lookFirst<D extends StartDecision>(ctx: RunContext, startNew: StartNew<D>): Promise<FirstLook<D>> {
+  const { state, plan, findings, decision } = await planRotation(ctx, startNew);
   const starting = startsRotation(plan);
   findings.push(...startFindings(state, ctx, starting));
   const waitRefusal = bundleWaitRefusal(plan, state.bundle);
   const refusals = starting ? startRefusals(state, ctx.config) : waitRefusal ? [waitRefusal] : [];
-  return { plan, findings, refusals, starting, blocked: plan.phase === 'steady' ? blockedWorkloadsRefusal(state) : undefined };
+  return { plan, findings, refusals, starting, blocked: plan.phase === 'steady' ? blockedWorkloadsRefusal(state) : undefined, decision };
 }
 
 /**
@@ -146,14 +155,14 @@ async function lookFirst(ctx: RunContext, startNew: StartNew): Promise<FirstLook
  * cluster, a run killed anywhere is finished by the next; the anchor is renewed only from a
  * steady state, at most once per run.
  */
-export async function rotate(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew; hooks?: RotationHooks }): Promise<RotationResult> {
+export async function rotate<D extends StartDecision = StartDecision>(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew<D>; hooks?: RotationHooks }): Promise<RotationResult<D>> {
   const first = await lookFirst(ctx, options.startNew ?? true);
   const { starting, refusals } = first;
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
   ctx.logger.info(first.plan.summary, { phase: first.plan.phase, steps: first.plan.steps.length });
   await options.hooks?.planned(first.plan);
   if (options.dryRun || first.plan.steps.length === 0) {
-    return { plan: first.plan, findings: first.findings, refusals, executed: [], finalPhase: first.plan.phase };
+    return { plan: first.plan, findings: first.findings, refusals, executed: [], finalPhase: first.plan.phase, decision: first.decision };
   }
   if (refusals.length > 0) throw new PreconditionError(`refusing to ${starting ? 'start a rotation' : 'run'}, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
   if (first.blocked) throw new PreconditionError(first.blocked);
@@ -191,5 +200,5 @@ export async function rotate(ctx: RunContext, options: { dryRun: boolean; startN
     plan = (await planRotation(ctx, stillStarting)).plan;
   }
   ctx.logger.info('rotation complete', { steps: executed.length, phase: plan.phase });
-  return { plan: first.plan, findings: first.findings, refusals, executed, finalPhase: plan.phase };
+  return { plan: first.plan, findings: first.findings, refusals, executed, finalPhase: plan.phase, decision: first.decision };
 }

@@ -68,15 +68,15 @@ export function decideRotation(
 }
 
 /**
- * The `startNew` callback for `rotate`: decides from the first observed state and hands the
- * decision to `onDecision` (for the output, Events and metrics).
+ * The `startNew` callback for `rotate`: decides from the first observed state (rotate's result
+ * carries the decision) and tells `onDecision` at once, before the plan is reported (Events).
  */
-export function policyGate(policy: RotationPolicy, onDecision: (decision: PolicyDecision) => void): (state: ObservedState) => boolean {
+export function policyGate(policy: RotationPolicy, onDecision?: (decision: PolicyDecision) => void): (state: ObservedState) => PolicyDecision {
   return (state) => {
     const phase = derivePlan(state, { startNew: false }).phase;
     const { fingerprint, notBefore, notAfter } = state.anchor.cert;
     const decision = decideRotation({ anchor: { fingerprint, notBefore, notAfter }, phase, now: state.now }, policy);
-    onDecision(decision);
-    return decision.startNew;
+    onDecision?.(decision);
+    return decision;
   };
 }

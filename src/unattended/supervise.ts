@@ -17,8 +17,6 @@ import { publishRun } from './publish.js';
 import { RunRecorder, type RunReport } from './recorder.js';
 import { errorMessage } from './text.js';
 
-export { pushStatusMetrics } from './publish.js';
-
 /** What a supervised run needs: the command's own dependencies plus the unattended ports. */
 /** What a supervised run needs of the command line (the CLI's Invocation has it). */
 export interface SupervisedRun {

@@ -50,16 +50,18 @@ describe('policyGate, the startNew callback of rotate', () => {
     const state = observedState({ anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.newIssuer, signer: r.newAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.newAnchor] }) });
     const seen: PolicyDecision[] = [];
     // newAnchor was issued at 08:00 on the test day: hours old, not due.
-    expect(policyGate(policy, (d) => seen.push(d))(state)).toBe(false);
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ phase: 'steady', due: false, anchor: { fingerprint: r.newAnchor.cert.fingerprint } });
-    expect(policyGate({ ...policy, force: true }, () => undefined)(state)).toBe(true);
+    const decision = policyGate(policy, (d) => seen.push(d))(state);
+    expect(decision.startNew).toBe(false);
+    // The decision returned is the one told, once.
+    expect(seen).toEqual([decision]);
+    expect(decision).toMatchObject({ phase: 'steady', due: false, anchor: { fingerprint: r.newAnchor.cert.fingerprint } });
+    expect(policyGate({ ...policy, force: true })(state).startNew).toBe(true);
   });
 
   it('mid-rotation (bundle holds both anchors, issuer still old) reports the rotation unfinished', () => {
     const state = observedState({ anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.oldIssuer, signer: r.oldAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.oldAnchor, r.newAnchor] }) });
     const seen: PolicyDecision[] = [];
-    expect(policyGate(policy, (d) => seen.push(d))(state)).toBe(false);
+    expect(policyGate(policy, (d) => seen.push(d))(state).startNew).toBe(false);
     expect(seen[0]).toMatchObject({ unfinished: true, phase: 'anchor-renewed' });
   });
 });
