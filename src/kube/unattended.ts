@@ -1,10 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
-import { formatHolderRef, holderAnnotation, parseHolderRef } from '../unattended/liveness.js';
-import { LeaseConflictError, type EventPort, type EventRecord, type LeasePort, type LeaseRecord, type ObjectRef } from '../unattended/ports.js';
 import { kubeCall, kubeFind, type CallOptions } from './call.js';
 import { statusCode } from './errors.js';
 import { permissions, type Permission } from './permissions.js';
 import type { RetryDeps, RetryPolicy } from './retry.js';
+import { formatHolderRef, holderAnnotation, LeaseConflictError, parseHolderRef, type EventPort, type EventRecord, type LeasePort, type LeaseRecord, type ObjectRef } from './unattended-ports.js';
 
 /**
  * Lease, Event and lookup calls: 10 s per request, retried for 20 s at most, so that no lock

@@ -1,22 +1,5 @@
 import type { HolderProbe, HolderRef } from './ports.js';
 
-/** Annotation on the Lease recording where its holder runs. */
-export const holderAnnotation = 'linkerd-cert-rotator.io/holder';
-
-/** "pod:<namespace>/<name>" or "process:<host>:<pid>". */
-export function formatHolderRef(ref: HolderRef): string {
-  return ref.kind === 'pod' ? `pod:${ref.namespace}/${ref.name}` : `process:${ref.host}:${ref.pid}`;
-}
-
-/** The inverse of formatHolderRef; undefined for anything else (a Lease written by something else). */
-export function parseHolderRef(text: string | undefined): HolderRef | undefined {
-  const pod = /^pod:([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(text ?? '');
-  if (pod) return { kind: 'pod', namespace: pod[1] as string, name: pod[2] as string };
-  const proc = /^process:(.+):(\d+)$/.exec(text ?? '');
-  if (proc) return { kind: 'process', host: proc[1] as string, pid: Number(proc[2]) };
-  return undefined;
-}
-
 /**
  * Tells whether a lock holder still runs: its pod (gone or finished means no), or its process
  * when it ran on this very host (signal 0 finds out without touching it). Anything else cannot

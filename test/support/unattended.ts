@@ -1,10 +1,10 @@
 // In-memory fakes of the unattended ports (src/unattended/ports.ts): a Lease store with
 // resourceVersions and injectable failures, an Event sink, a metrics sink and a notifier.
 import type { Registry } from 'prom-client';
+import type { EventRecord } from '../../src/kube/unattended-ports.js';
 import {
   LeaseConflictError,
   type EventPort,
-  type EventRecord,
   type LeasePort,
   type LeaseRecord,
   type MetricsSink,

@@ -1,5 +1,6 @@
 // Whether a lock holder still runs: its pod, or its process on this host.
-import { formatHolderRef, HolderLiveness, parseHolderRef, processAlive } from '../../../src/unattended/liveness.js';
+import { formatHolderRef, parseHolderRef } from '../../../src/kube/unattended-ports.js';
+import { HolderLiveness, processAlive } from '../../../src/unattended/liveness.js';
 import type { HolderRef } from '../../../src/unattended/ports.js';
 
 describe('holder references on the Lease', () => {
