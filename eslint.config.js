@@ -42,5 +42,23 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Caps that keep functions readable: a split into named functions reads better past these;
+    // the few justified exceptions carry `eslint-disable-next-line complexity -- <why>`.
+    files: ['src/**/*.ts'],
+    rules: {
+      complexity: ['error', 15],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Files other work of issue 13 is rewriting now (reporting; the Kubernetes adapter's memory
+    // work; options and durations): the complexity cap holds there at today's figure until that
+    // work lands, then this entry goes and the cap of 15 applies (split, or mark the exception).
+    files: ['src/status/report.ts', 'src/kube/certificate-only.ts'],
+    rules: { complexity: ['error', 16] },
+  },
+  { files: ['src/cli/parse.ts'], rules: { complexity: ['error', 21] } },
+  { files: ['src/kube/convert.ts'], rules: { complexity: ['error', 35] } },
   ...layers,
 );

@@ -13,6 +13,7 @@ import { parseArgs } from './parse.js';
  * The API client and the commands load only after parsing: `--help`, `--version` and usage
  * errors answer without them (they are most of the start-up time).
  */
+// eslint-disable-next-line complexity -- the one place that wires the real clients after lazy imports (which keep --help fast); its branches are the options that pick them
 async function main(): Promise<number> {
   const parsed = await parseArgs(process.argv.slice(2), process.env);
   if (parsed.kind === 'exit') {

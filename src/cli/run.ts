@@ -48,6 +48,13 @@ const exitForHealth = (health: Health): ExitCode => (health === 'healthy' ? Exit
 /** A dry run that would refuse exits 3, as the real run would; anything else the command returned is done. */
 const exitForRefusals = (refusals: readonly string[]): ExitCode => (refusals.length > 0 ? ExitCode.refused : ExitCode.ok);
 
+/** status on one cluster: the report (or its metrics with -o prometheus) and its health's exit code. */
+async function statusOf(invocation: Invocation, deps: Deps): Promise<Shown & { code: ExitCode }> {
+  const result = await status.run({ config: invocation.config, policy: invocation.unattended.policy }, deps);
+  const raw = invocation.output === 'prometheus' ? (await statusExposition(result.snapshot)).trimEnd() : undefined;
+  return { ...showStatus(result), raw, code: result.kind === 'broken' ? ExitCode.statusBroken : exitForHealth(result.report.health) };
+}
+
 async function dispatch(invocation: Invocation, deps: Deps, hooks?: RunHooks): Promise<Shown & { code: ExitCode }> {
   const { config, dryRun, unattended } = invocation;
   const { policy, clusterName } = unattended;
@@ -66,9 +73,7 @@ async function dispatch(invocation: Invocation, deps: Deps, hooks?: RunHooks): P
         const result = await fleetStatus.run({ config, clusterName }, { ...deps, fleet });
         return { ...showFleetStatus(result), code: exitForHealth(result.health) };
       }
-      const result = await status.run({ config, policy }, deps);
-      const raw = invocation.output === 'prometheus' ? (await statusExposition(result.snapshot)).trimEnd() : undefined;
-      return { ...showStatus(result), raw, code: result.kind === 'broken' ? ExitCode.statusBroken : exitForHealth(result.report.health) };
+      return statusOf(invocation, deps);
     }
     case 'renew-certs':
       return { ...showRenewCerts(await renewCerts.run({ config, dryRun, which: invocation.which }, deps)), code: ExitCode.ok };

@@ -7,7 +7,7 @@ import { derivePlan } from '../rotation/plan.js';
 import { issuerTiming } from '../rotation/preflight.js';
 import { refuseUnsafe } from '../rotation/health.js';
 import { runStep, startRefusals, type RotationHooks, type StartDecision, type StartNew, type StepRecord } from '../rotation/rotate.js';
-import { previousTrimmed, restartableKeys, stalePods } from '../rotation/gates.js';
+import { previousTrimmed, restartableKeys, stalePods, type Purpose } from '../rotation/gates.js';
 import { awaitGate, managedByLabel, observeForRestart, waitForBundle } from '../rotation/steps.js';
 import { observe, type ObservedState } from '../rotation/state.js';
 import { inSeconds, throwIfAborted } from '../wait/poll.js';
@@ -179,6 +179,118 @@ const maxRepeats = 2;
 /** Re-plans before one barrier at most this often; then its gate is awaited (and fails naming the pods). */
 const maxReplans = 3;
 
+/** What the fleet's first look decided: the plan, findings, refusals and the start policy's decision, all from one observation. */
+interface FirstFleetLook<D> {
+  plan: FleetPlan;
+  findings: Finding[];
+  refusals: string[];
+  starting: boolean;
+  decision?: D;
+  states: Map<string, ObservedState>;
+}
+
+async function lookFirst<D extends StartDecision>(members: readonly FleetMember[], primary: FleetMember, startNew: StartNew<D>): Promise<FirstFleetLook<D>> {
+  const first = await observeFleet(members);
+  const findings = [...first.states.entries()].flatMap(([name, state]) => refuseUnsafe(state, primary.ctx.config.expiryWarningDays).map((f) => ({ ...f, subject: `${name}: ${f.subject}` })));
+  const primaryState = first.states.get(primary.name);
+  const decision = primaryState && typeof startNew === 'function' ? startNew(primaryState) : undefined;
+  const starting = primaryState !== undefined && (decision ? decision.startNew : startNew === true);
+  const plan = deriveFleetPlan(first.views, { startNew: starting, issuerFirst: starting ? issuersFirst(members, first.states) : undefined });
+  const startsRotation = plan.next?.kind === 'step' && plan.next.step.name === 'renew-anchor' && plan.next.cluster === primary.name && !plan.next.step.resume;
+  const startsWithIssuer = starting && first.views.every((v) => v.plan?.phase === 'steady' && v.plan.steps.length === 0) && plan.next !== undefined;
+  const refusals = startsRotation || startsWithIssuer ? fleetRefusals(members, first.views) : [];
+  return { plan, findings, refusals, starting, decision, states: first.states };
+}
+
+/** The plan holds only because a cluster cannot be read: the run stops, resumable once it answers. */
+const heldByUnreachable = (plan: FleetPlan): boolean => plan.phase === 'held' && plan.clusters.some((c) => c.phase === 'unreachable');
+
+/** A fleet step as it is logged, told to the hooks and counted: its name, purpose, reason and cluster/name/purpose key. */
+function describeStep(next: FleetStep): { name: string; purpose?: Purpose; why: string; key: string } {
+  const name = next.kind === 'copy-anchor' ? 'copy-anchor' : next.step.name;
+  const purpose = next.kind === 'step' ? next.step.purpose : undefined;
+  const why = next.kind === 'copy-anchor' ? next.why : next.step.why;
+  return { name, purpose, why, key: `${next.cluster}/${name}/${purpose ?? ''}` };
+}
+
+/**
+ * Before a step behind a barrier: a cluster whose pods fell behind again is re-observed for the
+ * fleet to re-plan (at most maxReplans times per barrier), else the barrier's gate is awaited.
+ */
+async function atBarrier(members: readonly FleetMember[], barrier: Barrier, replans: Map<Barrier, number>, logger: RunContext['logger']): Promise<Awaited<ReturnType<typeof observeFleet>> | undefined> {
+  const behind = await behindBarrier(members, barrier);
+  const replanned = replans.get(barrier) ?? 0;
+  if (behind && replanned < maxReplans) {
+    replans.set(barrier, replanned + 1);
+    logger.info('barrier not met: restarting the stale workloads first', { barrier, behind: behind.name, workloads: behind.stale });
+    return observeFleet(members);
+  }
+  await passBarrier(members, barrier, logger);
+  return undefined;
+}
+
+/** Runs one fleet step on its cluster, told to the hooks; an API failure the adapter gave up on names the cluster. */
+async function runFleetStep(primary: FleetMember, member: FleetMember, next: FleetStep, state: ObservedState | undefined, index: number, hooks: RotationHooks | undefined): Promise<FleetResult['executed'][number]> {
+  const { name, purpose, why } = describeStep(next);
+  const started = primary.ctx.clock.now().getTime();
+  member.ctx.logger.info(`step ${index}: ${name}`, { purpose, why });
+  const hookStep = { name, purpose, why } as Parameters<RotationHooks['stepStarted']>[0];
+  await hooks?.stepStarted(hookStep, index);
+  try {
+    throwIfAborted(member.ctx.signal);
+    if (next.kind === 'copy-anchor') await copyAnchor(primary, member, state as ObservedState);
+    else await runStep(member.ctx, next.step);
+  } catch (error) {
+    await hooks?.stepFailed(hookStep, index, error, primary.ctx.clock.now().getTime() - started);
+    // API failures the adapter gave up on name the cluster; gates, timeouts, refusals and stops keep their exit codes.
+    throw exitCodeFor(error) === ExitCode.failed && !(error instanceof StepError) ? new ClusterUnreachableError(`cluster ${member.name}: ${name}: ${message(error)}; run again once it answers: the next run resumes from the clusters' state`, { cause: error }) : error;
+  }
+  const record = { cluster: member.name, step: name, purpose, durationMs: primary.ctx.clock.now().getTime() - started };
+  member.ctx.logger.info(`step ${index} done: ${name}`, { purpose, seconds: inSeconds(record.durationMs) });
+  await hooks?.stepFinished(hookStep, index, record);
+  return record;
+}
+
+/**
+ * Runs the fleet's plan from its first look until nothing remains: each step behind its barrier,
+ * every cluster observed again after each, stopping rather than looping when they do not converge.
+ */
+async function runFleetPlan(members: readonly FleetMember[], primary: FleetMember, first: Pick<FirstFleetLook<unknown>, 'plan' | 'starting' | 'states'>, hooks: RotationHooks | undefined): Promise<{ executed: FleetResult['executed']; finalPhase: FleetPlan['phase'] }> {
+  const logger = primary.ctx.logger;
+  const { starting } = first;
+  let { plan, states } = first;
+  const executed: FleetResult['executed'] = [];
+  const repeats = new Map<string, number>();
+  const replans = new Map<Barrier, number>();
+  let anchorRenewed = false;
+  while (plan.next) {
+    throwIfAborted(primary.ctx.signal);
+    const next: FleetStep = plan.next;
+    const member = members.find((m) => m.name === next.cluster) as FleetMember;
+    const { key } = describeStep(next);
+    const count = (repeats.get(key) ?? 0) + 1;
+    repeats.set(key, count);
+    if (count > maxRepeats || executed.length >= maxStepsPerCluster * members.length) {
+      throw new StepError(`step ${key} still remains after running ${count - 1} time(s): the clusters do not reach the expected state (see the logs above)`);
+    }
+    const again = next.kind === 'step' && next.barrier ? await atBarrier(members, next.barrier, replans, logger) : undefined;
+    if (again) {
+      states = again.states;
+      plan = deriveFleetPlan(again.views, { startNew: false });
+      repeats.set(key, count - 1);
+      continue;
+    }
+    executed.push(await runFleetStep(primary, member, next, states.get(member.name), executed.length + 1, hooks));
+    if (next.kind === 'step' && next.step.name === 'renew-anchor') anchorRenewed = true;
+    const seen = await observeFleet(members);
+    states = seen.states;
+    const stillStarting = starting && !anchorRenewed;
+    plan = deriveFleetPlan(seen.views, { startNew: stillStarting, issuerFirst: stillStarting ? issuersFirst(members, states) : undefined });
+    if (!plan.next && heldByUnreachable(plan)) throw new ClusterUnreachableError(`stopped, resumable: ${plan.summary}`);
+  }
+  return { executed, finalPhase: plan.phase };
+}
+
 /**
  * One rotation over linked clusters sharing an anchor: observe every cluster, derive the fleet's
  * next step (deriveFleetPlan), pass its barrier, run it, and again, until nothing remains. The
@@ -189,82 +301,17 @@ export async function rotateFleet<D extends StartDecision = StartDecision>(membe
   const primary = members[0];
   if (!primary || primary.role !== 'primary') throw new PreconditionError('a multicluster run needs its primary cluster first');
   const logger = primary.ctx.logger;
-  const first = await observeFleet(members);
-  const findings = [...first.states.entries()].flatMap(([name, state]) => refuseUnsafe(state, primary.ctx.config.expiryWarningDays).map((f) => ({ ...f, subject: `${name}: ${f.subject}` })));
-  const startNew = options.startNew ?? true;
-  const primaryState = first.states.get(primary.name);
-  const decision = primaryState && typeof startNew === 'function' ? startNew(primaryState) : undefined;
-  const starting = primaryState !== undefined && (decision ? decision.startNew : startNew === true);
-  let plan = deriveFleetPlan(first.views, { startNew: starting, issuerFirst: starting ? issuersFirst(members, first.states) : undefined });
-  const startsRotation = plan.next?.kind === 'step' && plan.next.step.name === 'renew-anchor' && plan.next.cluster === primary.name && !plan.next.step.resume;
-  const startsWithIssuer = starting && first.views.every((v) => v.plan?.phase === 'steady' && v.plan.steps.length === 0) && plan.next !== undefined;
-  const refusals = startsRotation || startsWithIssuer ? fleetRefusals(members, first.views) : [];
+  const { findings, refusals, starting, decision, ...first } = await lookFirst(members, primary, options.startNew ?? true);
+  const { plan } = first;
   for (const finding of findings) logger.warn(finding.message, { subject: finding.subject });
   logger.info(plan.summary, { phase: plan.phase, clusters: plan.clusters.map((c) => `${c.name}:${c.phase}`).join(',') });
   if (options.dryRun || !plan.next) {
-    if (!options.dryRun && plan.phase === 'held' && plan.clusters.some((c) => c.phase === 'unreachable')) throw new ClusterUnreachableError(plan.summary);
+    if (!options.dryRun && heldByUnreachable(plan)) throw new ClusterUnreachableError(plan.summary);
     return { plan, findings, refusals, executed: [], finalPhase: plan.phase, decision };
   }
   if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation across ${members.length} clusters, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
 
-  const firstPlan = plan;
-  const executed: FleetResult['executed'] = [];
-  const repeats = new Map<string, number>();
-  const replans = new Map<Barrier, number>();
-  let anchorRenewed = false;
-  let states = first.states;
-  while (plan.next) {
-    throwIfAborted(primary.ctx.signal);
-    const next: FleetStep = plan.next;
-    const member = members.find((m) => m.name === next.cluster) as FleetMember;
-    const name = next.kind === 'copy-anchor' ? 'copy-anchor' : next.step.name;
-    const purpose = next.kind === 'step' ? next.step.purpose : undefined;
-    const key = `${next.cluster}/${name}/${purpose ?? ''}`;
-    const count = (repeats.get(key) ?? 0) + 1;
-    repeats.set(key, count);
-    if (count > maxRepeats || executed.length >= maxStepsPerCluster * members.length) {
-      throw new StepError(`step ${key} still remains after running ${count - 1} time(s): the clusters do not reach the expected state (see the logs above)`);
-    }
-    if (next.kind === 'step' && next.barrier) {
-      const behind = await behindBarrier(members, next.barrier);
-      const replanned = replans.get(next.barrier) ?? 0;
-      if (behind && replanned < maxReplans) {
-        replans.set(next.barrier, replanned + 1);
-        logger.info('barrier not met: restarting the stale workloads first', { barrier: next.barrier, behind: behind.name, workloads: behind.stale });
-        const again = await observeFleet(members);
-        states = again.states;
-        plan = deriveFleetPlan(again.views, { startNew: false });
-        repeats.set(key, count - 1);
-        continue;
-      }
-      await passBarrier(members, next.barrier, logger);
-    }
-    const index = executed.length + 1;
-    const started = primary.ctx.clock.now().getTime();
-    const why = next.kind === 'copy-anchor' ? next.why : next.step.why;
-    member.ctx.logger.info(`step ${index}: ${name}`, { purpose, why });
-    const hookStep = { name, purpose, why } as Parameters<RotationHooks['stepStarted']>[0];
-    await options.hooks?.stepStarted(hookStep, index);
-    try {
-      throwIfAborted(member.ctx.signal);
-      if (next.kind === 'copy-anchor') await copyAnchor(primary, member, states.get(member.name) as ObservedState);
-      else await runStep(member.ctx, next.step);
-    } catch (error) {
-      await options.hooks?.stepFailed(hookStep, index, error, primary.ctx.clock.now().getTime() - started);
-      // API failures the adapter gave up on name the cluster; gates, timeouts, refusals and stops keep their exit codes.
-      throw exitCodeFor(error) === ExitCode.failed && !(error instanceof StepError) ? new ClusterUnreachableError(`cluster ${member.name}: ${name}: ${message(error)}; run again once it answers: the next run resumes from the clusters' state`, { cause: error }) : error;
-    }
-    const record = { cluster: member.name, step: name, purpose, durationMs: primary.ctx.clock.now().getTime() - started };
-    executed.push(record);
-    member.ctx.logger.info(`step ${index} done: ${name}`, { purpose, seconds: inSeconds(record.durationMs) });
-    await options.hooks?.stepFinished(hookStep, index, record);
-    if (next.kind === 'step' && next.step.name === 'renew-anchor') anchorRenewed = true;
-    const seen = await observeFleet(members);
-    states = seen.states;
-    const stillStarting = starting && !anchorRenewed;
-    plan = deriveFleetPlan(seen.views, { startNew: stillStarting, issuerFirst: stillStarting ? issuersFirst(members, states) : undefined });
-    if (!plan.next && plan.phase === 'held' && plan.clusters.some((c) => c.phase === 'unreachable')) throw new ClusterUnreachableError(`stopped, resumable: ${plan.summary}`);
-  }
-  logger.info('rotation complete', { steps: executed.length, phase: plan.phase, clusters: members.length });
-  return { plan: firstPlan, findings, refusals, executed, finalPhase: plan.phase, decision };
+  const { executed, finalPhase } = await runFleetPlan(members, primary, { plan, starting, states: first.states }, options.hooks);
+  logger.info('rotation complete', { steps: executed.length, phase: finalPhase, clusters: members.length });
+  return { plan, findings, refusals, executed, finalPhase, decision };
 }

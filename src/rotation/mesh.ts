@@ -145,6 +145,7 @@ export function classifyPods(pods: readonly PodView[], workloads: readonly MeshW
   const ownerNames = createIntern();
   return pods
     .filter((pod) => pod.phase !== 'Succeeded' && pod.phase !== 'Failed')
+    // eslint-disable-next-line complexity -- one pod's owner, role and hold: its branches are the owner kinds and hold kinds, read in one pass per pod
     .map((pod): MeshPod => {
       const owner = pod.owner;
       let key: string | undefined;

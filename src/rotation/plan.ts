@@ -95,6 +95,7 @@ export interface PlanOptions {
  * finished by the next one. A new rotation (renewing the anchor) starts only from a steady
  * state and only when `startNew` is set: an unfinished rotation is never started over.
  */
+// eslint-disable-next-line complexity, max-lines-per-function -- the phases in the rotation's order, read top to bottom as DOMAIN.md's seven steps; a split per phase is left to the plan's owners (issue 13)
 export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
   const evict = options.deleteStalePods ?? false;
   const anchor = state.anchor.cert.fingerprint;

@@ -33,6 +33,7 @@ export function baselineOf(certificate: CertificateView, fingerprint: string): I
  * Throws StepError as soon as cert-manager reports a failure.
  * @internal exported for its unit tests
  */
+// eslint-disable-next-line complexity -- cert-manager's four signals and its failure reports, judged in one place in the order they must be read
 export function judgeIssuance(baseline: IssuanceBaseline, certificate: CertificateView, fingerprint: string | undefined): Check<void> {
   const name = `Certificate ${certificate.namespace}/${certificate.name}`;
   const issuingCondition = certificate.conditions.find((c) => c.type === 'Issuing');

@@ -18,6 +18,7 @@ export function restartRefusal(workload: Workload): string | undefined {
  * Judges a rollout after a restart patch that returned `generation`, with the rules of
  * `kubectl rollout status` for Deployments, StatefulSets and DaemonSets.
  */
+// eslint-disable-next-line complexity -- kubectl's rollout-status rules for three kinds, side by side as kubectl has them; split, they could drift apart
 export function rolloutState(workload: Workload, generation: number): RolloutState {
   const status = workload.status;
   if ((status.observedGeneration ?? 0) < Math.max(generation, workload.generation)) {

@@ -149,6 +149,26 @@ async function lookFirst<D extends StartDecision>(ctx: RunContext, startNew: Sta
   return { plan, findings, refusals, starting, blocked: plan.phase === 'steady' ? blockedWorkloadsRefusal(state) : undefined, decision };
 }
 
+/** Runs one step of the loop, logged and told to the hooks, and records how long it took. */
+async function runRecordedStep(ctx: RunContext, step: PlanStep, index: number, hooks: RotationHooks | undefined): Promise<StepRecord> {
+  const started = ctx.clock.now().getTime();
+  ctx.logger.info(`step ${index}: ${step.name}`, { purpose: step.purpose, why: step.why });
+  await hooks?.stepStarted(step, index);
+  try {
+    // Again after the step's Event: a lock lost meanwhile (fencing) or a signal stops the run before the step writes.
+    throwIfAborted(ctx.signal);
+    await runStep(ctx, step);
+  } catch (error) {
+    await hooks?.stepFailed(step, index, error, ctx.clock.now().getTime() - started);
+    throw error;
+  }
+  const durationMs = ctx.clock.now().getTime() - started;
+  const record = { step: step.name, purpose: step.purpose, durationMs };
+  ctx.logger.info(`step ${index} done: ${step.name}`, { purpose: step.purpose, seconds: inSeconds(durationMs) });
+  await hooks?.stepFinished(step, index, record);
+  return record;
+}
+
 /**
  * The whole rotation: derive the plan from the cluster, run its first step, read the cluster
  * again and derive again, until nothing remains. Because every decision comes from the
@@ -179,22 +199,7 @@ export async function rotate<D extends StartDecision = StartDecision>(ctx: RunCo
     if (count > maxRepeats || executed.length >= maxSteps) {
       throw new StepError(`step ${key} still remains after running ${count - 1} time(s): the cluster does not reach the expected state (see the logs above)`);
     }
-    const started = ctx.clock.now().getTime();
-    const index = executed.length + 1;
-    ctx.logger.info(`step ${index}: ${step.name}`, { purpose: step.purpose, why: step.why });
-    await options.hooks?.stepStarted(step, index);
-    try {
-      // Again after the step's Event: a lock lost meanwhile (fencing) or a signal stops the run before the step writes.
-      throwIfAborted(ctx.signal);
-      await runStep(ctx, step);
-    } catch (error) {
-      await options.hooks?.stepFailed(step, index, error, ctx.clock.now().getTime() - started);
-      throw error;
-    }
-    const durationMs = ctx.clock.now().getTime() - started;
-    executed.push({ step: step.name, purpose: step.purpose, durationMs });
-    ctx.logger.info(`step ${executed.length} done: ${step.name}`, { purpose: step.purpose, seconds: inSeconds(durationMs) });
-    await options.hooks?.stepFinished(step, index, executed[executed.length - 1] as StepRecord);
+    executed.push(await runRecordedStep(ctx, step, executed.length + 1, options.hooks));
     // A rotation that renewed the issuer first still has its anchor to renew.
     const stillStarting = starting && !executed.some((record) => record.step === 'renew-anchor');
     plan = (await planRotation(ctx, stillStarting)).plan;

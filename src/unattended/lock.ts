@@ -210,6 +210,7 @@ export class LeaseLock {
   }
 
   /** One read-decide-write round, again on a conflict; returns the live holder when it must wait. */
+  // eslint-disable-next-line complexity -- the decision is decideLock's (pure, tested); this is the read-decide-write round around it, kept whole because its order is what makes the lock safe
   private async tryTake(): Promise<{ holder: string; expiresAt: Date } | undefined> {
     for (let attempt = 1; ; attempt++) {
       const now = this.deps.clock.now();
