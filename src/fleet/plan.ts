@@ -34,7 +34,7 @@ export type FleetStep =
   | { kind: 'step'; cluster: string; step: PlanStep; barrier?: Barrier };
 
 /** One cluster as the fleet plan sees it. */
-export interface MemberSummary {
+interface MemberSummary {
   name: string;
   role: 'primary' | 'peer';
   phase: Plan['phase'] | 'unreachable';
@@ -62,7 +62,10 @@ export interface FleetPlanOptions {
 
 const stagePurpose: Record<Purpose, number> = { 'trust-new-anchor': 1, 'adopt-new-issuer': 2, 'drop-old-anchor': 3 };
 
-/** The stage of one step of a cluster's own plan. */
+/**
+ * The stage of one step of a cluster's own plan.
+ * @internal exported for its unit tests
+ */
 export function stageOf(step: PlanStep, phase: Plan['phase']): number {
   switch (step.name) {
     case 'wait-bundle':
@@ -80,7 +83,10 @@ export function stageOf(step: PlanStep, phase: Plan['phase']): number {
   }
 }
 
-/** The barrier a step must pass first: renewing an issuer (unless cert-manager already does), dropping the old anchor. */
+/**
+ * The barrier a step must pass first: renewing an issuer (unless cert-manager already does), dropping the old anchor.
+ * @internal exported for its unit tests
+ */
 export function barrierOf(step: PlanStep, phase: Plan['phase']): Barrier | undefined {
   if (step.name === 'renew-issuer' && !step.resume && phase !== 'inconsistent') return 'trust-new-anchor';
   if (step.name === 'update-bundle') return 'adopt-new-issuer';

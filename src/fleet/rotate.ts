@@ -35,7 +35,7 @@ export interface FleetResult<D extends StartDecision = StartDecision> {
 }
 
 /** A cluster of the run could not be read, and what is left needs it: resumable once it answers. */
-export class ClusterUnreachableError extends StepError {}
+class ClusterUnreachableError extends StepError {}
 
 const barrierText: Record<Barrier, { purpose: 'trust-new-anchor' | 'adopt-new-issuer'; gate: string }> = {
   'trust-new-anchor': { purpose: 'trust-new-anchor', gate: 'barrier before any issuer renewal (every proxy in every cluster trusts the new anchor)' },
@@ -84,7 +84,7 @@ function issuersFirst(members: readonly FleetMember[], states: ReadonlyMap<strin
  * Why a rotation across these clusters must not start: each cluster's own refusals (but for its
  * Links, judged here), a Link to a cluster outside the run, a peer on another anchor.
  */
-export function fleetRefusals(members: readonly FleetMember[], views: readonly MemberView[]): string[] {
+function fleetRefusals(members: readonly FleetMember[], views: readonly MemberView[]): string[] {
   const names = new Set(members.map((m) => m.name));
   const reasons: string[] = [];
   const primary = views.find((v) => v.role === 'primary' && v.state);

@@ -4,7 +4,7 @@ import { deriveFleetPlan, type Barrier, type FleetPlan } from './plan.js';
 import { observeFleet, type FleetMember } from './rotate.js';
 
 /** One cluster in the multicluster status. */
-export type ClusterStatus =
+type ClusterStatus =
   | { name: string; role: 'primary' | 'peer'; health: Health; phase: StatusReport['phase']; stale: StatusReport['stale']; report: StatusReport }
   | { name: string; role: 'primary' | 'peer'; health: 'broken'; phase: 'unreachable'; stale: []; error: string };
 
