@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# linkerd-cert-rotator image: TypeScript compiled and bundled (esbuild, one tree-shaken ES module with its
-# production dependencies) in a full Node.js stage, run on distroless Node.js (no shell, no package
+# linkerd-cert-rotator image: TypeScript compiled and bundled (esbuild: tree-shaken ES modules with their
+# production dependencies, an entry and the chunks it imports only when a command needs them) in a full Node.js stage, run on distroless Node.js (no shell, no package
 # manager, nonroot). The runtime stage adds the bundle and its licence file, about 2.5 MiB, to the base. scripts/image-build.sh builds it with podman where no base
 # image can be pulled, from stand-in bases tagged with these names.
 ARG BUILD_IMAGE=node:24-bookworm-slim
@@ -36,6 +36,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Owned by root and read-only for the runtime user: the rotator never writes to its own files.
 COPY --from=build /app/bundle/main.mjs /app/bundle/main.mjs.LEGAL.txt ./
+COPY --from=build /app/bundle/chunks ./chunks
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "/app/main.mjs"]
 CMD ["rotate"]

@@ -13,7 +13,7 @@
  * default concurrency is from what the cluster can take.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -211,8 +211,8 @@ async function main(): Promise<number> {
   if (asChart) {
     const bundled = spawnSync(process.execPath, [join(repoRoot, 'scripts/bundle.mjs')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
     if (bundled.status !== 0) throw new Error('scripts/bundle.mjs failed');
-    mkdirSync(snapshot, { recursive: true });
-    cpSync(join(repoRoot, 'bundle/main.mjs'), entry);
+    // The entry and its lazily imported chunks (bundle/chunks/), as the image ships them.
+    cpSync(join(repoRoot, 'bundle'), snapshot, { recursive: true });
     progress(`measuring the bundle under NODE_OPTIONS=${runEnv.NODE_OPTIONS ?? ''} (--as-chart)`);
   } else cpSync(join(repoRoot, 'dist'), snapshot, { recursive: true });
   results.entry = asChart ? { bundle: true, nodeOptions: runEnv.NODE_OPTIONS } : { bundle: false };

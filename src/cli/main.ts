@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AbortedError, exitCodeFor, ExitCode } from '../errors.js';
-import { createLogger } from '../log.js';
 import { systemClock } from '../wait/poll.js';
 import { processExitCode } from './exit.js';
 import { ProgressDisplay } from './progress.js';
@@ -10,8 +9,9 @@ import { parseArgs } from './parse.js';
 
 /**
  * The entrypoint: parse, build the real clients once, run one command, exit with its code.
- * The API client and the commands load only after parsing: `--help`, `--version` and usage
- * errors answer without them (they are most of the start-up time).
+ * The API client, the logger (winston) and the commands load only after parsing: `--help`,
+ * `--version` and usage errors answer without them (they are most of the start-up time, and the
+ * image's bundle keeps them in chunks of their own that these answers never compile).
  */
 // eslint-disable-next-line complexity -- the one place that wires the real clients after lazy imports (which keep --help fast); its branches are the options that pick them
 async function main(): Promise<number> {
@@ -20,7 +20,8 @@ async function main(): Promise<number> {
     (parsed.code === 0 ? process.stdout : process.stderr).write(`${parsed.output}\n`);
     return parsed.code;
   }
-  const [{ KubeCluster }, { loadKubeConfig, loadPeerKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { run }] = await Promise.all([
+  const [{ createLogger }, { KubeCluster }, { loadKubeConfig, loadPeerKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { run }] = await Promise.all([
+    import('../log.js'),
     import('../kube/client.js'),
     import('../kube/kubeconfig.js'),
     import('../unattended/http.js'),

@@ -78,10 +78,11 @@ if (skipReason) {
       expect(help.stdout).toMatch(/Exit codes/);
       // No shell, and only production dependencies in the image.
       expect(podman(['run', ...hardened, '--network', 'none', '--entrypoint', '/bin/sh', image, '-c', 'true']).code).not.toBe(0);
-      // The application is one bundle (scripts/bundle.mjs) and its licence file: no node_modules, no sources.
+      // The application is the bundle (scripts/bundle.mjs: its entry, the chunks the entry imports when a
+      // command needs the cluster) and its licence file: no node_modules, no sources.
       const probe = "console.log(JSON.stringify(require('fs').readdirSync('/app').sort()))";
       const files = podman(['run', ...hardened, '--network', 'none', '--entrypoint', '/nodejs/bin/node', image, '-e', probe]);
-      expect(JSON.parse(succeeded(files, 'file probe'))).toEqual(['main.mjs', 'main.mjs.LEGAL.txt']);
+      expect(JSON.parse(succeeded(files, 'file probe'))).toEqual(['chunks', 'main.mjs', 'main.mjs.LEGAL.txt']);
       const whoami = podman(['run', ...hardened, '--network', 'none', '--entrypoint', '/nodejs/bin/node', image, '-e', 'console.log(process.getuid(), process.getgid())']);
       expect(succeeded(whoami, 'uid probe').trim()).toBe('65532 65532');
     });
