@@ -100,7 +100,7 @@ export const defaultConfig: RotatorConfig = {
   bundleTimeoutMs: 5 * 60_000,
   pollIntervalMs: 2_000,
   requestTimeoutMs: 30_000,
-  watchIdleTimeoutMs: 60_000,
+  watchIdleTimeoutMs: 90_000,
   expiryWarningDays: 60,
 };
 

@@ -85,7 +85,7 @@ export const configOptions: OptionSpec[] = [
   { flag: 'bundle-timeout', field: 'bundleTimeoutMs', kind: 'duration', default: ms(d.bundleTimeoutMs), describe: 'Deadline for the bundle ConfigMaps to hold the expected anchors' },
   { flag: 'poll-interval', field: 'pollIntervalMs', kind: 'duration', default: ms(d.pollIntervalMs), describe: 'Interval between two looks at the cluster while waiting' },
   { flag: 'request-timeout', field: 'requestTimeoutMs', kind: 'duration', default: ms(d.requestTimeoutMs), describe: 'Deadline of one API request (a watch: its opening); transient failures are retried for about two minutes' },
-  { flag: 'watch-idle-timeout', field: 'watchIdleTimeoutMs', kind: 'duration', default: ms(d.watchIdleTimeoutMs), describe: 'A rollout watch that sent nothing (no event, no bookmark) this long is re-opened, and rollouts it showed nothing of are read with a GET' },
+  { flag: 'watch-idle-timeout', field: 'watchIdleTimeoutMs', kind: 'duration', default: ms(d.watchIdleTimeoutMs), describe: 'A rollout watch that sent nothing (no event, no bookmark) this long is re-opened, and rollouts it showed nothing of are read with a GET; keep it above the apiserver\'s bookmark period (about 1 minute)' },
   { flag: 'expiry-warning-days', field: 'expiryWarningDays', kind: 'number', default: d.expiryWarningDays, describe: 'Warn when a certificate expires within this many days' },
 ];
 
