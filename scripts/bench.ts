@@ -5,7 +5,7 @@
  * at 10 / 100 / 1,000 meshed namespaces (time, API requests through a counting proxy, peak
  * memory), the entrypoint's start-up and the image size. Prints Markdown tables; not a test.
  *
- *   npm run bench [-- --scales 10,100,1000 --concurrency 32 --baseline-factor 10 --skip startup,baseline,scale,polling --out results.json --keep --as-chart]
+ *   npm run bench [-- --scales 10,100,1000 --concurrency 32 --baseline-factor 10 --skip startup,baseline,scale,polling --out results.json --keep --as-chart --node-options '...' --sample-memory]
  *
  * At the largest scale two more rotations run in the same cluster: one with --no-watch-rollouts
  * (every rollout polled with GETs, as before rollouts were watched: the baseline of the watch's
@@ -40,6 +40,10 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'as-chart': { type: 'boolean', default: false },
+    // The rotator's NODE_OPTIONS instead of the default (dist/: none; --as-chart: the chart's), to
+    // separate the heap cap from the bundle: `--node-options ''` or `--node-options --max-old-space-size=128`.
+    'node-options': { type: 'string' },
+    'sample-memory': { type: 'boolean', default: false },
   },
 });
 const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
@@ -63,12 +67,40 @@ const chartNodeOptions = (): string => {
   const values = load(readFileSync(join(repoRoot, 'chart/values.yaml'), 'utf8')) as { nodeOptions?: string };
   return values.nodeOptions ?? '';
 };
-const runEnv: Record<string, string> = asChart ? { NODE_OPTIONS: chartNodeOptions() } : {};
+const nodeOptions = flags['node-options'] ?? (asChart ? chartNodeOptions() : '');
+// --sample-memory: process.memoryUsage() every 250 ms in the rotator (scripts/sample-memory.mjs).
+const sampler = flags['sample-memory'] ? ` --import=${join(repoRoot, 'scripts/sample-memory.mjs')}` : '';
+const runEnv: Record<string, string> = nodeOptions || sampler ? { NODE_OPTIONS: `${nodeOptions}${sampler}`.trim() } : {};
 const mib = (kib: number | undefined): string => (kib ? (kib / 1024).toFixed(0) : 'n/a');
+
+/** The largest of each process.memoryUsage() figure over a run, MiB, and the heap in use when the RSS peaked. */
+interface MemoryPeaks {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  heapUsedAtPeakRss: number;
+  samples: number;
+}
+
+function memoryPeaks(file: string): MemoryPeaks | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const rows = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>);
+  const top = (key: keyof (typeof rows)[number]): number => Math.max(...rows.map((r) => r[key])) / 2 ** 20;
+  const atPeak = rows.reduce((a, b) => (b.rss > a.rss ? b : a), rows[0] ?? { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 });
+  return { rss: top('rss'), heapTotal: top('heapTotal'), heapUsed: top('heapUsed'), external: top('external'), arrayBuffers: top('arrayBuffers'), heapUsedAtPeakRss: atPeak.heapUsed / 2 ** 20, samples: rows.length };
+}
 
 interface ToolRun {
   label: string;
   run: MeasuredRun;
+  memory?: MemoryPeaks;
   timing: RunTiming;
   requests: ProxyCounts;
   violations: number;
@@ -82,13 +114,16 @@ async function rotation(label: string, proxy: FaultProxy, proxyKubeconfig: strin
   monitor.start();
   progress(`${label}: rotate`);
   // --force: the rotation policy would otherwise wait until the anchor is due.
-  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], { ...runEnv, ...env });
+  const samples = join(mkdtempSync(join(tmpdir(), 'lcr-bench-memory-')), 'samples.jsonl');
+  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], { ...runEnv, ...(sampler ? { LCR_BENCH_MEMORY_FILE: samples } : {}), ...env });
+  const memory = sampler ? memoryPeaks(samples) : undefined;
   await monitor.stop();
   if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
   if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
   const timing = stepTimings(run.logs, run.startedAt, run.wallMs);
-  progress(`${label}: ${seconds(run.wallMs)} s, ${proxy.snapshot().total} requests, peak RSS ${mib(run.peakRssKiB)} MiB`);
-  return { label, run, timing, requests: proxy.snapshot(), violations: monitor.violations.length, samples: monitor.samples };
+  const split = memory ? ` (sampled: rss ${memory.rss.toFixed(0)}, heapTotal ${memory.heapTotal.toFixed(0)}, heapUsed ${memory.heapUsed.toFixed(0)}, external ${memory.external.toFixed(0)}, arrayBuffers ${memory.arrayBuffers.toFixed(0)} MiB)` : '';
+  progress(`${label}: ${seconds(run.wallMs)} s, ${proxy.snapshot().total} requests, peak RSS ${mib(run.peakRssKiB)} MiB${split}, CPU ${run.cpuSeconds?.toFixed(1) ?? 'n/a'} s`);
+  return { label, run, memory, timing, requests: proxy.snapshot(), violations: monitor.violations.length, samples: monitor.samples };
 }
 
 function stepTable(title: string, timing: RunTiming): string {
@@ -153,7 +188,7 @@ function printScale(rows: ScaleRow[]): void {
   print(
     table(
       `Scale: one rotation (defaults: --concurrency ${defaultConfig.concurrency}, --poll-interval ${defaultConfig.pollIntervalMs / 1000}s, rollouts watched) with N meshed namespaces of one 1-replica Deployment each, plus the fixture`,
-      ['meshed ns', 'options', 'meshed workloads', 'total s', 'waiting s', 'overhead s', 'API requests', 'req / workload', 'TLS conns', 'list pages followed', 'watches', 'rollout GETs / restart', 'peak RSS MiB', 'time vs N=10', 'requests vs N=10', 'RSS vs N=10', "blog's fixed sleeps s"],
+      ['meshed ns', 'options', 'meshed workloads', 'total s', 'waiting s', 'overhead s', 'API requests', 'req / workload', 'TLS conns', 'list pages followed', 'watches', 'rollout GETs / restart', 'peak RSS MiB', 'CPU s', 'CPU s / 1,000 restarts', 'time vs N=10', 'requests vs N=10', 'RSS vs N=10', "blog's fixed sleeps s"],
       rows.map((r) => [
         r.namespaces,
         r.label,
@@ -168,6 +203,8 @@ function printScale(rows: ScaleRow[]): void {
         watches(r),
         (gets(r) / Math.max(1, restarts(r))).toFixed(2),
         mib(r.run.run.peakRssKiB),
+        r.run.run.cpuSeconds?.toFixed(1) ?? 'n/a',
+        r.run.run.cpuSeconds === undefined ? 'n/a' : ((r.run.run.cpuSeconds * 1000) / Math.max(1, restarts(r))).toFixed(1),
         ratio(r.run.run.wallMs, first.run.run.wallMs),
         ratio(r.run.requests.total, first.run.requests.total),
         ratio(r.run.run.peakRssKiB ?? NaN, first.run.run.peakRssKiB ?? NaN),
@@ -213,9 +250,9 @@ async function main(): Promise<number> {
     if (bundled.status !== 0) throw new Error('scripts/bundle.mjs failed');
     // The entry and its lazily imported chunks (bundle/chunks/), as the image ships them.
     cpSync(join(repoRoot, 'bundle'), snapshot, { recursive: true });
-    progress(`measuring the bundle under NODE_OPTIONS=${runEnv.NODE_OPTIONS ?? ''} (--as-chart)`);
   } else cpSync(join(repoRoot, 'dist'), snapshot, { recursive: true });
-  results.entry = asChart ? { bundle: true, nodeOptions: runEnv.NODE_OPTIONS } : { bundle: false };
+  progress(`measuring ${asChart ? 'the bundle (--as-chart)' : 'dist/'} under NODE_OPTIONS=${runEnv.NODE_OPTIONS ?? ''}`);
+  results.entry = { bundle: asChart, nodeOptions: runEnv.NODE_OPTIONS ?? '' };
   if (!skip.has('startup')) benchStartup();
   if (skip.has('baseline') && skip.has('scale') && skip.has('overhead')) return 0;
   progress('bringing up a local cluster of its own');
@@ -284,7 +321,7 @@ async function main(): Promise<number> {
 }
 
 function summary(run: ToolRun): Record<string, unknown> {
-  return { label: run.label, seconds: run.run.wallMs / 1000, peakRssKiB: run.run.peakRssKiB, timing: run.timing, requests: run.requests, violations: run.violations, samples: run.samples };
+  return { label: run.label, seconds: run.run.wallMs / 1000, peakRssKiB: run.run.peakRssKiB, cpuSeconds: run.run.cpuSeconds, memory: run.memory, timing: run.timing, requests: run.requests, violations: run.violations, samples: run.samples };
 }
 
 main().then(

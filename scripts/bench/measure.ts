@@ -10,6 +10,8 @@ export interface MeasuredRun {
   startedAt: number;
   /** Peak resident set size of the rotator process, KiB (GNU time's %M), when /usr/bin/time exists. */
   peakRssKiB?: number;
+  /** User + system CPU seconds of the rotator process (GNU time's %U + %S), when /usr/bin/time exists. */
+  cpuSeconds?: number;
   logs: Record<string, unknown>[];
   stdout: string;
   stderr: string;
@@ -25,7 +27,7 @@ export async function measureRotator(entry: string, kubeconfig: string, args: st
   const dir = mkdtempSync(join(tmpdir(), 'lcr-bench-run-'));
   const rssFile = join(dir, 'rss');
   const node = [process.execPath, entry, ...args];
-  const [command, ...argv] = existsSync(gnuTime) ? [gnuTime, '-f', '%M', '-o', rssFile, ...node] : node;
+  const [command, ...argv] = existsSync(gnuTime) ? [gnuTime, '-f', '%M %U %S', '-o', rssFile, ...node] : node;
   const startedAt = Date.now();
   const child = spawn(command ?? process.execPath, argv, {
     env: { PATH: process.env.PATH ?? '', LCR_KUBECONFIG: kubeconfig, LCR_LOG_FORMAT: 'json', ...env },
@@ -45,10 +47,12 @@ export async function measureRotator(entry: string, kubeconfig: string, args: st
     }
   });
   let peakRssKiB: number | undefined;
+  let cpuSeconds: number | undefined;
   if (existsSync(rssFile)) {
-    const value = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-    if (Number.isFinite(value) && value > 0) peakRssKiB = value;
+    const [rss, user, system] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+    if (rss !== undefined && Number.isFinite(rss) && rss > 0) peakRssKiB = rss;
+    if (user !== undefined && system !== undefined && Number.isFinite(user + system)) cpuSeconds = user + system;
   }
   rmSync(dir, { recursive: true, force: true });
-  return { code, wallMs, startedAt, peakRssKiB, logs, stdout, stderr };
+  return { code, wallMs, startedAt, peakRssKiB, cpuSeconds, logs, stdout, stderr };
 }

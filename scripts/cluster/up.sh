@@ -13,6 +13,9 @@
 #      LCR_AUDIT=1 (audit log of every `secrets` request with request and response bodies in
 #      STATE_DIR/logs/audit.log, JSON lines: what proves which identity received a private key;
 #      default 0, the e2e suite turns it on: it costs little, only Secret requests are recorded).
+#      LCR_KCM_API_QPS / LCR_KCM_API_BURST: kube-controller-manager's --kube-api-qps / --kube-api-burst
+#      (default: its own, 20 / 30, which caps Deployment rollouts at about 2.5 a second; managed
+#      clusters often raise them: the bench's controller-bound variant does).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -283,6 +286,7 @@ start kube-controller-manager \
   --use-service-account-credentials=true \
   --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
   --service-cluster-ip-range "$SERVICE_CIDR" \
+  ${LCR_KCM_API_QPS:+--kube-api-qps "$LCR_KCM_API_QPS"} ${LCR_KCM_API_BURST:+--kube-api-burst "$LCR_KCM_API_BURST"} \
   --profiling=false \
   --v=1
 wait_until "kube-controller-manager /healthz" https_insecure_ok "https://127.0.0.1:$PORT_KCM/healthz"
