@@ -221,7 +221,7 @@ const rotator = (args: string[] = []): Container => theContainer(cronPod(render(
 check('defaults: rotator options are rendered as LCR_* env', () => must(envValue(rotator(), 'LCR_CONCURRENCY') !== undefined, 'no LCR_CONCURRENCY env'));
 check('defaults: no include list (every meshed namespace)', () => none(envOf(rotator(), 'LCR_INCLUDE_NAMESPACES'), 'LCR_INCLUDE_NAMESPACES env'));
 check('defaults: read-only root filesystem', () => equal(rotator().securityContext?.readOnlyRootFilesystem, true, 'securityContext.readOnlyRootFilesystem'));
-check('defaults: heap capped below the memory limit (NODE_OPTIONS)', () => equal(envValue(rotator(), 'NODE_OPTIONS'), '--max-old-space-size=128', 'NODE_OPTIONS'));
+check('defaults: heap (old space and young generation) capped below the memory limit (NODE_OPTIONS)', () => equal(envValue(rotator(), 'NODE_OPTIONS'), '--max-old-space-size=128 --max-semi-space-size=2', 'NODE_OPTIONS'));
 check("an extraEnv NODE_OPTIONS replaces the chart's own (no duplicate env)", () => {
   const container = theContainer(cronPod(only('cronjob.yaml', '--set', 'extraEnv[0].name=NODE_OPTIONS', '--set', 'extraEnv[0].value=--max-old-space-size=300')));
   equal(envOf(container, 'NODE_OPTIONS').map((e) => e.value), ['--max-old-space-size=300'], 'NODE_OPTIONS entries');
