@@ -114,9 +114,11 @@ async function rotation(label: string, proxy: FaultProxy, proxyKubeconfig: strin
   monitor.start();
   progress(`${label}: rotate`);
   // --force: the rotation policy would otherwise wait until the anchor is due.
-  const samples = join(mkdtempSync(join(tmpdir(), 'lcr-bench-memory-')), 'samples.jsonl');
-  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], { ...runEnv, ...(sampler ? { LCR_BENCH_MEMORY_FILE: samples } : {}), ...env });
-  const memory = sampler ? memoryPeaks(samples) : undefined;
+  const samplesDir = sampler ? mkdtempSync(join(tmpdir(), 'lcr-bench-memory-')) : undefined;
+  const samples = samplesDir ? join(samplesDir, 'samples.jsonl') : undefined;
+  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], { ...runEnv, ...(samples ? { LCR_BENCH_MEMORY_FILE: samples } : {}), ...env });
+  const memory = samples ? memoryPeaks(samples) : undefined;
+  if (samplesDir) rmSync(samplesDir, { recursive: true, force: true });
   await monitor.stop();
   if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
   if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
