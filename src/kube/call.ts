@@ -9,7 +9,7 @@ import { withRetry, type RetryDeps } from './retry.js';
 export type CallOptions = k8s.ConfigurationOptions<k8s.ObservableMiddleware>;
 
 /** Per-request options binding a generated call to `signal`, on top of `base` (headers such as the patch type). */
-export function requestOptions(signal: AbortSignal, base?: CallOptions): CallOptions {
+function requestOptions(signal: AbortSignal, base?: CallOptions): CallOptions {
   const bind: k8s.ObservableMiddleware = {
     pre: (context) => {
       context.setSignal(signal);

@@ -2,8 +2,12 @@ import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1Daemo
 import { createIntern, pickKeys, type Intern } from './intern.js';
 import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadMetadataKeys } from './model.js';
 
-/** The env var Linkerd's proxy-injector writes the trust bundle into. */
+/**
+ * The env var Linkerd's proxy-injector writes the trust bundle into.
+ * @internal exported for the fakes and the memory benchmark
+ */
 export const trustAnchorsEnv = 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS';
+/** @internal exported for the memory benchmark */
 export const proxyContainer = 'linkerd-proxy';
 
 type Json = Record<string, unknown>;
@@ -24,7 +28,7 @@ const asStrings = (value: unknown): Record<string, string> => {
 };
 
 /** Conditions from typed or untyped objects. */
-export function toConditions(list: unknown): Condition[] {
+function toConditions(list: unknown): Condition[] {
   if (!Array.isArray(list)) return [];
   return list.map((raw: unknown) => {
     const item = asRecord(raw);

@@ -120,7 +120,10 @@ export interface WorkloadRef {
   name: string;
 }
 
-/** Status fields of the three kinds, flattened; absent fields are undefined. */
+/**
+ * Status fields of the three kinds, flattened; absent fields are undefined.
+ * @internal exported for its unit tests
+ */
 export interface WorkloadStatus {
   observedGeneration?: number;
   replicas?: number;
@@ -150,7 +153,7 @@ export interface Workload extends WorkloadRef {
   status: WorkloadStatus;
 }
 
-export interface OwnerView {
+interface OwnerView {
   kind: string;
   name: string;
 }

@@ -72,7 +72,7 @@ export interface ClusterReader {
 }
 
 /** Writes the rotator makes. Each throws ApiError on failure. */
-export interface ClusterWriter {
+interface ClusterWriter {
   /** Sets Issuing=True (reason ManuallyTriggered) through the status subresource, retrying on conflict. */
   triggerIssuance(namespace: string, name: string, now: Date): Promise<void>;
   /** Patches the pod template's restartedAt annotation (strategic merge); returns the patched workload. */

@@ -39,7 +39,10 @@ export interface RetryDeps {
   fence?: () => void;
 }
 
-/** The backoff before attempt `attempt + 1`: doubling from minDelayMs, capped, with up to 50% jitter taken off. */
+/**
+ * The backoff before attempt `attempt + 1`: doubling from minDelayMs, capped, with up to 50% jitter taken off.
+ * @internal exported for its unit tests
+ */
 export function backoffMs(policy: Pick<RetryPolicy, 'minDelayMs' | 'maxDelayMs'>, attempt: number, random: () => number = Math.random): number {
   const base = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (1 - random() / 2));

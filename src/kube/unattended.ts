@@ -12,7 +12,7 @@ import { formatHolderRef, holderAnnotation, LeaseConflictError, parseHolderRef, 
  * Deliberately not the run's abort signal: the lock must still be released and the last Event
  * written after SIGTERM, which a call bound to that signal would refuse at once.
  */
-export const unattendedCallPolicy: Partial<RetryPolicy> = { windowMs: 20_000, requestTimeoutMs: 10_000 };
+const unattendedCallPolicy: Partial<RetryPolicy> = { windowMs: 20_000, requestTimeoutMs: 10_000 };
 
 const asDate = (value: unknown): Date | undefined => {
   if (value === undefined || value === null || value === '') return undefined;

@@ -35,7 +35,7 @@ const reconnectMs = { first: 250, max: 5_000 };
  * DaemonSets and StatefulSets while 1,000 Deployments restart) was re-opened each minute,
  * just before its bookmark came.
  */
-export const defaultWatchIdleMs = 90_000;
+const defaultWatchIdleMs = 90_000;
 
 /** What a resuming watch needs: names for its logs, a clock, the run's signal, and its idle limit. */
 export interface ResumingWatchDeps {
