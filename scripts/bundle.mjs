@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 const version = /^ {2}"version": "([^"]+)"/m.exec(readFileSync('package.json', 'utf8'))?.[1] ?? 'unknown';
 
 // Some bundled packages are CommonJS and call require(): give each ES module of the bundle one. And
-// node-fetch (under @kubernetes/client-node) calls url.parse(): Node shows its deprecation (DEP0169) only
+// node-fetch (under @kubernetes/client-node) and prom-client's Pushgateway client call url.parse(): Node shows its deprecation (DEP0169) only
 // for code outside node_modules, which bundled code is, so the bundle drops that one warning, as Node
 // would unbundled. The banner heads every output file: the filter is installed once per process.
 const banner = [
