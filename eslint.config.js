@@ -20,7 +20,14 @@ const layer = (files, folders) => ({
   rules: {
     'no-restricted-imports': [
       'error',
-      { patterns: [{ regex: `^\\.\\.?/(\\.\\./)*(${folders.join('|')})/`, message: `an upward import: ${files.join(', ')} sits below ${folders.join(', ')} (see "The house" in eslint.config.js)` }] },
+      {
+        patterns: [
+          {
+            regex: `^\\.\\.?/(\\.\\./)*(${folders.join('|')})/`,
+            message: `an upward import: ${files.join(', ')} sits below ${folders.join(', ')} (see "The house" in eslint.config.js)`,
+          },
+        ],
+      },
     ],
   },
 });

@@ -65,7 +65,15 @@ async function single(kubeconfig: string): Promise<Measured> {
   await monitor.stop();
   expectSuccess(label, run);
   progress(`${label}: ${seconds(run.wallMs)} s, ${monitor.violations.length} violations / ${monitor.samples} samples`);
-  return { label, run, overheadMs: stepTimings(run.logs, run.startedAt, run.wallMs).overheadMs, violations: monitor.violations.length, across: 0, samples: monitor.samples, restarts: restarts(run) };
+  return {
+    label,
+    run,
+    overheadMs: stepTimings(run.logs, run.startedAt, run.wallMs).overheadMs,
+    violations: monitor.violations.length,
+    across: 0,
+    samples: monitor.samples,
+    restarts: restarts(run),
+  };
 }
 
 async function fleet(kubeconfig: string, peer: PeerCluster): Promise<Measured> {
@@ -82,14 +90,28 @@ async function fleet(kubeconfig: string, peer: PeerCluster): Promise<Measured> {
   expectSuccess(label, run);
   progress(`${label}: ${seconds(run.wallMs)} s, ${monitor.violations.length} violations / ${monitor.samples} samples`);
   // The step timings cover both clusters' steps (each log line names its cluster).
-  return { label, run, overheadMs: stepTimings(run.logs, run.startedAt, run.wallMs).overheadMs, violations: monitor.violations.length, across: monitor.across().length, samples: monitor.samples, restarts: restarts(run) };
+  return {
+    label,
+    run,
+    overheadMs: stepTimings(run.logs, run.startedAt, run.wallMs).overheadMs,
+    violations: monitor.violations.length,
+    across: monitor.across().length,
+    samples: monitor.samples,
+    restarts: restarts(run),
+  };
 }
 
 async function main(): Promise<number> {
   rmSync(snapshot, { recursive: true, force: true });
   cpSync(join(repoRoot, 'dist'), snapshot, { recursive: true });
   const results: Record<string, unknown> = {
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      date: new Date().toISOString(),
+    },
   };
   progress('bringing up the primary cluster (east)');
   const cluster = clusterUp(mkdtempSync(join(tmpdir(), 'lcr-bench-east-')));
@@ -109,13 +131,25 @@ async function main(): Promise<number> {
       await installLinks(peer.kubeconfig, 'east', 'east');
       // The peer still has the old anchor: the fleet run first copies the new one (no new rotation
       // without --force), so a healing run brings both onto one anchor before the measured rotation.
-      const heal = await measureRotator(entry, cluster.kubeconfig, ['rotate', '--cluster-name', 'east', '--peer', `west=${peer.context}`, '--peer-kubeconfig', peer.kubeconfig], {});
+      const heal = await measureRotator(
+        entry,
+        cluster.kubeconfig,
+        ['rotate', '--cluster-name', 'east', '--peer', `west=${peer.context}`, '--peer-kubeconfig', peer.kubeconfig],
+        {},
+      );
       if (heal.code !== 0) throw new Error(`healing run exited ${String(heal.code)}:\n${heal.stderr.slice(-3000)}`);
       const two = await fleet(cluster.kubeconfig, peer);
       rows.push([one, two]);
       results.rounds = rows.map(([a, b]) => ({
         single: { wallMs: a?.run.wallMs, peakRssKiB: a?.run.peakRssKiB, violations: a?.violations, samples: a?.samples, restarts: a?.restarts },
-        fleet: { wallMs: b?.run.wallMs, peakRssKiB: b?.run.peakRssKiB, violations: b?.violations, across: b?.across, samples: b?.samples, restarts: b?.restarts },
+        fleet: {
+          wallMs: b?.run.wallMs,
+          peakRssKiB: b?.run.peakRssKiB,
+          violations: b?.violations,
+          across: b?.across,
+          samples: b?.samples,
+          restarts: b?.restarts,
+        },
       }));
       if (flags.out) writeFileSync(flags.out, JSON.stringify(results, null, 2));
     }
@@ -125,7 +159,20 @@ async function main(): Promise<number> {
         ['round', 'rotation', 'total s', 'tool overhead s', 'restarts', 'peak RSS MiB', 'violations (across) / samples', 'time vs one cluster'],
         rows.flatMap(([a, b], i) =>
           [a, b].flatMap((m) =>
-            m ? [[i + 1, m.label, seconds(m.run.wallMs), seconds(m.overheadMs), m.restarts, mib(m.run.peakRssKiB), `${m.violations} (${m.across}) / ${m.samples}`, ratio(m.run.wallMs, a?.run.wallMs ?? NaN)]] : [],
+            m
+              ? [
+                  [
+                    i + 1,
+                    m.label,
+                    seconds(m.run.wallMs),
+                    seconds(m.overheadMs),
+                    m.restarts,
+                    mib(m.run.peakRssKiB),
+                    `${m.violations} (${m.across}) / ${m.samples}`,
+                    ratio(m.run.wallMs, a?.run.wallMs ?? NaN),
+                  ],
+                ]
+              : [],
           ),
         ),
       ),

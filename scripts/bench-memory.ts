@@ -111,7 +111,11 @@ const slope = (rows: { pods: number; bytes: number }[]): number => {
 };
 
 async function main(): Promise<void> {
-  const sizes = (flags.pods ?? '').split(',').filter(Boolean).map(Number).sort((a, b) => a - b);
+  const sizes = (flags.pods ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
   const steps = (flags.steps ?? '').split(',').filter(Boolean) as Step[];
   const heapLimit = flags['heap-limit'] ? Number(flags['heap-limit']) : undefined;
   const progress = (text: string): void => void process.stderr.write(`[bench-memory ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -159,22 +163,52 @@ async function main(): Promise<void> {
           const m = measured[mode].find((r) => r.pods === pods)?.m as Measured;
           const base = measured['keep-objects'].find((r) => r.pods === pods)?.m as Measured;
           const held = m.heapAfter - m.heapBefore;
-          return [pods, mode === 'current' ? 'current' : 'baseline (--keep-objects)', mib(held), Math.round(held / pods), mib(m.rssAfter), mib(m.peakRss), ratio(held, base.heapAfter - base.heapBefore), ratio(m.peakRss, base.peakRss)];
+          return [
+            pods,
+            mode === 'current' ? 'current' : 'baseline (--keep-objects)',
+            mib(held),
+            Math.round(held / pods),
+            mib(m.rssAfter),
+            mib(m.peakRss),
+            ratio(held, base.heapAfter - base.heapBefore),
+            ratio(m.peakRss, base.peakRss),
+          ];
         }),
       );
-      print(table(`${step === 'list' ? 'listMeshedPods' : 'observeMesh (namespaces, workloads, pods, classified)'}: memory held after a forced GC`, ['pods', 'code', 'heap held MiB', 'heap bytes / pod', 'RSS after MiB', 'peak RSS MiB', 'heap vs baseline', 'peak RSS vs baseline'], rows));
-      const slopes = (['keep-objects', 'current'] as Mode[]).map((mode) => slope(measured[mode].map((r) => ({ pods: r.pods, bytes: r.m.heapAfter - r.m.heapBefore }))));
+      print(
+        table(
+          `${step === 'list' ? 'listMeshedPods' : 'observeMesh (namespaces, workloads, pods, classified)'}: memory held after a forced GC`,
+          ['pods', 'code', 'heap held MiB', 'heap bytes / pod', 'RSS after MiB', 'peak RSS MiB', 'heap vs baseline', 'peak RSS vs baseline'],
+          rows,
+        ),
+      );
+      const slopes = (['keep-objects', 'current'] as Mode[]).map((mode) =>
+        slope(measured[mode].map((r) => ({ pods: r.pods, bytes: r.m.heapAfter - r.m.heapBefore }))),
+      );
       const peakSlopes = (['keep-objects', 'current'] as Mode[]).map((mode) => slope(measured[mode].map((r) => ({ pods: r.pods, bytes: r.m.peakRss }))));
       print(
-        table(`${step}: growth per pod (slope from ${format(sizes[0] ?? 0)} to ${format(sizes[sizes.length - 1] ?? 0)} pods)`, ['code', 'heap bytes / pod', 'peak RSS bytes / pod', 'heap slope vs baseline', 'peak RSS slope vs baseline'], [
-          ['baseline (--keep-objects)', Math.round(slopes[0] ?? NaN), Math.round(peakSlopes[0] ?? NaN), '1.00×', '1.00×'],
-          ['current', Math.round(slopes[1] ?? NaN), Math.round(peakSlopes[1] ?? NaN), ratio(slopes[1] ?? NaN, slopes[0] ?? NaN), ratio(peakSlopes[1] ?? NaN, peakSlopes[0] ?? NaN)],
-        ]),
+        table(
+          `${step}: growth per pod (slope from ${format(sizes[0] ?? 0)} to ${format(sizes[sizes.length - 1] ?? 0)} pods)`,
+          ['code', 'heap bytes / pod', 'peak RSS bytes / pod', 'heap slope vs baseline', 'peak RSS slope vs baseline'],
+          [
+            ['baseline (--keep-objects)', Math.round(slopes[0] ?? NaN), Math.round(peakSlopes[0] ?? NaN), '1.00×', '1.00×'],
+            [
+              'current',
+              Math.round(slopes[1] ?? NaN),
+              Math.round(peakSlopes[1] ?? NaN),
+              ratio(slopes[1] ?? NaN, slopes[0] ?? NaN),
+              ratio(peakSlopes[1] ?? NaN, peakSlopes[0] ?? NaN),
+            ],
+          ],
+        ),
       );
       if (limited.length > 0) print(table(`${step} under --max-old-space-size=${heapLimit}`, ['pods', 'code', 'outcome'], limited));
     }
-    print(`Pod JSON as served: ${format(server.served.podBytes / Math.max(1, server.served.pods))} bytes per pod on average; ${cpus().length} CPUs, Node ${process.version}.`);
-    if (flags.out) writeFileSync(flags.out, JSON.stringify({ node: process.version, podBytes: server.served.podBytes / Math.max(1, server.served.pods), results }, null, 2));
+    print(
+      `Pod JSON as served: ${format(server.served.podBytes / Math.max(1, server.served.pods))} bytes per pod on average; ${cpus().length} CPUs, Node ${process.version}.`,
+    );
+    if (flags.out)
+      writeFileSync(flags.out, JSON.stringify({ node: process.version, podBytes: server.served.podBytes / Math.max(1, server.served.pods), results }, null, 2));
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -50,7 +50,13 @@ const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
 const scales = (flags.scales ?? '').split(',').filter(Boolean).map(Number);
 const factor = Number(flags['baseline-factor']);
 const results: Record<string, unknown> = {
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  },
 };
 
 const progress = (text: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -91,10 +97,21 @@ function memoryPeaks(file: string): MemoryPeaks | undefined {
   } catch {
     return undefined;
   }
-  const rows = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>);
+  const rows = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>);
   const top = (key: keyof (typeof rows)[number]): number => Math.max(...rows.map((r) => r[key])) / 2 ** 20;
   const atPeak = rows.reduce((a, b) => (b.rss > a.rss ? b : a), rows[0] ?? { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 });
-  return { rss: top('rss'), heapTotal: top('heapTotal'), heapUsed: top('heapUsed'), external: top('external'), arrayBuffers: top('arrayBuffers'), heapUsedAtPeakRss: atPeak.heapUsed / 2 ** 20, samples: rows.length };
+  return {
+    rss: top('rss'),
+    heapTotal: top('heapTotal'),
+    heapUsed: top('heapUsed'),
+    external: top('external'),
+    arrayBuffers: top('arrayBuffers'),
+    heapUsedAtPeakRss: atPeak.heapUsed / 2 ** 20,
+    samples: rows.length,
+  };
 }
 
 interface ToolRun {
@@ -116,15 +133,23 @@ async function rotation(label: string, proxy: FaultProxy, proxyKubeconfig: strin
   // --force: the rotation policy would otherwise wait until the anchor is due.
   const samplesDir = sampler ? mkdtempSync(join(tmpdir(), 'lcr-bench-memory-')) : undefined;
   const samples = samplesDir ? join(samplesDir, 'samples.jsonl') : undefined;
-  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], { ...runEnv, ...(samples ? { LCR_BENCH_MEMORY_FILE: samples } : {}), ...env });
+  const run = await measureRotator(entry, proxyKubeconfig, ['rotate', '--force'], {
+    ...runEnv,
+    ...(samples ? { LCR_BENCH_MEMORY_FILE: samples } : {}),
+    ...env,
+  });
   const memory = samples ? memoryPeaks(samples) : undefined;
   if (samplesDir) rmSync(samplesDir, { recursive: true, force: true });
   await monitor.stop();
   if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
   if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
   const timing = stepTimings(run.logs, run.startedAt, run.wallMs);
-  const split = memory ? ` (sampled: rss ${memory.rss.toFixed(0)}, heapTotal ${memory.heapTotal.toFixed(0)}, heapUsed ${memory.heapUsed.toFixed(0)}, external ${memory.external.toFixed(0)}, arrayBuffers ${memory.arrayBuffers.toFixed(0)} MiB)` : '';
-  progress(`${label}: ${seconds(run.wallMs)} s, ${proxy.snapshot().total} requests, peak RSS ${mib(run.peakRssKiB)} MiB${split}, CPU ${run.cpuSeconds?.toFixed(1) ?? 'n/a'} s`);
+  const split = memory
+    ? ` (sampled: rss ${memory.rss.toFixed(0)}, heapTotal ${memory.heapTotal.toFixed(0)}, heapUsed ${memory.heapUsed.toFixed(0)}, external ${memory.external.toFixed(0)}, arrayBuffers ${memory.arrayBuffers.toFixed(0)} MiB)`
+    : '';
+  progress(
+    `${label}: ${seconds(run.wallMs)} s, ${proxy.snapshot().total} requests, peak RSS ${mib(run.peakRssKiB)} MiB${split}, CPU ${run.cpuSeconds?.toFixed(1) ?? 'n/a'} s`,
+  );
   return { label, run, memory, timing, requests: proxy.snapshot(), violations: monitor.violations.length, samples: monitor.samples };
 }
 
@@ -144,13 +169,27 @@ function benchStartup(): void {
     table(
       `Start-up (${startup.tool})`,
       ['command', 'wall ms', '± ms', 'CPU ms (user+sys)', 'runs', 'wall vs node -e 0', 'CPU vs node -e 0'],
-      startup.results.map((r) => [r.name, r.meanMs.toFixed(0), r.stddevMs.toFixed(0), r.cpuMs.toFixed(0), r.runs, ratio(r.meanMs, base), ratio(r.cpuMs, baseCpu)]),
+      startup.results.map((r) => [
+        r.name,
+        r.meanMs.toFixed(0),
+        r.stddevMs.toFixed(0),
+        r.cpuMs.toFixed(0),
+        r.runs,
+        ratio(r.meanMs, base),
+        ratio(r.cpuMs, baseCpu),
+      ]),
     ),
   );
   const images = imageSizes(['localhost/linkerd-cert-rotator:dev', 'gcr.io/distroless/nodejs24-debian12']);
   const runtimeBase = images.find((i) => i.image.includes('distroless'))?.bytes ?? NaN;
   if (images.length > 0) {
-    print(table('Image size (podman; the base is a local stand-in for distroless/nodejs24, see scripts/image-build.sh)', ['image', 'MB', 'vs runtime base'], images.map((i) => [i.image, (i.bytes / 1e6).toFixed(1), ratio(i.bytes, runtimeBase)])));
+    print(
+      table(
+        'Image size (podman; the base is a local stand-in for distroless/nodejs24, see scripts/image-build.sh)',
+        ['image', 'MB', 'vs runtime base'],
+        images.map((i) => [i.image, (i.bytes / 1e6).toFixed(1), ratio(i.bytes, runtimeBase)]),
+      ),
+    );
   } else print('(no image linkerd-cert-rotator:dev: run scripts/image-build.sh to measure its size)\n');
   results.startup = startup;
   results.images = images;
@@ -160,16 +199,49 @@ function printOverhead(fast: ToolRun, normal: ToolRun, baseline: BaselineRun | u
   print(stepTable(`Overhead per step, fixture (${fast.label})`, fast.timing));
   print(stepTable(`Overhead per step, fixture (${normal.label})`, normal.timing));
   const rows: (string | number)[][] = [
-    [`tool, ${fast.label}`, seconds(fast.run.wallMs), seconds(fast.timing.overheadMs), fast.requests.total, `${fast.violations} / ${fast.samples}`, baseline ? ratio(fast.run.wallMs, baseline.realTimeMs) : 'n/a'],
-    [`tool, ${normal.label}`, seconds(normal.run.wallMs), seconds(normal.timing.overheadMs), normal.requests.total, `${normal.violations} / ${normal.samples}`, baseline ? ratio(normal.run.wallMs, baseline.realTimeMs) : 'n/a'],
+    [
+      `tool, ${fast.label}`,
+      seconds(fast.run.wallMs),
+      seconds(fast.timing.overheadMs),
+      fast.requests.total,
+      `${fast.violations} / ${fast.samples}`,
+      baseline ? ratio(fast.run.wallMs, baseline.realTimeMs) : 'n/a',
+    ],
+    [
+      `tool, ${normal.label}`,
+      seconds(normal.run.wallMs),
+      seconds(normal.timing.overheadMs),
+      normal.requests.total,
+      `${normal.violations} / ${normal.samples}`,
+      baseline ? ratio(normal.run.wallMs, baseline.realTimeMs) : 'n/a',
+    ],
   ];
   if (baseline) {
-    rows.push([`blog procedure, sleeps ÷${baseline.factor} (measured)`, seconds(baseline.measuredMs), 'n/a', 'n/a', baselineViolations, ratio(baseline.measuredMs, baseline.realTimeMs)]);
+    rows.push([
+      `blog procedure, sleeps ÷${baseline.factor} (measured)`,
+      seconds(baseline.measuredMs),
+      'n/a',
+      'n/a',
+      baselineViolations,
+      ratio(baseline.measuredMs, baseline.realTimeMs),
+    ]);
     rows.push(['blog procedure, real-time equivalent (baseline)', seconds(baseline.realTimeMs), 'n/a', 'n/a', '', '1.00×']);
   }
-  print(table('Total rotation time on the fixture: tool vs the blog procedure (same cluster, same run)', ['procedure', 'total s', 'tool overhead s', 'API requests', 'invariant violations / samples', 'time vs baseline'], rows));
+  print(
+    table(
+      'Total rotation time on the fixture: tool vs the blog procedure (same cluster, same run)',
+      ['procedure', 'total s', 'tool overhead s', 'API requests', 'invariant violations / samples', 'time vs baseline'],
+      rows,
+    ),
+  );
   if (baseline) {
-    print(table(`The blog procedure by phase (sleeps scaled ÷${baseline.factor}; real time = measured + the sleeps it skipped)`, ['phase', 'measured s', 'fixed sleeps s', 'real-time s'], baseline.phases.map((p) => [p.phase, seconds(p.measuredMs), p.sleptSeconds, seconds(p.realTimeMs)])));
+    print(
+      table(
+        `The blog procedure by phase (sleeps scaled ÷${baseline.factor}; real time = measured + the sleeps it skipped)`,
+        ['phase', 'measured s', 'fixed sleeps s', 'real-time s'],
+        baseline.phases.map((p) => [p.phase, seconds(p.measuredMs), p.sleptSeconds, seconds(p.realTimeMs)]),
+      ),
+    );
   }
 }
 
@@ -184,13 +256,42 @@ function printScale(rows: ScaleRow[]): void {
   const first = rows[0];
   if (!first) return;
   const perWorkload = (r: ScaleRow): number => r.run.requests.total / r.workloads;
-  const restarts = (r: ScaleRow): number => Object.entries(r.run.requests.byRequest).filter(([key]) => key.startsWith('patch ')).reduce((n, [, v]) => n + v, 0);
-  const gets = (r: ScaleRow): number => Object.entries(r.run.requests.byRequest).filter(([key]) => /^get (deployments|statefulsets|daemonsets)\.apps$/.test(key)).reduce((n, [, v]) => n + v, 0);
-  const watches = (r: ScaleRow): number => Object.entries(r.run.requests.byRequest).filter(([key]) => key.startsWith('watch ')).reduce((n, [, v]) => n + v, 0);
+  const restarts = (r: ScaleRow): number =>
+    Object.entries(r.run.requests.byRequest)
+      .filter(([key]) => key.startsWith('patch '))
+      .reduce((n, [, v]) => n + v, 0);
+  const gets = (r: ScaleRow): number =>
+    Object.entries(r.run.requests.byRequest)
+      .filter(([key]) => /^get (deployments|statefulsets|daemonsets)\.apps$/.test(key))
+      .reduce((n, [, v]) => n + v, 0);
+  const watches = (r: ScaleRow): number =>
+    Object.entries(r.run.requests.byRequest)
+      .filter(([key]) => key.startsWith('watch '))
+      .reduce((n, [, v]) => n + v, 0);
   print(
     table(
       `Scale: one rotation (defaults: --concurrency ${defaultConfig.concurrency}, --poll-interval ${defaultConfig.pollIntervalMs / 1000}s, rollouts watched) with N meshed namespaces of one 1-replica Deployment each, plus the fixture`,
-      ['meshed ns', 'options', 'meshed workloads', 'total s', 'waiting s', 'overhead s', 'API requests', 'req / workload', 'TLS conns', 'list pages followed', 'watches', 'rollout GETs / restart', 'peak RSS MiB', 'CPU s', 'CPU s / 1,000 restarts', 'time vs N=10', 'requests vs N=10', 'RSS vs N=10', "blog's fixed sleeps s"],
+      [
+        'meshed ns',
+        'options',
+        'meshed workloads',
+        'total s',
+        'waiting s',
+        'overhead s',
+        'API requests',
+        'req / workload',
+        'TLS conns',
+        'list pages followed',
+        'watches',
+        'rollout GETs / restart',
+        'peak RSS MiB',
+        'CPU s',
+        'CPU s / 1,000 restarts',
+        'time vs N=10',
+        'requests vs N=10',
+        'RSS vs N=10',
+        "blog's fixed sleeps s",
+      ],
       rows.map((r) => [
         r.namespaces,
         r.label,
@@ -234,7 +335,13 @@ function printScale(rows: ScaleRow[]): void {
     );
   }
   const mix = Object.entries(last.run.requests.byRequest).sort((a, b) => b[1] - a[1]);
-  print(table(`API request mix at ${last.namespaces} namespaces`, ['request', 'count', 'per workload'], mix.map(([key, count]) => [key, count, (count / last.workloads).toFixed(2)])));
+  print(
+    table(
+      `API request mix at ${last.namespaces} namespaces`,
+      ['request', 'count', 'per workload'],
+      mix.map(([key, count]) => [key, count, (count / last.workloads).toFixed(2)]),
+    ),
+  );
   print(stepTable(`Overhead per step at ${last.namespaces} namespaces`, last.run.timing));
   for (const r of rows.filter((row) => row.label !== 'defaults')) print(stepTable(`Overhead per step at ${r.namespaces} namespaces, ${r.label}`, r.run.timing));
 }
@@ -303,7 +410,9 @@ async function main(): Promise<number> {
         if (flags.out) writeFileSync(flags.out, JSON.stringify(results, null, 2));
       }
       if (flags.concurrency && largest !== undefined) {
-        const run = await rotation(`${largest} namespaces, --concurrency ${flags.concurrency}`, proxy, proxyKubeconfig, cluster.kubeconfig, { LCR_CONCURRENCY: flags.concurrency });
+        const run = await rotation(`${largest} namespaces, --concurrency ${flags.concurrency}`, proxy, proxyKubeconfig, cluster.kubeconfig, {
+          LCR_CONCURRENCY: flags.concurrency,
+        });
         rows.push({ label: `--concurrency ${flags.concurrency}`, namespaces: largest, workloads: workloadsOf(run), run });
         results.scale = rows.map((r) => ({ namespaces: r.namespaces, options: r.label, workloads: r.workloads, ...summary(r.run) }));
       }
@@ -323,7 +432,17 @@ async function main(): Promise<number> {
 }
 
 function summary(run: ToolRun): Record<string, unknown> {
-  return { label: run.label, seconds: run.run.wallMs / 1000, peakRssKiB: run.run.peakRssKiB, cpuSeconds: run.run.cpuSeconds, memory: run.memory, timing: run.timing, requests: run.requests, violations: run.violations, samples: run.samples };
+  return {
+    label: run.label,
+    seconds: run.run.wallMs / 1000,
+    peakRssKiB: run.run.peakRssKiB,
+    cpuSeconds: run.run.cpuSeconds,
+    memory: run.memory,
+    timing: run.timing,
+    requests: run.requests,
+    violations: run.violations,
+    samples: run.samples,
+  };
 }
 
 main().then(

@@ -20,7 +20,7 @@ const version = /^ {2}"version": "([^"]+)"/m.exec(readFileSync('package.json', '
 const banner = [
   "import { createRequire as lcrCreateRequire } from 'node:module';",
   'const require = lcrCreateRequire(import.meta.url);',
-  "if (!process.emitWarning.lcrFiltered) { const emit = process.emitWarning; process.emitWarning = Object.assign(function (warning, ...rest) {",
+  'if (!process.emitWarning.lcrFiltered) { const emit = process.emitWarning; process.emitWarning = Object.assign(function (warning, ...rest) {',
   "  const code = typeof rest[0] === 'object' && rest[0] !== null ? rest[0].code : rest[1];",
   "  if (code === 'DEP0169') return; return emit.call(process, warning, ...rest); }, { lcrFiltered: true }); }",
 ].join('\n');
@@ -56,4 +56,6 @@ writeFileSync('bundle/main.mjs.LEGAL.txt', `${texts.join('\n\n')}\n`);
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => !file.endsWith('.LEGAL.txt'));
 const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
 const entry = result.metafile.outputs['bundle/main.mjs']?.bytes ?? 0;
-console.log(`bundle/: ${(bytes / 1024 / 1024).toFixed(2)} MiB in ${outputs.length} modules and a licence file (entry bundle/main.mjs ${(entry / 1024).toFixed(0)} KiB)`);
+console.log(
+  `bundle/: ${(bytes / 1024 / 1024).toFixed(2)} MiB in ${outputs.length} modules and a licence file (entry bundle/main.mjs ${(entry / 1024).toFixed(0)} KiB)`,
+);

@@ -118,7 +118,8 @@ export function valueRows(valuesText: string): { section: string; path: string[]
   check(values, []);
   if (problems.length > 0) throw new Error(`chart/values.yaml:\n${problems.join('\n')}`);
 
-  const hasDocumentedChildren = (path: string[]): boolean => docs.some((d) => d.path.length === path.length + 1 && d.path.join('.').startsWith(`${path.join('.')}.`));
+  const hasDocumentedChildren = (path: string[]): boolean =>
+    docs.some((d) => d.path.length === path.length + 1 && d.path.join('.').startsWith(`${path.join('.')}.`));
   return docs
     .filter((doc) => !hasDocumentedChildren(doc.path))
     .map((doc) => ({ section: doc.path.slice(0, -1).join('.'), path: doc.path, description: doc.description, value: valueAt(values, doc.path).value }));
@@ -150,7 +151,7 @@ export function chartReadme(chartYaml: string, valuesText: string, schemaText: s
     '```bash',
     'helm install linkerd-cert-rotator ./chart -n linkerd-cert-rotator --create-namespace \\',
     '  --set image.repository=registry.example.com/linkerd-cert-rotator --set image.tag=' + (chart.appVersion ?? chart.version),
-    'helm test linkerd-cert-rotator -n linkerd-cert-rotator --logs   # runs `status` as the release\'s ServiceAccount',
+    "helm test linkerd-cert-rotator -n linkerd-cert-rotator --logs   # runs `status` as the release's ServiceAccount",
     '```',
     '',
     '## Values',

@@ -45,7 +45,9 @@ async function main(): Promise<number> {
     const status = await rotator(cluster.kubeconfig, ['status']);
     say('verdict');
     process.stdout.write(`rotate exit code ${code}; status exit code ${status}\n`);
-    process.stdout.write(`invariant monitor: ${monitor.samples} samples, ${monitor.violations.length} violations${monitor.violations.length ? `, first: ${JSON.stringify(monitor.violations[0])}` : ''}\n`);
+    process.stdout.write(
+      `invariant monitor: ${monitor.samples} samples, ${monitor.violations.length} violations${monitor.violations.length ? `, first: ${JSON.stringify(monitor.violations[0])}` : ''}\n`,
+    );
     return code === 0 && status === 0 && monitor.violations.length === 0 ? 0 : 1;
   } finally {
     await injector.stop();

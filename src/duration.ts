@@ -12,8 +12,28 @@ export function formatDuration(ms: number): string {
   const hours = Math.floor((totalSeconds % 86_400) / 3600);
   const minutes = Math.floor((totalSeconds % 3600) / 60);
   const seconds = totalSeconds % 60;
-  const parts = days > 0 ? [[days, 'd'], [hours, 'h']] : hours > 0 ? [[hours, 'h'], [minutes, 'm']] : [[minutes, 'm'], [seconds, 's']];
-  return sign + parts.filter(([value], index) => index === 0 || value !== 0).map(([value, unit]) => `${value}${unit}`).join('');
+  const parts =
+    days > 0
+      ? [
+          [days, 'd'],
+          [hours, 'h'],
+        ]
+      : hours > 0
+        ? [
+            [hours, 'h'],
+            [minutes, 'm'],
+          ]
+        : [
+            [minutes, 'm'],
+            [seconds, 's'],
+          ];
+  return (
+    sign +
+    parts
+      .filter(([value], index) => index === 0 || value !== 0)
+      .map(([value, unit]) => `${value}${unit}`)
+      .join('')
+  );
 }
 
 const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -102,7 +102,11 @@ export async function runBaseline(kubeconfig: string, kubectl: string, factor: n
   });
   let output = '';
   const marks: { phase: string; at: number; sleptBefore: number }[] = [];
-  const slept = (): number => readFileSync(ledger, 'utf8').split('\n').filter(Boolean).reduce((sum, s) => sum + Number(s), 0);
+  const slept = (): number =>
+    readFileSync(ledger, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .reduce((sum, s) => sum + Number(s), 0);
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -127,5 +131,13 @@ export async function runBaseline(kubeconfig: string, kubectl: string, factor: n
     phases.push({ phase: from.phase, measuredMs, sleptSeconds, realTimeMs: measuredMs + sleptSeconds * 1000 * (1 - 1 / factor) });
   }
   const sum = (pick: (p: BaselinePhase) => number): number => phases.reduce((total, p) => total + pick(p), 0);
-  return { code, factor, phases, measuredMs: sum((p) => p.measuredMs), realTimeMs: sum((p) => p.realTimeMs), fixedWaitSeconds: sum((p) => p.sleptSeconds), output };
+  return {
+    code,
+    factor,
+    phases,
+    measuredMs: sum((p) => p.measuredMs),
+    realTimeMs: sum((p) => p.realTimeMs),
+    fixedWaitSeconds: sum((p) => p.sleptSeconds),
+    output,
+  };
 }

@@ -38,7 +38,9 @@ export async function startListServer(shapeOf: (pods: number) => MeshShape): Pro
     const match = /^\/n\/([0-9]+)(\/.*)$/.exec(url.pathname);
     const kind = match ? kinds[match[2] ?? ''] : undefined;
     if (!match || !kind) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
       return;
     }
     const shape = shapeOf(Number(match[1]));

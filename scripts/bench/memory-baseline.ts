@@ -68,7 +68,9 @@ export class KeepingObjectsCluster extends KubeCluster {
   }
 
   override async listMeshedPods(): Promise<PodView[]> {
-    const items = await allPages((page) => this.oldCore.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }));
+    const items = await allPages((page) =>
+      this.oldCore.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns', limit: pageSize, _continue: page }),
+    );
     // Typed as today's PodView for observeMesh, which reads none of the times.
     return items.map(oldPodView) as unknown as PodView[];
   }

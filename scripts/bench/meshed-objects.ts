@@ -66,7 +66,12 @@ export function meshedPod(shape: MeshShape, i: number): object {
   const replicaSet = `${deployment}-${templateHash(i)}`;
   const name = `${replicaSet}-${hex(i + 7, 5)}`;
   const created = time(i);
-  const conditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: created }));
+  const conditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+    type,
+    status: 'True',
+    lastProbeTime: null,
+    lastTransitionTime: created,
+  }));
   const bundle = shape.bundles[i % shape.bundles.length] ?? '';
   return {
     metadata: {
@@ -102,10 +107,23 @@ export function meshedPod(shape: MeshShape, i: number): object {
           image: 'cr.l5d.io/linkerd/proxy:edge-25.11.1',
           restartPolicy: 'Always',
           env: proxyEnv(bundle),
-          ports: [{ name: 'linkerd-proxy', containerPort: 4143, protocol: 'TCP' }, { name: 'linkerd-admin', containerPort: 4191, protocol: 'TCP' }],
+          ports: [
+            { name: 'linkerd-proxy', containerPort: 4143, protocol: 'TCP' },
+            { name: 'linkerd-admin', containerPort: 4191, protocol: 'TCP' },
+          ],
           resources: {},
-          volumeMounts: [{ name: 'linkerd-identity-end-entity', mountPath: '/var/run/linkerd/identity/end-entity' }, { name: 'linkerd-identity-token', mountPath: '/var/run/secrets/tokens' }],
-          readinessProbe: { httpGet: { path: '/ready', port: 4191, scheme: 'HTTP' }, initialDelaySeconds: 2, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+          volumeMounts: [
+            { name: 'linkerd-identity-end-entity', mountPath: '/var/run/linkerd/identity/end-entity' },
+            { name: 'linkerd-identity-token', mountPath: '/var/run/secrets/tokens' },
+          ],
+          readinessProbe: {
+            httpGet: { path: '/ready', port: 4191, scheme: 'HTTP' },
+            initialDelaySeconds: 2,
+            timeoutSeconds: 1,
+            periodSeconds: 10,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
           terminationMessagePath: '/dev/termination-log',
           terminationMessagePolicy: 'File',
           imagePullPolicy: 'IfNotPresent',
@@ -115,7 +133,10 @@ export function meshedPod(shape: MeshShape, i: number): object {
         {
           name: 'app',
           image: `registry.example.com/shop/${deployment}:1.42.${i % 10}`,
-          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'metrics', containerPort: 9090, protocol: 'TCP' }],
+          ports: [
+            { name: 'http', containerPort: 8080, protocol: 'TCP' },
+            { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+          ],
           resources: { limits: { memory: '256Mi' }, requests: { cpu: '50m', memory: '128Mi' } },
           volumeMounts: [{ name: 'kube-api-access', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
           terminationMessagePath: '/dev/termination-log',
@@ -124,9 +145,24 @@ export function meshedPod(shape: MeshShape, i: number): object {
         },
       ],
       volumes: [
-        { name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }], defaultMode: 420 } },
+        {
+          name: 'kube-api-access',
+          projected: {
+            sources: [
+              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+            ],
+            defaultMode: 420,
+          },
+        },
         { name: 'linkerd-identity-end-entity', emptyDir: { medium: 'Memory' } },
-        { name: 'linkerd-identity-token', projected: { sources: [{ serviceAccountToken: { audience: 'identity.l5d.io', expirationSeconds: 86400, path: 'linkerd-identity-token' } }], defaultMode: 420 } },
+        {
+          name: 'linkerd-identity-token',
+          projected: {
+            sources: [{ serviceAccountToken: { audience: 'identity.l5d.io', expirationSeconds: 86400, path: 'linkerd-identity-token' } }],
+            defaultMode: 420,
+          },
+        },
       ],
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 30,
@@ -147,8 +183,32 @@ export function meshedPod(shape: MeshShape, i: number): object {
       podIP: `10.244.${(i >> 8) % 256}.${i % 256}`,
       podIPs: [{ ip: `10.244.${(i >> 8) % 256}.${i % 256}` }],
       startTime: created,
-      initContainerStatuses: [{ name: 'linkerd-proxy', state: { running: { startedAt: created } }, lastState: {}, ready: true, restartCount: 0, image: 'cr.l5d.io/linkerd/proxy:edge-25.11.1', imageID: `cr.l5d.io/linkerd/proxy@sha256:${hex(3, 64)}`, containerID: `containerd://${hex(i + 11, 64)}`, started: true }],
-      containerStatuses: [{ name: 'app', state: { running: { startedAt: created } }, lastState: {}, ready: true, restartCount: 0, image: `registry.example.com/shop/${deployment}:1.42.${i % 10}`, imageID: `registry.example.com/shop/${deployment}@sha256:${hex(i, 64)}`, containerID: `containerd://${hex(i + 5, 64)}`, started: true }],
+      initContainerStatuses: [
+        {
+          name: 'linkerd-proxy',
+          state: { running: { startedAt: created } },
+          lastState: {},
+          ready: true,
+          restartCount: 0,
+          image: 'cr.l5d.io/linkerd/proxy:edge-25.11.1',
+          imageID: `cr.l5d.io/linkerd/proxy@sha256:${hex(3, 64)}`,
+          containerID: `containerd://${hex(i + 11, 64)}`,
+          started: true,
+        },
+      ],
+      containerStatuses: [
+        {
+          name: 'app',
+          state: { running: { startedAt: created } },
+          lastState: {},
+          ready: true,
+          restartCount: 0,
+          image: `registry.example.com/shop/${deployment}:1.42.${i % 10}`,
+          imageID: `registry.example.com/shop/${deployment}@sha256:${hex(i, 64)}`,
+          containerID: `containerd://${hex(i + 5, 64)}`,
+          started: true,
+        },
+      ],
       qosClass: 'Burstable',
     },
   };
@@ -159,8 +219,28 @@ export function meshedDeployment(shape: MeshShape, i: number): object {
   const namespace = namespaceName(shape, i);
   const name = deploymentName(i);
   const labels = { app: name, 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'shop' };
-  const template = { metadata: { labels, annotations: { 'kubectl.kubernetes.io/restartedAt': time(i) } }, spec: { containers: [{ name: 'app', image: `registry.example.com/shop/${name}:1.42.${i % 10}`, ports: [{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 9090 }], resources: { limits: { memory: '256Mi' }, requests: { cpu: '50m', memory: '128Mi' } } }] } };
-  const applied = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace, labels }, spec: { replicas: 1, selector: { matchLabels: { app: name } }, template } };
+  const template = {
+    metadata: { labels, annotations: { 'kubectl.kubernetes.io/restartedAt': time(i) } },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: `registry.example.com/shop/${name}:1.42.${i % 10}`,
+          ports: [
+            { name: 'http', containerPort: 8080 },
+            { name: 'metrics', containerPort: 9090 },
+          ],
+          resources: { limits: { memory: '256Mi' }, requests: { cpu: '50m', memory: '128Mi' } },
+        },
+      ],
+    },
+  };
+  const applied = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels },
+    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template },
+  };
   return {
     metadata: {
       name,
@@ -172,7 +252,14 @@ export function meshedDeployment(shape: MeshShape, i: number): object {
       labels,
       annotations: { 'deployment.kubernetes.io/revision': '4', 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` },
     },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } }, revisionHistoryLimit: 10, progressDeadlineSeconds: 600 },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 600,
+    },
     status: {
       observedGeneration: 4,
       replicas: 1,
@@ -180,8 +267,22 @@ export function meshedDeployment(shape: MeshShape, i: number): object {
       readyReplicas: 1,
       availableReplicas: 1,
       conditions: [
-        { type: 'Available', status: 'True', lastUpdateTime: time(i), lastTransitionTime: time(i), reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
-        { type: 'Progressing', status: 'True', lastUpdateTime: time(i), lastTransitionTime: time(i), reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-${templateHash(i)}" has successfully progressed.` },
+        {
+          type: 'Available',
+          status: 'True',
+          lastUpdateTime: time(i),
+          lastTransitionTime: time(i),
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        },
+        {
+          type: 'Progressing',
+          status: 'True',
+          lastUpdateTime: time(i),
+          lastTransitionTime: time(i),
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${name}-${templateHash(i)}" has successfully progressed.`,
+        },
       ],
     },
   };
@@ -190,5 +291,16 @@ export function meshedDeployment(shape: MeshShape, i: number): object {
 /** Namespace j, annotated for injection. */
 export function meshedNamespace(shape: MeshShape, j: number): object {
   const name = namespaceName(shape, j * shape.perNamespace);
-  return { metadata: { name, uid: uid(4, j), resourceVersion: String(300_000 + j), creationTimestamp: time(0), labels: { 'kubernetes.io/metadata.name': name }, annotations: { 'linkerd.io/inject': 'enabled' } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
+  return {
+    metadata: {
+      name,
+      uid: uid(4, j),
+      resourceVersion: String(300_000 + j),
+      creationTimestamp: time(0),
+      labels: { 'kubernetes.io/metadata.name': name },
+      annotations: { 'linkerd.io/inject': 'enabled' },
+    },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  };
 }

@@ -50,7 +50,12 @@ async function readyDeployments(apps: k8s.AppsV1Api): Promise<Set<string>> {
     for (const item of page.items) {
       const want = item.spec?.replicas ?? 1;
       const s = item.status;
-      if ((s?.observedGeneration ?? 0) >= (item.metadata?.generation ?? 0) && s?.updatedReplicas === want && s.availableReplicas === want && (s.replicas ?? 0) === want) {
+      if (
+        (s?.observedGeneration ?? 0) >= (item.metadata?.generation ?? 0) &&
+        s?.updatedReplicas === want &&
+        s.availableReplicas === want &&
+        (s.replicas ?? 0) === want
+      ) {
         ready.add(item.metadata?.namespace ?? '');
       }
     }

@@ -24,7 +24,9 @@ export function startupTimes(entry: string, runs = 20): { tool: string; results:
   if (hyperfine.status === 0) {
     const dir = mkdtempSync(join(tmpdir(), 'lcr-bench-startup-'));
     const file = join(dir, 'hyperfine.json');
-    const run = spawnSync('hyperfine', ['--warmup', '3', '--runs', String(runs), '--style', 'none', '--export-json', file, ...commands.map((c) => c.command)], { encoding: 'utf8' });
+    const run = spawnSync('hyperfine', ['--warmup', '3', '--runs', String(runs), '--style', 'none', '--export-json', file, ...commands.map((c) => c.command)], {
+      encoding: 'utf8',
+    });
     if (run.status === 0) {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as { results: { mean: number; stddev: number; user: number; system: number; times: number[] }[] };
       rmSync(dir, { recursive: true, force: true });
@@ -32,7 +34,13 @@ export function startupTimes(entry: string, runs = 20): { tool: string; results:
         tool: hyperfine.stdout.trim(),
         results: commands.map((c, i) => {
           const r = parsed.results[i];
-          return { ...c, meanMs: (r?.mean ?? NaN) * 1000, stddevMs: (r?.stddev ?? NaN) * 1000, cpuMs: ((r?.user ?? NaN) + (r?.system ?? NaN)) * 1000, runs: r?.times.length ?? 0 };
+          return {
+            ...c,
+            meanMs: (r?.mean ?? NaN) * 1000,
+            stddevMs: (r?.stddev ?? NaN) * 1000,
+            cpuMs: ((r?.user ?? NaN) + (r?.system ?? NaN)) * 1000,
+            runs: r?.times.length ?? 0,
+          };
         }),
       };
     }

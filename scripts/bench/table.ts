@@ -2,8 +2,11 @@
 export function table(title: string, header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? format(cell) : cell)))];
   const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  const numeric = header.map((_, column) => rows.every((row) => typeof row[column] === 'number' || /^[-+]?[\d.,]+( ?[a-zA-Z%×]+)?$/.test(String(row[column] ?? ''))));
-  const line = (row: string[]): string => `| ${row.map((cell, column) => (numeric[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`;
+  const numeric = header.map((_, column) =>
+    rows.every((row) => typeof row[column] === 'number' || /^[-+]?[\d.,]+( ?[a-zA-Z%×]+)?$/.test(String(row[column] ?? ''))),
+  );
+  const line = (row: string[]): string =>
+    `| ${row.map((cell, column) => (numeric[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((width, column) => (numeric[column] ? `${'-'.repeat(width + 1)}:` : `${'-'.repeat(width + 2)}`)).join('|')}|`;
   return [`### ${title}`, '', line(cells[0] ?? []), rule, ...cells.slice(1).map(line), ''].join('\n');
 }

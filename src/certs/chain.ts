@@ -10,20 +10,14 @@ import { webCrypto } from './crypto.js';
 export async function isSignedBy(child: ParsedCert, parent: ParsedCert): Promise<boolean> {
   if (child.x509.issuer !== parent.x509.subject) return false;
   try {
-    return await child.x509.verify(
-      { publicKey: parent.x509.publicKey, signatureOnly: true },
-      webCrypto,
-    );
+    return await child.x509.verify({ publicKey: parent.x509.publicKey, signatureOnly: true }, webCrypto);
   } catch {
     return false;
   }
 }
 
 /** The first candidate that signed `child` (see isSignedBy), or undefined when none did. */
-export async function findSigner(
-  child: ParsedCert,
-  candidates: readonly ParsedCert[],
-): Promise<ParsedCert | undefined> {
+export async function findSigner(child: ParsedCert, candidates: readonly ParsedCert[]): Promise<ParsedCert | undefined> {
   for (const candidate of candidates) {
     if (await isSignedBy(child, candidate)) return candidate;
   }

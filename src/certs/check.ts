@@ -24,16 +24,9 @@ export function daysUntil(date: Date, now: Date): number {
  * Validity of `cert` at `now`: an error when it is not yet valid or has expired (notAfter itself
  * is still valid, as in RFC 5280), a warning when it expires within `warningDays` days.
  */
-export function checkValidity(
-  cert: ParsedCert,
-  subject: string,
-  now: Date,
-  warningDays: number,
-): Finding[] {
+export function checkValidity(cert: ParsedCert, subject: string, now: Date, warningDays: number): Finding[] {
   if (now.getTime() < cert.notBefore.getTime()) {
-    return [
-      { severity: 'error', subject, message: `not valid before ${cert.notBefore.toISOString()}` },
-    ];
+    return [{ severity: 'error', subject, message: `not valid before ${cert.notBefore.toISOString()}` }];
   }
   if (now.getTime() > cert.notAfter.getTime()) {
     return [{ severity: 'error', subject, message: `expired on ${cert.notAfter.toISOString()}` }];
@@ -52,15 +45,11 @@ export function checkValidity(
  */
 export function checkCa(cert: ParsedCert, subject: string): Finding[] {
   if (!cert.isCa) {
-    return [
-      { severity: 'error', subject, message: 'not a CA certificate (basicConstraints cA is not set)' },
-    ];
+    return [{ severity: 'error', subject, message: 'not a CA certificate (basicConstraints cA is not set)' }];
   }
   const usage = cert.x509.getExtension(KeyUsagesExtension);
   if (usage && (usage.usages & KeyUsageFlags.keyCertSign) === 0) {
-    return [
-      { severity: 'error', subject, message: 'not a usable CA certificate (keyUsage lacks keyCertSign)' },
-    ];
+    return [{ severity: 'error', subject, message: 'not a usable CA certificate (keyUsage lacks keyCertSign)' }];
   }
   return [];
 }

@@ -1,10 +1,4 @@
-export {
-  CertificateError,
-  fingerprints,
-  parsePemBundle,
-  shortFingerprint,
-  toPem,
-} from './pem.js';
+export { CertificateError, fingerprints, parsePemBundle, shortFingerprint, toPem } from './pem.js';
 export type { ParsedCert } from './pem.js';
 export { findSigner } from './chain.js';
 export { checkCa, checkIssuerKey, checkValidity, daysUntil } from './check.js';

@@ -144,9 +144,7 @@ function describeKey(x509: X509Certificate): string {
   }
   if (!isKeyAlgorithm(algorithm)) return 'unknown';
   if (typeof algorithm.namedCurve === 'string') {
-    return algorithm.name === 'ECDSA' || algorithm.name === 'ECDH'
-      ? `ECDSA ${algorithm.namedCurve}`
-      : algorithm.namedCurve;
+    return algorithm.name === 'ECDSA' || algorithm.name === 'ECDH' ? `ECDSA ${algorithm.namedCurve}` : algorithm.namedCurve;
   }
   if (algorithm.name.startsWith('RSA') && typeof algorithm.modulusLength === 'number') {
     return `RSA ${algorithm.modulusLength}`;

@@ -13,14 +13,22 @@ import { parseArgs } from './parse.js';
  * `--version` and usage errors answer without them (they are most of the start-up time, and the
  * image's bundle keeps them in chunks of their own that these answers never compile).
  */
-// eslint-disable-next-line complexity -- the one place that wires the real clients after lazy imports (which keep --help fast); its branches are the options that pick them
+// eslint-disable-next-line complexity, max-lines-per-function -- the one place that wires the real clients after lazy imports (which keep --help fast); its branches are the options that pick them
 async function main(): Promise<number> {
   const parsed = await parseArgs(process.argv.slice(2), process.env);
   if (parsed.kind === 'exit') {
     (parsed.code === 0 ? process.stdout : process.stderr).write(`${parsed.output}\n`);
     return parsed.code;
   }
-  const [{ createLogger }, { KubeCluster }, { loadKubeConfig, loadPeerKubeConfig }, { Pushgateway, WebhookNotifier }, { runIdentity }, { HolderLiveness }, { run }] = await Promise.all([
+  const [
+    { createLogger },
+    { KubeCluster },
+    { loadKubeConfig, loadPeerKubeConfig },
+    { Pushgateway, WebhookNotifier },
+    { runIdentity },
+    { HolderLiveness },
+    { run },
+  ] = await Promise.all([
     import('../log.js'),
     import('../kube/client.js'),
     import('../kube/kubeconfig.js'),
@@ -50,7 +58,8 @@ async function main(): Promise<number> {
   // The one place where --soft-exits applies: the run, its Events and its metrics saw the real code.
   const exit = (code: ExitCode): ExitCode => {
     const soft = processExitCode(code, invocation.unattended.softExits);
-    if (soft !== code) logger.warn(`exit code ${code} reported as ${soft} (--soft-exits): the rotation is not finished; the next scheduled run resumes it`, { exitCode: code });
+    if (soft !== code)
+      logger.warn(`exit code ${code} reported as ${soft} (--soft-exits): the rotation is not finished; the next scheduled run resumes it`, { exitCode: code });
     return soft;
   };
   try {
@@ -75,17 +84,35 @@ async function main(): Promise<number> {
             primaryKeys: cluster,
             peers: invocation.peers.map((peer) => ({
               name: peer.name,
-              cluster: new KubeCluster(loadPeerKubeConfig(invocation.peerKubeconfig, invocation, peer.context), { logger: logger.child({ cluster: peer.name }), signal: abort.signal, policy: { requestTimeoutMs }, watchIdleMs: watchIdleTimeoutMs }),
+              cluster: new KubeCluster(loadPeerKubeConfig(invocation.peerKubeconfig, invocation, peer.context), {
+                logger: logger.child({ cluster: peer.name }),
+                signal: abort.signal,
+                policy: { requestTimeoutMs },
+                watchIdleMs: watchIdleTimeoutMs,
+              }),
             })),
           }
         : undefined;
-    const code = await run(invocation, { fleet, cluster, logger, clock: systemClock, signal: abort.signal, progress, print: (text) => process.stdout.write(`${text}\n`), unattended });
+    const code = await run(invocation, {
+      fleet,
+      cluster,
+      logger,
+      clock: systemClock,
+      signal: abort.signal,
+      progress,
+      print: (text) => process.stdout.write(`${text}\n`),
+      unattended,
+    });
     logger.debug('finished', { command: invocation.command, seconds: (Date.now() - started) / 1000, exitCode: code });
     return exit(code);
   } catch (error) {
     // However the abort surfaced (p-retry, a wait, a request), a stopped run exits 128+signal.
     const code = abort.signal.aborted ? exitCodeFor(new AbortedError(String(abort.signal.reason))) : exitCodeFor(error);
-    logger.error(error instanceof Error ? error.message : String(error), { command: invocation.command, error: error instanceof Error ? error.name : 'Error', exitCode: code });
+    logger.error(error instanceof Error ? error.message : String(error), {
+      command: invocation.command,
+      error: error instanceof Error ? error.name : 'Error',
+      exitCode: code,
+    });
     return exit(code);
   } finally {
     await new Promise<void>((resolve) => logger.end(resolve));

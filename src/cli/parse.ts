@@ -106,7 +106,7 @@ export function validate(command: CommandName, raw: Raw): Invocation {
     if (!allowed.includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
     return value;
   };
-  const text = (flag: string): string | undefined => (typeof raw[flag] === 'string' && raw[flag] !== '' ? (raw[flag]) : undefined);
+  const text = (flag: string): string | undefined => (typeof raw[flag] === 'string' && raw[flag] !== '' ? raw[flag] : undefined);
   return {
     command,
     config: result,
@@ -128,14 +128,18 @@ function validatePeers(command: CommandName, raw: Raw): PeerSpec[] {
   const peers = parseList(raw.peer).map((item): PeerSpec => {
     const [name = '', context, extra] = item.split('=').map((part) => part.trim());
     if (extra !== undefined || context === '') throw new UsageError(`--peer must be NAME or NAME=CONTEXT, got "${item}"`);
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new UsageError(`--peer name "${name}" must be a DNS label (as a Link's targetClusterName)`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63)
+      throw new UsageError(`--peer name "${name}" must be a DNS label (as a Link's targetClusterName)`);
     return { name, context: context ?? name };
   });
   if (peers.length === 0) return [];
   if (command !== 'rotate' && command !== 'status') {
-    throw new UsageError(`--peer applies to rotate and status only: a single task (${command}) run on one of several linked clusters breaks the barriers between them`);
+    throw new UsageError(
+      `--peer applies to rotate and status only: a single task (${command}) run on one of several linked clusters breaks the barriers between them`,
+    );
   }
-  if (raw.output === 'prometheus') throw new UsageError('status -o prometheus covers one cluster: run it against each cluster without --peer (each has its own metrics)');
+  if (raw.output === 'prometheus')
+    throw new UsageError('status -o prometheus covers one cluster: run it against each cluster without --peer (each has its own metrics)');
   const names = peers.map((peer) => peer.name);
   const twice = names.filter((name, index) => names.indexOf(name) !== index);
   if (twice.length > 0) throw new UsageError(`--peer ${twice[0]} is given twice`);
@@ -146,7 +150,13 @@ function validatePeers(command: CommandName, raw: Raw): PeerSpec[] {
 }
 
 /** renew-certs' own option. */
-const whichOption: OptionSpec = { flag: 'which', kind: 'string', default: 'next', choices: ['next', 'anchor', 'issuer'], describe: 'Which certificate: the next in the safe order, or one by name' };
+const whichOption: OptionSpec = {
+  flag: 'which',
+  kind: 'string',
+  default: 'next',
+  choices: ['next', 'anchor', 'issuer'],
+  describe: 'Which certificate: the next in the safe order, or one by name',
+};
 const everyOption: OptionSpec[] = [...allOptions, whichOption];
 
 /** How yargs should read and show one option, its default taken from the environment. */
@@ -168,7 +178,12 @@ type Outcome = { kind: 'command'; name: CommandName } | { kind: 'version'; outpu
  * The yargs parser. Each command declares only the options it reads, grouped for its help, with
  * examples; the top level has the commands, `version`, `completion`, -h and --version.
  */
-function buildParser(argv: readonly string[], env: Record<string, string | undefined>, about: BuildInfo, onCommand: (outcome: Outcome) => void): ReturnType<typeof yargs> {
+function buildParser(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  about: BuildInfo,
+  onCommand: (outcome: Outcome) => void,
+): ReturnType<typeof yargs> {
   const named = argv.find((arg) => !arg.startsWith('-'));
   const command = named && named in commands ? named : undefined;
   const vocabulary: Vocabulary = {
@@ -179,7 +194,10 @@ function buildParser(argv: readonly string[], env: Record<string, string | undef
   };
   const parser = yargs([...argv])
     .scriptName('linkerd-cert-rotator')
-    .usage("$0 <command> [options]\n\nRotates Linkerd's trust anchor and identity issuer without breaking mTLS.\n`$0 <command> --help` lists the options of a command. Every option can also be set as an environment variable: --rollout-timeout is " + `${envPrefix}_ROLLOUT_TIMEOUT.`)
+    .usage(
+      "$0 <command> [options]\n\nRotates Linkerd's trust anchor and identity issuer without breaking mTLS.\n`$0 <command> --help` lists the options of a command. Every option can also be set as an environment variable: --rollout-timeout is " +
+        `${envPrefix}_ROLLOUT_TIMEOUT.`,
+    )
     .strict()
     .exitProcess(false)
     .wrap(Math.min(120, process.stdout.columns || 100))
@@ -188,7 +206,9 @@ function buildParser(argv: readonly string[], env: Record<string, string | undef
     .version('version', 'Print the version, commit and Node.js version', versionLine(about))
     .completion('completion', 'Print a bash/zsh completion script: source <(linkerd-cert-rotator completion)')
     .demandCommand(1, 'Name a command.')
-    .epilogue('Exit codes: 0 done, 1 failed, 2 usage, 3 refused precondition, 4 gate not met, 5 timeout, 6 another run holds the lock, 10/11 status warning/broken, 130/143 interrupted.')
+    .epilogue(
+      'Exit codes: 0 done, 1 failed, 2 usage, 3 refused precondition, 4 gate not met, 5 timeout, 6 another run holds the lock, 10/11 status warning/broken, 130/143 interrupted.',
+    )
     .fail((message, error) => {
       throw new UsageError(error?.message ?? unknownArgumentMessage(message, vocabulary, argv));
     });
@@ -208,7 +228,10 @@ function buildParser(argv: readonly string[], env: Record<string, string | undef
   parser.command(
     'version',
     'Print the version, commit and Node.js version',
-    (y) => y.usage('$0 version [-o text|json|yaml]').option('output', { alias: 'o', type: 'string', choices: ['text', 'json', 'yaml'], default: 'text', describe: 'Format' }),
+    (y) =>
+      y
+        .usage('$0 version [-o text|json|yaml]')
+        .option('output', { alias: 'o', type: 'string', choices: ['text', 'json', 'yaml'], default: 'text', describe: 'Format' }),
     (args) => {
       const output = String(args.output);
       onCommand({ kind: 'version', output: output === 'json' || output === 'yaml' ? formatData(output, about) : versionLine(about) });
@@ -235,7 +258,11 @@ function withUndeclared(raw: Raw, env: Record<string, string | undefined>): Raw 
  * Parses argv with yargs. Precedence: flag, then `LCR_*` environment variable, then default.
  * Never exits the process: help, version, completion and usage errors come back as output and a code.
  */
-export async function parseArgs(argv: readonly string[], env: Record<string, string | undefined>, about: BuildInfo = buildInfo(programVersion(), env, process.version)): Promise<ParseResult> {
+export async function parseArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  about: BuildInfo = buildInfo(programVersion(), env, process.version),
+): Promise<ParseResult> {
   let chosen: Outcome | undefined;
   let output = '';
   try {

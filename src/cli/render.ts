@@ -37,12 +37,16 @@ export function showRotate(result: RotateResult, dryRun: boolean): Shown {
   const { decision } = result;
   if (dryRun) {
     const refused = result.refusals.map((reason) => `\nwould refuse: ${reason}`).join('');
-    return { data: { plan: result.plan, findings: result.findings, refusals: result.refusals, decision }, text: `${renderPlan(result.plan)}${decision ? `\npolicy: ${decision.reason}` : ''}${refused}` };
+    return {
+      data: { plan: result.plan, findings: result.findings, refusals: result.refusals, decision },
+      text: `${renderPlan(result.plan)}${decision ? `\npolicy: ${decision.reason}` : ''}${refused}`,
+    };
   }
   const { plan, findings, refusals, executed, finalPhase } = result;
   return {
     data: { plan, findings, refusals, executed, finalPhase, decision },
-    text: executed.length === 0 ? `nothing to do: ${nothingToDoReason({ decision, plan })}` : `rotation finished: ${executed.length} step(s), phase ${finalPhase}`,
+    text:
+      executed.length === 0 ? `nothing to do: ${nothingToDoReason({ decision, plan })}` : `rotation finished: ${executed.length} step(s), phase ${finalPhase}`,
   };
 }
 
@@ -50,12 +54,19 @@ export function showRotate(result: RotateResult, dryRun: boolean): Shown {
 export function showFleetRotate(result: FleetRotateResult, dryRun: boolean, clusters: number): Shown {
   const { plan, findings, refusals, executed, finalPhase, decision } = result;
   if (dryRun) {
-    const lines = [plan.summary, ...plan.clusters.map((c) => `  ${c.name} (${c.role}): ${c.phase}${c.next ? `, next ${c.next}` : ''}`), ...refusals.map((r) => `would refuse: ${r}`)];
+    const lines = [
+      plan.summary,
+      ...plan.clusters.map((c) => `  ${c.name} (${c.role}): ${c.phase}${c.next ? `, next ${c.next}` : ''}`),
+      ...refusals.map((r) => `would refuse: ${r}`),
+    ];
     return { data: { plan, findings, refusals, decision }, text: lines.join('\n') };
   }
   return {
     data: { plan, findings, refusals, executed, finalPhase, decision },
-    text: executed.length === 0 ? `nothing to do: ${plan.summary}` : `rotation across ${clusters} clusters finished: ${executed.length} step(s), phase ${finalPhase}`,
+    text:
+      executed.length === 0
+        ? `nothing to do: ${plan.summary}`
+        : `rotation across ${clusters} clusters finished: ${executed.length} step(s), phase ${finalPhase}`,
   };
 }
 
@@ -74,7 +85,11 @@ const showNothingToDo = (result: NothingToDo): Shown => ({ data: { nothingToDo: 
 export function showRenewCerts(result: RenewCertsResult): Shown {
   if (result.kind === 'nothing-to-do') return showNothingToDo(result);
   const { which, target } = result;
-  if (result.kind === 'would-renew') return { data: { renew: which, certificate: `${target.namespace}/${target.certificate}` }, text: `would renew the ${target.role} (Certificate ${target.namespace}/${target.certificate})` };
+  if (result.kind === 'would-renew')
+    return {
+      data: { renew: which, certificate: `${target.namespace}/${target.certificate}` },
+      text: `would renew the ${target.role} (Certificate ${target.namespace}/${target.certificate})`,
+    };
   return { data: { renewed: which }, text: `renewed the ${target.role}` };
 }
 
@@ -82,7 +97,10 @@ export function showRestart(result: RestartResult): Shown {
   if (result.kind === 'nothing-to-do') return showNothingToDo(result);
   if (result.kind === 'would-restart') {
     const { targets, held } = result;
-    return { data: { targets, held }, text: [`would restart ${targets.length} workload(s):`, ...targets.map((t) => `  ${t}`), ...held.map((h) => `  not restarted: ${h}`)].join('\n') };
+    return {
+      data: { targets, held },
+      text: [`would restart ${targets.length} workload(s):`, ...targets.map((t) => `  ${t}`), ...held.map((h) => `  not restarted: ${h}`)].join('\n'),
+    };
   }
   const { restarted, waitedMs, deleted } = result;
   return { data: { restarted, waitedMs, deleted }, text: `restarted ${restarted} workload(s)` };
@@ -91,7 +109,10 @@ export function showRestart(result: RestartResult): Shown {
 export function showUpdateBundle(result: UpdateBundleResult): Shown {
   if (result.kind === 'nothing-to-do') return showNothingToDo(result);
   if (result.kind === 'would-update') {
-    return { data: { previousAnchorSecret: result.previousAnchorSecret }, text: `would write the current anchor into Secret ${result.previousAnchorSecret} and wait for the bundle` };
+    return {
+      data: { previousAnchorSecret: result.previousAnchorSecret },
+      text: `would write the current anchor into Secret ${result.previousAnchorSecret} and wait for the bundle`,
+    };
   }
   return { data: { updated: true }, text: 'bundle updated: it holds only the current anchor' };
 }

@@ -43,7 +43,8 @@ async function runCommand(invocation: Invocation, deps: Deps, hooks?: RunHooks):
 }
 
 /** status' exit code: 0 healthy, 10 warning, 11 broken. */
-const exitForHealth = (health: Health): ExitCode => (health === 'healthy' ? ExitCode.ok : health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken);
+const exitForHealth = (health: Health): ExitCode =>
+  health === 'healthy' ? ExitCode.ok : health === 'warning' ? ExitCode.statusWarning : ExitCode.statusBroken;
 
 /** A dry run that would refuse exits 3, as the real run would; anything else the command returned is done. */
 const exitForRefusals = (refusals: readonly string[]): ExitCode => (refusals.length > 0 ? ExitCode.refused : ExitCode.ok);

@@ -14,9 +14,7 @@ export interface RestartOptions {
 
 /** What a restart did, or would do (dry run: the workloads it restarts, and those it may not). */
 export type RestartResult =
-  | NothingToDo
-  | { kind: 'would-restart'; targets: string[]; held: string[] }
-  | { kind: 'restarted'; restarted: number; waitedMs: number; deleted?: number };
+  NothingToDo | { kind: 'would-restart'; targets: string[]; held: string[] } | { kind: 'restarted'; restarted: number; waitedMs: number; deleted?: number };
 
 /**
  * Restarts every workload of the plane in scope and waits for the rollouts; refused

@@ -29,9 +29,7 @@ export type MemberView =
   | { name: string; role: 'primary' | 'peer'; unreachable: string; state?: undefined; plan?: undefined };
 
 /** The next thing the fleet does. */
-export type FleetStep =
-  | { kind: 'copy-anchor'; cluster: string; why: string }
-  | { kind: 'step'; cluster: string; step: PlanStep; barrier?: Barrier };
+export type FleetStep = { kind: 'copy-anchor'; cluster: string; why: string } | { kind: 'step'; cluster: string; step: PlanStep; barrier?: Barrier };
 
 /** One cluster as the fleet plan sees it. */
 interface MemberSummary {
@@ -114,7 +112,11 @@ function candidateOf(member: Reachable, primary: Reachable | undefined): Candida
     return {
       member,
       stage: 1,
-      step: { kind: 'copy-anchor', cluster: member.name, why: `the peer must sign with and trust the primary's anchor ${shortFingerprint(primary.state.anchor.cert.fingerprint)}` },
+      step: {
+        kind: 'copy-anchor',
+        cluster: member.name,
+        why: `the peer must sign with and trust the primary's anchor ${shortFingerprint(primary.state.anchor.cert.fingerprint)}`,
+      },
     };
   }
   const first = member.plan.steps[0];
@@ -123,7 +125,8 @@ function candidateOf(member: Reachable, primary: Reachable | undefined): Candida
   return { member, stage: stageOf(first, member.plan.phase), step: { kind: 'step', cluster: member.name, step: first, barrier }, barrier };
 }
 
-const describeStep = (step: FleetStep): string => (step.kind === 'copy-anchor' ? 'copy-anchor' : `${step.step.name}${step.step.purpose ? ` (${step.step.purpose})` : ''}`);
+const describeStep = (step: FleetStep): string =>
+  step.kind === 'copy-anchor' ? 'copy-anchor' : `${step.step.name}${step.step.purpose ? ` (${step.step.purpose})` : ''}`;
 
 /**
  * The fleet's next step from every member's state and own plan (derived without starting a new
@@ -144,20 +147,31 @@ export function deriveFleetPlan(members: readonly MemberView[], options: FleetPl
 
   if (pending.length === 0) {
     const unsettled = reachable.filter((m) => m.plan.phase !== 'steady');
-    if (unreachable.length > 0) return { phase: 'held', summary: `cluster(s) ${unreachable.join(', ')} cannot be read: nothing is started until every cluster answers`, clusters };
+    if (unreachable.length > 0)
+      return { phase: 'held', summary: `cluster(s) ${unreachable.join(', ')} cannot be read: nothing is started until every cluster answers`, clusters };
     if (unsettled.length > 0) {
       return { phase: 'held', summary: unsettled.map((m) => `${m.name}: ${m.plan.summary}`).join('; '), clusters };
     }
-    if (!options.startNew || !primary) return { phase: 'steady', summary: `steady: every cluster on anchor ${shortFingerprint(primary?.state.anchor.cert.fingerprint ?? '')}`, clusters };
+    if (!options.startNew || !primary)
+      return { phase: 'steady', summary: `steady: every cluster on anchor ${shortFingerprint(primary?.state.anchor.cert.fingerprint ?? '')}`, clusters };
     const first = members.find((m) => options.issuerFirst?.has(m.name));
     if (first) {
       const why = options.issuerFirst?.get(first.name) ?? '';
-      return { phase: 'rotating', summary: `a rotation across ${members.length} clusters starts: ${first.name} renews its issuer first`, next: { kind: 'step', cluster: first.name, step: { name: 'renew-issuer', why } }, clusters };
+      return {
+        phase: 'rotating',
+        summary: `a rotation across ${members.length} clusters starts: ${first.name} renews its issuer first`,
+        next: { kind: 'step', cluster: first.name, step: { name: 'renew-issuer', why } },
+        clusters,
+      };
     }
     return {
       phase: 'rotating',
       summary: `steady on anchor ${shortFingerprint(primary.state.anchor.cert.fingerprint)}: a rotation across ${members.length} clusters starts`,
-      next: { kind: 'step', cluster: primary.name, step: { name: 'renew-anchor', why: 'a new trust anchor, shared by every cluster; each bundle then holds old and new' } },
+      next: {
+        kind: 'step',
+        cluster: primary.name,
+        step: { name: 'renew-anchor', why: 'a new trust anchor, shared by every cluster; each bundle then holds old and new' },
+      },
       clusters,
     };
   }
@@ -170,9 +184,19 @@ export function deriveFleetPlan(members: readonly MemberView[], options: FleetPl
     // Restarts and waits are safe whatever the unread cluster is doing; a barrier is not.
     const free = pending.find((c) => c.barrier === undefined);
     if (!free) {
-      return { phase: 'held', summary: `cluster(s) ${unreachable.join(', ')} cannot be read: the fleet stops at barrier ${lowest.barrier ?? ''} until every cluster answers`, barrier: lowest.barrier, clusters };
+      return {
+        phase: 'held',
+        summary: `cluster(s) ${unreachable.join(', ')} cannot be read: the fleet stops at barrier ${lowest.barrier ?? ''} until every cluster answers`,
+        barrier: lowest.barrier,
+        clusters,
+      };
     }
-    return { phase: 'rotating', summary: `cluster(s) ${unreachable.join(', ')} cannot be read: ${free.member.name} runs what needs no barrier`, next: free.step, clusters };
+    return {
+      phase: 'rotating',
+      summary: `cluster(s) ${unreachable.join(', ')} cannot be read: ${free.member.name} runs what needs no barrier`,
+      next: free.step,
+      clusters,
+    };
   }
   const summary = `rotation across ${members.length} clusters: stage ${lowest.stage}, next ${describeStep(lowest.step)} in ${lowest.member.name}${lowest.barrier ? ` after barrier ${lowest.barrier}` : ''}`;
   return { phase: 'rotating', summary, next: lowest.step, barrier: lowest.barrier, clusters };

@@ -39,7 +39,10 @@ class ClusterUnreachableError extends StepError {}
 
 const barrierText: Record<Barrier, { purpose: 'trust-new-anchor' | 'adopt-new-issuer'; gate: string }> = {
   'trust-new-anchor': { purpose: 'trust-new-anchor', gate: 'barrier before any issuer renewal (every proxy in every cluster trusts the new anchor)' },
-  'adopt-new-issuer': { purpose: 'adopt-new-issuer', gate: 'barrier before any cluster drops the old anchor (every proxy in every cluster has a leaf of its new issuer)' },
+  'adopt-new-issuer': {
+    purpose: 'adopt-new-issuer',
+    gate: 'barrier before any cluster drops the old anchor (every proxy in every cluster has a leaf of its new issuer)',
+  },
 };
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -131,7 +134,8 @@ async function copyAnchor(primary: FleetMember, peer: FleetMember, peerState: Ob
     );
   }
   const pair = await primary.keys.readKeyPair(trustNamespace, anchorSecret);
-  if (!pair?.data['tls.crt'] || !pair.data['tls.key']) throw new PreconditionError(`cluster ${primary.name}: the anchor Secret ${trustNamespace}/${anchorSecret} holds no certificate and key to copy`);
+  if (!pair?.data['tls.crt'] || !pair.data['tls.key'])
+    throw new PreconditionError(`cluster ${primary.name}: the anchor Secret ${trustNamespace}/${anchorSecret} holds no certificate and key to copy`);
   await peer.keys.writeKeyPair(peerNs, peer.ctx.config.anchorSecret, pair);
   peer.ctx.logger.info('anchor copied to peer', { secret: `${peerNs}/${peer.ctx.config.anchorSecret}` });
   await waitForBundle(peer.ctx);
@@ -191,7 +195,9 @@ interface FirstFleetLook<D> {
 
 async function lookFirst<D extends StartDecision>(members: readonly FleetMember[], primary: FleetMember, startNew: StartNew<D>): Promise<FirstFleetLook<D>> {
   const first = await observeFleet(members);
-  const findings = [...first.states.entries()].flatMap(([name, state]) => refuseUnsafe(state, primary.ctx.config.expiryWarningDays).map((f) => ({ ...f, subject: `${name}: ${f.subject}` })));
+  const findings = [...first.states.entries()].flatMap(([name, state]) =>
+    refuseUnsafe(state, primary.ctx.config.expiryWarningDays).map((f) => ({ ...f, subject: `${name}: ${f.subject}` })),
+  );
   const primaryState = first.states.get(primary.name);
   const decision = primaryState && typeof startNew === 'function' ? startNew(primaryState) : undefined;
   const starting = primaryState !== undefined && (decision ? decision.startNew : startNew === true);
@@ -217,7 +223,12 @@ function describeStep(next: FleetStep): { name: string; purpose?: Purpose; why: 
  * Before a step behind a barrier: a cluster whose pods fell behind again is re-observed for the
  * fleet to re-plan (at most maxReplans times per barrier), else the barrier's gate is awaited.
  */
-async function atBarrier(members: readonly FleetMember[], barrier: Barrier, replans: Map<Barrier, number>, logger: RunContext['logger']): Promise<Awaited<ReturnType<typeof observeFleet>> | undefined> {
+async function atBarrier(
+  members: readonly FleetMember[],
+  barrier: Barrier,
+  replans: Map<Barrier, number>,
+  logger: RunContext['logger'],
+): Promise<Awaited<ReturnType<typeof observeFleet>> | undefined> {
   const behind = await behindBarrier(members, barrier);
   const replanned = replans.get(barrier) ?? 0;
   if (behind && replanned < maxReplans) {
@@ -230,7 +241,14 @@ async function atBarrier(members: readonly FleetMember[], barrier: Barrier, repl
 }
 
 /** Runs one fleet step on its cluster, told to the hooks; an API failure the adapter gave up on names the cluster. */
-async function runFleetStep(primary: FleetMember, member: FleetMember, next: FleetStep, state: ObservedState | undefined, index: number, hooks: RotationHooks | undefined): Promise<FleetResult['executed'][number]> {
+async function runFleetStep(
+  primary: FleetMember,
+  member: FleetMember,
+  next: FleetStep,
+  state: ObservedState | undefined,
+  index: number,
+  hooks: RotationHooks | undefined,
+): Promise<FleetResult['executed'][number]> {
   const { name, purpose, why } = describeStep(next);
   const started = primary.ctx.clock.now().getTime();
   member.ctx.logger.info(`step ${index}: ${name}`, { purpose, why });
@@ -243,7 +261,12 @@ async function runFleetStep(primary: FleetMember, member: FleetMember, next: Fle
   } catch (error) {
     await hooks?.stepFailed(hookStep, index, error, primary.ctx.clock.now().getTime() - started);
     // API failures the adapter gave up on name the cluster; gates, timeouts, refusals and stops keep their exit codes.
-    throw exitCodeFor(error) === ExitCode.failed && !(error instanceof StepError) ? new ClusterUnreachableError(`cluster ${member.name}: ${name}: ${message(error)}; run again once it answers: the next run resumes from the clusters' state`, { cause: error }) : error;
+    throw exitCodeFor(error) === ExitCode.failed && !(error instanceof StepError)
+      ? new ClusterUnreachableError(
+          `cluster ${member.name}: ${name}: ${message(error)}; run again once it answers: the next run resumes from the clusters' state`,
+          { cause: error },
+        )
+      : error;
   }
   const record = { cluster: member.name, step: name, purpose, durationMs: primary.ctx.clock.now().getTime() - started };
   member.ctx.logger.info(`step ${index} done: ${name}`, { purpose, seconds: inSeconds(record.durationMs) });
@@ -255,7 +278,12 @@ async function runFleetStep(primary: FleetMember, member: FleetMember, next: Fle
  * Runs the fleet's plan from its first look until nothing remains: each step behind its barrier,
  * every cluster observed again after each, stopping rather than looping when they do not converge.
  */
-async function runFleetPlan(members: readonly FleetMember[], primary: FleetMember, first: Pick<FirstFleetLook<unknown>, 'plan' | 'starting' | 'states'>, hooks: RotationHooks | undefined): Promise<{ executed: FleetResult['executed']; finalPhase: FleetPlan['phase'] }> {
+async function runFleetPlan(
+  members: readonly FleetMember[],
+  primary: FleetMember,
+  first: Pick<FirstFleetLook<unknown>, 'plan' | 'starting' | 'states'>,
+  hooks: RotationHooks | undefined,
+): Promise<{ executed: FleetResult['executed']; finalPhase: FleetPlan['phase'] }> {
   const logger = primary.ctx.logger;
   const { starting } = first;
   let { plan, states } = first;
@@ -297,7 +325,10 @@ async function runFleetPlan(members: readonly FleetMember[], primary: FleetMembe
  * first member is the primary (it holds the anchor Certificate). Anything refused before the first
  * change refuses the whole run; an unreachable cluster stops the run at the next barrier.
  */
-export async function rotateFleet<D extends StartDecision = StartDecision>(members: readonly FleetMember[], options: { dryRun: boolean; startNew?: StartNew<D>; hooks?: RotationHooks }): Promise<FleetResult<D>> {
+export async function rotateFleet<D extends StartDecision = StartDecision>(
+  members: readonly FleetMember[],
+  options: { dryRun: boolean; startNew?: StartNew<D>; hooks?: RotationHooks },
+): Promise<FleetResult<D>> {
   const primary = members[0];
   if (!primary || primary.role !== 'primary') throw new PreconditionError('a multicluster run needs its primary cluster first');
   const logger = primary.ctx.logger;
@@ -309,7 +340,10 @@ export async function rotateFleet<D extends StartDecision = StartDecision>(membe
     if (!options.dryRun && heldByUnreachable(plan)) throw new ClusterUnreachableError(plan.summary);
     return { plan, findings, refusals, executed: [], finalPhase: plan.phase, decision };
   }
-  if (refusals.length > 0) throw new PreconditionError(`refusing to start a rotation across ${members.length} clusters, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
+  if (refusals.length > 0)
+    throw new PreconditionError(
+      `refusing to start a rotation across ${members.length} clusters, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`,
+    );
 
   const { executed, finalPhase } = await runFleetPlan(members, primary, { plan, starting, states: first.states }, options.hooks);
   logger.info('rotation complete', { steps: executed.length, phase: finalPhase, clusters: members.length });

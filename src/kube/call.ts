@@ -59,7 +59,12 @@ function guard(fence: () => void, noted: (error: unknown) => void): () => void {
 }
 
 /** Like kubeCall for a read, but 404 means "absent" (undefined). */
-export async function kubeFind<T>(deps: RetryDeps, permission: Permission & { verb: 'get' }, object: string, run: (options: CallOptions) => Promise<T>): Promise<T | undefined> {
+export async function kubeFind<T>(
+  deps: RetryDeps,
+  permission: Permission & { verb: 'get' },
+  object: string,
+  run: (options: CallOptions) => Promise<T>,
+): Promise<T | undefined> {
   try {
     return await kubeCall(deps, permission, object, run);
   } catch (error) {

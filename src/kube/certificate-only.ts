@@ -39,7 +39,9 @@ export function certificateOnlySecret(current: V1Secret, pem: string, labels: Re
     );
   }
   if (current.immutable === true) {
-    throw new PreconditionError(`Secret ${object} is immutable, so the rotator cannot write the previous anchor into it: delete it and ${createPreviousAnchorHint(metadata.namespace ?? '', metadata.name ?? '')}`);
+    throw new PreconditionError(
+      `Secret ${object} is immutable, so the rotator cannot write the previous anchor into it: delete it and ${createPreviousAnchorHint(metadata.namespace ?? '', metadata.name ?? '')}`,
+    );
   }
   const ownerReferences = metadata.ownerReferences?.filter((owner) => !isCertManager(owner.apiVersion));
   // managedFields left out: on an update the apiserver then keeps and extends its own record.

@@ -2,7 +2,22 @@ import * as k8s from '@kubernetes/client-node';
 import { PreconditionError } from '../errors.js';
 import { systemClock, throwIfAborted } from '../wait/poll.js';
 import { describeFailure, MissingApiError, RequestTimeoutError, statusCode } from './errors.js';
-import { keyPairKeys, type BundleView, type CertificateRequestView, type CertificateView, type KeyPair, type LinkView, type NamespaceView, type PodMetadataKeys, type PodView, type SecretView, type Workload, type WorkloadKind, type WorkloadMetadataKeys, type WorkloadRef } from './model.js';
+import {
+  keyPairKeys,
+  type BundleView,
+  type CertificateRequestView,
+  type CertificateView,
+  type KeyPair,
+  type LinkView,
+  type NamespaceView,
+  type PodMetadataKeys,
+  type PodView,
+  type SecretView,
+  type Workload,
+  type WorkloadKind,
+  type WorkloadMetadataKeys,
+  type WorkloadRef,
+} from './model.js';
 import type { Cluster, EvictionResult, KeyPairCopier, PodIdentity, WorkloadChange, WorkloadFeed } from './ports.js';
 import { defaultRetryPolicy, type RetryDeps } from './retry.js';
 import { kubeCall, kubeFind, type CallOptions } from './call.js';
@@ -79,7 +94,11 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     await this.requireApi(certificateRequests, 'cert-manager');
     return this.paged(
       permissions.listCertificateRequests,
-      (page, options) => this.custom.listNamespacedCustomObject({ ...certificateRequests, namespace, limit: pageSize, _continue: page }, options) as Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
+      (page, options) =>
+        this.custom.listNamespacedCustomObject({ ...certificateRequests, namespace, limit: pageSize, _continue: page }, options) as Promise<{
+          items: unknown[];
+          metadata?: { _continue?: string };
+        }>,
       toCertificateRequest,
     );
   }
@@ -98,7 +117,9 @@ export class KubeCluster implements Cluster, KeyPairCopier {
       },
     );
     if (clusterBundleServed) {
-      const raw: unknown = await this.find(permissions.getClusterBundle, name, (options) => this.custom.getClusterCustomObject({ ...clusterBundles, name }, options));
+      const raw: unknown = await this.find(permissions.getClusterBundle, name, (options) =>
+        this.custom.getClusterCustomObject({ ...clusterBundles, name }, options),
+      );
       if (raw !== undefined) return toBundle(raw);
     }
     await this.requireApi(trustManager, 'trust-manager');
@@ -107,7 +128,11 @@ export class KubeCluster implements Cluster, KeyPairCopier {
   }
 
   async listNamespaces(labelSelector?: string): Promise<NamespaceView[]> {
-    return this.paged(permissions.listNamespaces, (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options), toNamespace);
+    return this.paged(
+      permissions.listNamespaces,
+      (page, options) => this.core.listNamespace({ labelSelector, limit: pageSize, _continue: page }, options),
+      toNamespace,
+    );
   }
 
   async getConfigMapValue(namespace: string, name: string, key: string): Promise<string | undefined> {
@@ -131,19 +156,25 @@ export class KubeCluster implements Cluster, KeyPairCopier {
       this.paged(
         permissions.listDeployments,
         (page, options) =>
-          namespace ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options) : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
+          namespace
+            ? this.apps.listNamespacedDeployment({ ...scope, namespace, _continue: page }, options)
+            : this.apps.listDeploymentForAllNamespaces({ ...scope, _continue: page }, options),
         (item) => toWorkload('Deployment', item, keep),
       ),
       this.paged(
         permissions.listStatefulSets,
         (page, options) =>
-          namespace ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options) : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
+          namespace
+            ? this.apps.listNamespacedStatefulSet({ ...scope, namespace, _continue: page }, options)
+            : this.apps.listStatefulSetForAllNamespaces({ ...scope, _continue: page }, options),
         (item) => toWorkload('StatefulSet', item, keep),
       ),
       this.paged(
         permissions.listDaemonSets,
         (page, options) =>
-          namespace ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options) : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
+          namespace
+            ? this.apps.listNamespacedDaemonSet({ ...scope, namespace, _continue: page }, options)
+            : this.apps.listDaemonSetForAllNamespaces({ ...scope, _continue: page }, options),
         (item) => toWorkload('DaemonSet', item, keep),
       ),
     ]);
@@ -185,7 +216,13 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     const source = {
       version: async () => (await this.call(calls.list, '(all)', list)).metadata?.resourceVersion ?? '',
       open: (resourceVersion: string, handlers: WatchHandlers) =>
-        openWatch(this.watcher, `/apis/apps/v1/${kind.toLowerCase()}s`, { resourceVersion, allowWatchBookmarks: true }, handlers, this.deps.policy?.requestTimeoutMs ?? defaultRetryPolicy.requestTimeoutMs),
+        openWatch(
+          this.watcher,
+          `/apis/apps/v1/${kind.toLowerCase()}s`,
+          { resourceVersion, allowWatchBookmarks: true },
+          handlers,
+          this.deps.policy?.requestTimeoutMs ?? defaultRetryPolicy.requestTimeoutMs,
+        ),
     };
     const watch = new ResumingWatch(
       source,
@@ -193,7 +230,14 @@ export class KubeCluster implements Cluster, KeyPairCopier {
         const workload = toWorkload(kind, object as AnyWorkload);
         onChange({ ref: { kind, namespace: workload.namespace, name: workload.name }, workload: type === 'DELETED' ? undefined : workload, span });
       },
-      { what: `watch ${resource}`, logger: this.deps.logger, clock: this.deps.clock ?? systemClock, signal: this.deps.signal, idleMs: this.deps.watchIdleMs, retry: this.deps.policy },
+      {
+        what: `watch ${resource}`,
+        logger: this.deps.logger,
+        clock: this.deps.clock ?? systemClock,
+        signal: this.deps.signal,
+        idleMs: this.deps.watchIdleMs,
+        retry: this.deps.policy,
+      },
     );
     try {
       await watch.start();
@@ -230,10 +274,18 @@ export class KubeCluster implements Cluster, KeyPairCopier {
       const others = (status.conditions ?? []).filter((condition) => condition.type !== 'Issuing');
       status.conditions = [
         ...others,
-        { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered by linkerd-cert-rotator', lastTransitionTime: now.toISOString() },
+        {
+          type: 'Issuing',
+          status: 'True',
+          reason: 'ManuallyTriggered',
+          message: 'Certificate re-issuance manually triggered by linkerd-cert-rotator',
+          lastTransitionTime: now.toISOString(),
+        },
       ];
       try {
-        await this.call(permissions.updateCertificateStatus, object, (options) => this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }, options));
+        await this.call(permissions.updateCertificateStatus, object, (options) =>
+          this.custom.replaceNamespacedCustomObjectStatus({ ...certManager, namespace, name, body: raw }, options),
+        );
         return;
       } catch (error) {
         // 409: the Certificate changed since it was read; read it again and write again.
@@ -251,11 +303,20 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     const patched = await this.call(workloadCalls[ref.kind].patch, object, (options): Promise<AnyWorkload> => {
       switch (ref.kind) {
         case 'Deployment':
-          return this.apps.patchNamespacedDeployment({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
+          return this.apps.patchNamespacedDeployment(
+            { namespace, name, body },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options),
+          );
         case 'StatefulSet':
-          return this.apps.patchNamespacedStatefulSet({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
+          return this.apps.patchNamespacedStatefulSet(
+            { namespace, name, body },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options),
+          );
         case 'DaemonSet':
-          return this.apps.patchNamespacedDaemonSet({ namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options));
+          return this.apps.patchNamespacedDaemonSet(
+            { namespace, name, body },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch, options),
+          );
       }
     });
     return toWorkload(ref.kind, patched);
@@ -266,7 +327,10 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     for (let attempt = 1; ; attempt++) {
       const current = await this.find(permissions.getSecret, object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
       // Never created: a create cannot be name-scoped, and with delete it let a token re-make this Secret.
-      if (current === undefined) throw new PreconditionError(`the previous-anchor Secret ${object} does not exist and the rotator never creates Secrets: ${createPreviousAnchorHint(namespace, name)}`);
+      if (current === undefined)
+        throw new PreconditionError(
+          `the previous-anchor Secret ${object} does not exist and the rotator never creates Secrets: ${createPreviousAnchorHint(namespace, name)}`,
+        );
       const body = certificateOnlySecret(current, pem, labels);
       try {
         // A PUT of the object read (its resourceVersion): the data becomes tls.crt alone, the metadata stays.
@@ -291,8 +355,14 @@ export class KubeCluster implements Cluster, KeyPairCopier {
     const object = `${namespace}/${name}`;
     for (let attempt = 1; ; attempt++) {
       const current = await this.find(permissions.getSecret, object, (options) => this.core.readNamespacedSecret({ namespace, name }, options));
-      if (current === undefined) throw new PreconditionError(`the anchor copy Secret ${object} does not exist and the rotator never creates Secrets: create it once as a copy of the primary's anchor Secret (see docs/multicluster.md)`);
-      if (current.type !== 'kubernetes.io/tls') throw new PreconditionError(`the anchor copy Secret ${object} is of type ${current.type ?? '(none)'}, not kubernetes.io/tls: a CA ClusterIssuer cannot sign with it`);
+      if (current === undefined)
+        throw new PreconditionError(
+          `the anchor copy Secret ${object} does not exist and the rotator never creates Secrets: create it once as a copy of the primary's anchor Secret (see docs/multicluster.md)`,
+        );
+      if (current.type !== 'kubernetes.io/tls')
+        throw new PreconditionError(
+          `the anchor copy Secret ${object} is of type ${current.type ?? '(none)'}, not kubernetes.io/tls: a CA ClusterIssuer cannot sign with it`,
+        );
       if (current.immutable === true) throw new PreconditionError(`the anchor copy Secret ${object} is immutable: the new anchor cannot be written into it`);
       // The object read, data replaced: its metadata (labels, Helm's ownership) and resourceVersion stay.
       const body = { ...current, data: { ...pair.data } };
@@ -391,7 +461,13 @@ const workloadCalls: Record<WorkloadKind, { list: Permission; watch: Permission;
  * An open that brings no answer within `timeoutMs` fails with RequestTimeoutError (client-node
  * sets no deadline on it); should it open later after all, the stream is closed at once.
  */
-async function openWatch(watcher: k8s.Watch, path: string, query: Record<string, string | boolean>, handlers: WatchHandlers, timeoutMs: number): Promise<WatchStream> {
+async function openWatch(
+  watcher: k8s.Watch,
+  path: string,
+  query: Record<string, string | boolean>,
+  handlers: WatchHandlers,
+  timeoutMs: number,
+): Promise<WatchStream> {
   let opened = false;
   let abandoned = false;
   let failure: { error: Error } | undefined;
@@ -416,7 +492,10 @@ async function openWatch(watcher: k8s.Watch, path: string, query: Record<string,
     controller = await Promise.race([opening, timedOut]);
   } catch (error) {
     abandoned = true;
-    void opening.then((late) => late.abort(), () => undefined);
+    void opening.then(
+      (late) => late.abort(),
+      () => undefined,
+    );
     throw error;
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,19 @@
 import type { V1Pod, V1Secret, V1Namespace, V1Deployment, V1StatefulSet, V1DaemonSet, V1Condition } from '@kubernetes/client-node';
 import { createIntern, pickKeys, type Intern } from './intern.js';
-import type { BundleSourceView, BundleView, CertificateRequestView, CertificateView, Condition, LabelSelectorView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadMetadataKeys } from './model.js';
+import type {
+  BundleSourceView,
+  BundleView,
+  CertificateRequestView,
+  CertificateView,
+  Condition,
+  LabelSelectorView,
+  NamespaceView,
+  PodMetadataKeys,
+  PodView,
+  SecretView,
+  Workload,
+  WorkloadMetadataKeys,
+} from './model.js';
 
 /**
  * The env var Linkerd's proxy-injector writes the trust bundle into.
@@ -250,7 +263,9 @@ export function toWorkload(kind: Workload['kind'], object: AnyWorkload, keep?: W
     generation: object.metadata?.generation ?? 0,
     labels: keep ? pickKeys(object.metadata?.labels, keep.labels) : (object.metadata?.labels ?? {}),
     annotations: keep ? pickKeys(object.metadata?.annotations, keep.annotations) : (object.metadata?.annotations ?? {}),
-    templateAnnotations: keep ? pickKeys(asStrings(asRecord(template.metadata).annotations), keep.templateAnnotations) : asStrings(asRecord(template.metadata).annotations),
+    templateAnnotations: keep
+      ? pickKeys(asStrings(asRecord(template.metadata).annotations), keep.templateAnnotations)
+      : asStrings(asRecord(template.metadata).annotations),
     specReplicas: kind === 'DaemonSet' ? undefined : (asNumber(spec.replicas) ?? 1),
     paused: spec.paused === true,
     strategy: asString(strategy.type) ?? 'RollingUpdate',

@@ -28,7 +28,7 @@ interface StatusBody {
 /** HTTP status of a client-node error, or undefined for transport errors. */
 export function statusCode(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error).code;
+    const code = error.code;
     if (typeof code === 'number') return code;
   }
   return undefined;
@@ -44,7 +44,7 @@ export function failureStatus(error: unknown): number | string {
 /** The Status message the API server sent, without echoing request bodies. */
 export function statusMessage(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'body' in error) {
-    const body = (error).body;
+    const body = error.body;
     try {
       const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as StatusBody;
       if (parsed?.message) return parsed.message;
@@ -52,7 +52,7 @@ export function statusMessage(error: unknown): string {
       // not JSON: fall through to the error's own message
     }
   }
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
 }
 
 const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);

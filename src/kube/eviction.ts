@@ -28,7 +28,7 @@ interface StatusCauses {
 export function evictionRefusal(error: unknown): string {
   const message = statusMessage(error);
   let causes: string[] = [];
-  const body = typeof error === 'object' && error !== null && 'body' in error ? (error).body : undefined;
+  const body = typeof error === 'object' && error !== null && 'body' in error ? error.body : undefined;
   try {
     const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as StatusCauses | undefined;
     causes = (parsed?.details?.causes ?? []).map((cause) => cause.message ?? '').filter((text) => text !== '');

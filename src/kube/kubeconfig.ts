@@ -92,7 +92,14 @@ export function loadPeerKubeConfig(paths: string | undefined, primary: KubeConne
     throw new UsageError(`cannot load the peers' kubeconfig ${files.join(delimiter)}: ${kubeconfigFailure(error)}`);
   }
   if (!config.getContexts().some((known) => known.name === context)) {
-    throw new UsageError(`the peers' kubeconfig ${files.join(delimiter)} has no context named ${context} (contexts: ${config.getContexts().map((known) => known.name).join(', ') || 'none'})`);
+    throw new UsageError(
+      `the peers' kubeconfig ${files.join(delimiter)} has no context named ${context} (contexts: ${
+        config
+          .getContexts()
+          .map((known) => known.name)
+          .join(', ') || 'none'
+      })`,
+    );
   }
   config.setCurrentContext(context);
   return config;

@@ -27,7 +27,13 @@ export interface Permission {
  */
 export type Scope = 'cluster' | 'trust' | 'linkerd' | 'lock' | 'release' | 'workloads';
 
-const p = <V extends Permission['verb']>(verb: V, group: string, resource: string, named: boolean, scopes: readonly Scope[]): Permission & { verb: V } => ({ verb, group, resource, named, scopes });
+const p = <V extends Permission['verb']>(verb: V, group: string, resource: string, named: boolean, scopes: readonly Scope[]): Permission & { verb: V } => ({
+  verb,
+  group,
+  resource,
+  named,
+  scopes,
+});
 
 /** The table: one entry per kind of request, named after what the adapter does with it. */
 export const permissions = {
@@ -64,7 +70,6 @@ export const permissions = {
   /** Which API groups are served: the system:discovery ClusterRole lets every authenticated identity read it. */
   discovery: { verb: 'get', group: '', resource: '', named: false, nonResource: '/apis', scopes: ['cluster'] },
 } as const satisfies Record<string, Permission>;
-
 
 /** How errors and logs name a permission's resource: `secrets`, `certificates.cert-manager.io/status`. */
 export function resourceLabel(permission: Permission): string {

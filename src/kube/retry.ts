@@ -118,7 +118,13 @@ export async function withRetry<T>(what: string, call: (signal: AbortSignal) => 
         const delay = backoffMs(policy, attemptNumber, deps.random);
         const retryLeftMs = policy.windowMs - elapsed - delay;
         if (retryLeftMs < 0) return false;
-        deps.logger.warn(retryMessage, { call: what, attempt: attemptNumber, status: failureStatus(error), retryInMs: delay, retryWindowLeftSeconds: Math.round(retryLeftMs / 1000) });
+        deps.logger.warn(retryMessage, {
+          call: what,
+          attempt: attemptNumber,
+          status: failureStatus(error),
+          retryInMs: delay,
+          retryWindowLeftSeconds: Math.round(retryLeftMs / 1000),
+        });
         await clock.sleep(delay, deps.signal);
         return true;
       },

@@ -3,9 +3,7 @@
  * matched in memory so one cluster-wide list serves every selector.
  */
 type Requirement =
-  | { op: 'eq' | 'ne'; key: string; value: string }
-  | { op: 'exists' | 'absent'; key: string }
-  | { op: 'in' | 'notin'; key: string; values: string[] };
+  { op: 'eq' | 'ne'; key: string; value: string } | { op: 'exists' | 'absent'; key: string } | { op: 'in' | 'notin'; key: string; values: string[] };
 
 /** Parses a selector; throws on syntax it does not understand. Empty selects everything. */
 export function parseSelector(text: string): Requirement[] {
@@ -15,7 +13,15 @@ export function parseSelector(text: string): Requirement[] {
     .filter((part) => part.length > 0)
     .map((part): Requirement => {
       const set = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);
-      if (set) return { op: set[2] as 'in' | 'notin', key: set[1] ?? '', values: (set[3] ?? '').split(',').map((v) => v.trim()).filter(Boolean) };
+      if (set)
+        return {
+          op: set[2] as 'in' | 'notin',
+          key: set[1] ?? '',
+          values: (set[3] ?? '')
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean),
+        };
       const compare = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(part);
       if (compare) return { op: compare[2] === '!=' ? 'ne' : 'eq', key: compare[1] ?? '', value: compare[3] ?? '' };
       const exists = /^(!?)([\w./-]+)$/.exec(part);
@@ -46,7 +52,9 @@ export function matchesSelector(requirements: readonly Requirement[], labels: Re
 }
 
 /** A Kubernetes LabelSelector object in string form, for list calls. */
-export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+export function selectorString(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+): string {
   if (!selector) return '';
   const labels = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
   const expressions = (selector.matchExpressions ?? []).map((expr) => {

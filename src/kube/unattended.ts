@@ -3,7 +3,17 @@ import { kubeCall, kubeFind, type CallOptions } from './call.js';
 import { statusCode } from './errors.js';
 import { permissions, type Permission } from './permissions.js';
 import type { RetryDeps, RetryPolicy } from './retry.js';
-import { formatHolderRef, holderAnnotation, LeaseConflictError, parseHolderRef, type EventPort, type EventRecord, type LeasePort, type LeaseRecord, type ObjectRef } from './unattended-ports.js';
+import {
+  formatHolderRef,
+  holderAnnotation,
+  LeaseConflictError,
+  parseHolderRef,
+  type EventPort,
+  type EventRecord,
+  type LeasePort,
+  type LeaseRecord,
+  type ObjectRef,
+} from './unattended-ports.js';
 
 /**
  * Lease, Event and lookup calls: 10 s per request, retried for 20 s at most, so that no lock
@@ -80,16 +90,22 @@ export class KubeUnattended implements LeasePort, EventPort {
   }
 
   async getLease(namespace: string, name: string): Promise<LeaseRecord | undefined> {
-    const lease = await kubeFind(this.deps, permissions.getLease, `${namespace}/${name}`, (options) => this.coordination.readNamespacedLease({ namespace, name }, options));
+    const lease = await kubeFind(this.deps, permissions.getLease, `${namespace}/${name}`, (options) =>
+      this.coordination.readNamespacedLease({ namespace, name }, options),
+    );
     return lease && toLeaseRecord(lease);
   }
 
   async createLease(lease: LeaseRecord): Promise<LeaseRecord> {
-    return this.write(permissions.createLease, lease, (options) => this.coordination.createNamespacedLease({ namespace: lease.namespace, body: toLease({ ...lease, resourceVersion: undefined }) }, options));
+    return this.write(permissions.createLease, lease, (options) =>
+      this.coordination.createNamespacedLease({ namespace: lease.namespace, body: toLease({ ...lease, resourceVersion: undefined }) }, options),
+    );
   }
 
   async replaceLease(lease: LeaseRecord): Promise<LeaseRecord> {
-    return this.write(permissions.updateLease, lease, (options) => this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body: toLease(lease) }, options));
+    return this.write(permissions.updateLease, lease, (options) =>
+      this.coordination.replaceNamespacedLease({ namespace: lease.namespace, name: lease.name, body: toLease(lease) }, options),
+    );
   }
 
   private async write(permission: Permission, lease: LeaseRecord, call: (options: CallOptions) => Promise<k8s.V1Lease>): Promise<LeaseRecord> {
@@ -117,11 +133,15 @@ export class KubeUnattended implements LeasePort, EventPort {
       reportingController: event.reportingController,
       reportingInstance: event.reportingInstance,
     };
-    await kubeCall(this.deps, permissions.createEvent, `${namespace}/${event.name}`, (options) => this.events.createNamespacedEvent({ namespace, body }, options));
+    await kubeCall(this.deps, permissions.createEvent, `${namespace}/${event.name}`, (options) =>
+      this.events.createNamespacedEvent({ namespace, body }, options),
+    );
   }
 
   async ownerJob(namespace: string, podName: string): Promise<ObjectRef | undefined> {
-    const pod = await kubeFind(this.deps, permissions.getPod, `${namespace}/${podName}`, (options) => this.core.readNamespacedPod({ namespace, name: podName }, options));
+    const pod = await kubeFind(this.deps, permissions.getPod, `${namespace}/${podName}`, (options) =>
+      this.core.readNamespacedPod({ namespace, name: podName }, options),
+    );
     const owner = pod?.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === 'Job');
     return owner ? { apiVersion: owner.apiVersion, kind: 'Job', namespace, name: owner.name, uid: owner.uid } : undefined;
   }

@@ -89,7 +89,12 @@ export class ResumingWatch {
     throwIfAborted(this.deps.signal);
     this.deps.signal?.addEventListener('abort', this.stop, { once: true });
     try {
-      await withRetry(this.deps.what, () => this.connect(), { logger: this.deps.logger, signal: this.halt.signal, clock: this.deps.clock, policy: this.deps.retry });
+      await withRetry(this.deps.what, () => this.connect(), {
+        logger: this.deps.logger,
+        signal: this.halt.signal,
+        clock: this.deps.clock,
+        policy: this.deps.retry,
+      });
     } catch (error) {
       this.stop();
       throw error;
@@ -146,7 +151,10 @@ export class ResumingWatch {
         const stream = this.stream;
         stream.live = false;
         stream.close();
-        this.deps.logger.warn('watch sent nothing (no event, no bookmark) for too long, re-opening it', { watch: this.deps.what, quietSeconds: Math.round(quiet / 1000) });
+        this.deps.logger.warn('watch sent nothing (no event, no bookmark) for too long, re-opening it', {
+          watch: this.deps.what,
+          quietSeconds: Math.round(quiet / 1000),
+        });
         this.dropped(undefined, true);
         continue;
       }
@@ -186,7 +194,13 @@ export class ResumingWatch {
         if (statusCode(error) === 410) this.version = undefined;
         const status = failureStatus(error);
         if (isTransient(error) || statusCode(error) === 410) this.deps.logger.warn(retryMessage, { call: this.deps.what, status, retryInMs: delay });
-        else this.deps.logger.warn('watch cannot resume, rollouts are read with GETs meanwhile', { call: this.deps.what, status, error: statusMessage(error), retryInMs: delay });
+        else
+          this.deps.logger.warn('watch cannot resume, rollouts are read with GETs meanwhile', {
+            call: this.deps.what,
+            status,
+            error: statusMessage(error),
+            retryInMs: delay,
+          });
         await this.deps.clock.sleep(delay, this.halt.signal);
       }
     }

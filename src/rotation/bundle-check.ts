@@ -8,14 +8,16 @@ const certKey = 'tls.crt';
 
 const label = (bundle: ObservedBundle): string => `${bundle.view.kind} ${bundle.view.name}`;
 
-const isNamedSecret = (source: BundleSourceView, name: string): boolean => source.kind === 'Secret' && !source.bySelector && source.name === name && source.key === certKey;
+const isNamedSecret = (source: BundleSourceView, name: string): boolean =>
+  source.kind === 'Secret' && !source.bySelector && source.name === name && source.key === certKey;
 
 /**
  * The previous-anchor source may also take all keys of its Secret (the chart's: it renders that Secret
  * without data, so no render can empty it, and trust-manager fails a named key that is missing); the
  * rotator keeps tls.crt as its only key.
  */
-const isPreviousSource = (source: BundleSourceView, name: string): boolean => isNamedSecret(source, name) || (source.kind === 'Secret' && !source.bySelector && source.name === name && source.key === '*');
+const isPreviousSource = (source: BundleSourceView, name: string): boolean =>
+  isNamedSecret(source, name) || (source.kind === 'Secret' && !source.bySelector && source.name === name && source.key === '*');
 
 function describeSource(source: BundleSourceView): string {
   if (source.kind === 'inline') return 'inline PEM';
@@ -81,7 +83,9 @@ export function bundleRefusals(state: Pick<ObservedState, 'bundle' | 'previous'>
     reasons.push(`${name} has no source Secret ${config.anchorSecret} key ${certKey}: the renewed anchor would never reach the bundle`);
   }
   if (!sources.some((s) => isPreviousSource(s, config.previousAnchorSecret))) {
-    reasons.push(`${name} has no source Secret ${config.previousAnchorSecret} key ${certKey}: the old anchor would leave the bundle at the renewal while every leaf still chains to it`);
+    reasons.push(
+      `${name} has no source Secret ${config.previousAnchorSecret} key ${certKey}: the old anchor would leave the bundle at the renewal while every leaf still chains to it`,
+    );
   }
   const previous = `Secret ${config.trustNamespace}/${config.previousAnchorSecret}`;
   if (!state.previous.secret) {
@@ -95,12 +99,16 @@ export function bundleRefusals(state: Pick<ObservedState, 'bundle' | 'previous'>
   }
   const unmanaged = sources.filter((s) => !isNamedSecret(s, config.anchorSecret) && !isPreviousSource(s, config.previousAnchorSecret));
   if (unmanaged.length > 0) {
-    reasons.push(`${name} has sources the rotator does not manage (${unmanaged.map(describeSource).join(', ')}): its gates wait for the bundle to hold exactly the current and previous anchors`);
+    reasons.push(
+      `${name} has sources the rotator does not manage (${unmanaged.map(describeSource).join(', ')}): its gates wait for the bundle to hold exactly the current and previous anchors`,
+    );
   }
   if (bundle.targets.length === 0) {
     reasons.push(`${name} selects no namespace: no ConfigMap carries the bundle`);
   } else if (!bundle.targets.some((t) => t.namespace === config.linkerdNamespace)) {
-    reasons.push(`${name} does not target namespace ${config.linkerdNamespace}, where the identity controller and the proxy injector read ConfigMap ${bundle.configMap}`);
+    reasons.push(
+      `${name} does not target namespace ${config.linkerdNamespace}, where the identity controller and the proxy injector read ConfigMap ${bundle.configMap}`,
+    );
   }
   reasons.push(...unusableBundle(bundle));
   return reasons;

@@ -16,6 +16,10 @@ export interface RunContext {
 }
 
 /** Wait options for a deadline from the configuration. */
-export function waitOptions(ctx: RunContext, what: string, timeoutMs: number): { what: string; timeoutMs: number; intervalMs: number; clock: Clock; signal?: AbortSignal } {
+export function waitOptions(
+  ctx: RunContext,
+  what: string,
+  timeoutMs: number,
+): { what: string; timeoutMs: number; intervalMs: number; clock: Clock; signal?: AbortSignal } {
   return { what, timeoutMs, intervalMs: ctx.config.pollIntervalMs, clock: ctx.clock, signal: ctx.signal };
 }

@@ -15,8 +15,18 @@ export interface CertificateRef {
   secret: string;
 }
 
-export const anchorRef = (c: RotatorConfig): CertificateRef => ({ role: 'trust anchor', namespace: c.trustNamespace, certificate: c.anchorCertificate, secret: c.anchorSecret });
-export const issuerRef = (c: RotatorConfig): CertificateRef => ({ role: 'identity issuer', namespace: c.linkerdNamespace, certificate: c.issuerCertificate, secret: c.issuerSecret });
+export const anchorRef = (c: RotatorConfig): CertificateRef => ({
+  role: 'trust anchor',
+  namespace: c.trustNamespace,
+  certificate: c.anchorCertificate,
+  secret: c.anchorSecret,
+});
+export const issuerRef = (c: RotatorConfig): CertificateRef => ({
+  role: 'identity issuer',
+  namespace: c.linkerdNamespace,
+  certificate: c.issuerCertificate,
+  secret: c.issuerSecret,
+});
 
 /** What lets a read wait for an issuance under way: without a clock it never waits. */
 export interface CurrentDeps {
@@ -48,11 +58,15 @@ function parseFirst(pem: string, what: string): ParsedCert {
  */
 export async function findCurrent(cluster: ClusterReader, config: RotatorConfig, ref: CertificateRef, certificate: CertificateView): Promise<Found> {
   const published = publishedCertificate(certificate, await cluster.listCertificateRequests(ref.namespace));
-  if (published.found) return { cert: parseFirst(published.pem, `CertificateRequest ${published.request} status.certificate`), source: `CertificateRequest ${published.request}` };
+  if (published.found)
+    return { cert: parseFirst(published.pem, `CertificateRequest ${published.request} status.certificate`), source: `CertificateRequest ${published.request}` };
   if (!config.readKeySecrets) return { unpublished: published };
   const secret = await cluster.getSecret(ref.namespace, ref.secret);
   const what = `Secret ${ref.namespace}/${ref.secret} key tls.crt`;
-  if (!secret) throw new PreconditionError(`${published.message}, and Secret ${ref.namespace}/${ref.secret} (--read-key-secrets) does not exist: has cert-manager issued it?`);
+  if (!secret)
+    throw new PreconditionError(
+      `${published.message}, and Secret ${ref.namespace}/${ref.secret} (--read-key-secrets) does not exist: has cert-manager issued it?`,
+    );
   return { cert: parseFirst(secret.tlsCrt ?? '', what), source: `Secret ${ref.namespace}/${ref.secret}` };
 }
 
@@ -69,7 +83,8 @@ function unpublishedError(ref: CertificateRef, unpublished: { message: string },
 
 async function requireCertificate(cluster: ClusterReader, ref: CertificateRef): Promise<CertificateView> {
   const certificate = await cluster.getCertificate(ref.namespace, ref.certificate);
-  if (!certificate) throw new PreconditionError(`Certificate ${ref.namespace}/${ref.certificate} not found: is the rotator pointed at the right names (see --help)?`);
+  if (!certificate)
+    throw new PreconditionError(`Certificate ${ref.namespace}/${ref.certificate} not found: is the rotator pointed at the right names (see --help)?`);
   return certificate;
 }
 
@@ -81,7 +96,12 @@ async function requireCertificate(cluster: ClusterReader, ref: CertificateRef): 
  * may be gone. Then this waits (up to --certificate-timeout) for the issuance to finish and reads
  * the new revision, whose request and Secret agree. Still nothing: a PreconditionError naming the opt-in.
  */
-export async function readCurrent(cluster: ClusterReader, config: RotatorConfig, ref: CertificateRef, deps: CurrentDeps = {}): Promise<{ certificate: CertificateView; cert: ParsedCert; source: string }> {
+export async function readCurrent(
+  cluster: ClusterReader,
+  config: RotatorConfig,
+  ref: CertificateRef,
+  deps: CurrentDeps = {},
+): Promise<{ certificate: CertificateView; cert: ParsedCert; source: string }> {
   const deadline = deps.clock ? deps.clock.now().getTime() + config.certificateTimeoutMs : 0;
   let told = false;
   for (;;) {
@@ -91,7 +111,9 @@ export async function readCurrent(cluster: ClusterReader, config: RotatorConfig,
     const issuing = isIssuing(certificate);
     if (!issuing || !deps.clock || deps.clock.now().getTime() >= deadline) throw unpublishedError(ref, found.unpublished, issuing);
     if (!told) {
-      deps.logger?.info(`${ref.role}: waiting for the issuance under way to finish (${found.unpublished.message})`, { certificate: `${ref.namespace}/${ref.certificate}` });
+      deps.logger?.info(`${ref.role}: waiting for the issuance under way to finish (${found.unpublished.message})`, {
+        certificate: `${ref.namespace}/${ref.certificate}`,
+      });
       told = true;
     }
     await deps.clock.sleep(config.pollIntervalMs, deps.signal);

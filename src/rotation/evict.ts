@@ -45,14 +45,21 @@ async function evictWhenAllowed(ctx: RunContext, target: MeshPod): Promise<'evic
   const pod: PodIdentity = { namespace: target.pod.namespace, name: target.pod.name, uid: target.pod.uid };
   let told = false;
   try {
-    const waited = await waitUntil(async () => {
-      const state = evictionState(pod, await ctx.cluster.evictPod(pod));
-      if (!state.done && !told) {
-        told = true;
-        ctx.logger.warn('eviction refused by a PodDisruptionBudget; trying again until the rollout timeout', { pod: podName(pod), owner: target.owner, reason: state.waitingFor });
-      }
-      return state;
-    }, waitOptions(ctx, `the eviction of stale pod ${podName(pod)} (${target.owner})`, ctx.config.rolloutTimeoutMs));
+    const waited = await waitUntil(
+      async () => {
+        const state = evictionState(pod, await ctx.cluster.evictPod(pod));
+        if (!state.done && !told) {
+          told = true;
+          ctx.logger.warn('eviction refused by a PodDisruptionBudget; trying again until the rollout timeout', {
+            pod: podName(pod),
+            owner: target.owner,
+            reason: state.waitingFor,
+          });
+        }
+        return state;
+      },
+      waitOptions(ctx, `the eviction of stale pod ${podName(pod)} (${target.owner})`, ctx.config.rolloutTimeoutMs),
+    );
     return waited.value;
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw error;

@@ -63,14 +63,17 @@ export function stalePods(state: Pick<ObservedState, 'pods' | 'issuer' | 'anchor
       const anchorMissing = (pod: StatePod): boolean => !pod.anchors?.has(anchor);
       return state.pods.flatMap((pod) => {
         // A proxy that does not trust the new anchor cannot verify new leaves, however late it started.
-        if (anchorMissing(pod)) return [{ pod, reason: pod.anchors ? 'its bundle lacks the new trust anchor' : (pod.anchorsProblem ?? 'trust anchors unreadable') }];
+        if (anchorMissing(pod))
+          return [{ pod, reason: pod.anchors ? 'its bundle lacks the new trust anchor' : (pod.anchorsProblem ?? 'trust anchors unreadable') }];
         if (pod.role === 'identity') {
           return notSurelyAfter(podTime(pod), issued) ? [{ pod, reason: 'identity controller started before the current issuer was issued' }] : [];
         }
         if (!since) return [{ pod, reason: 'the identity controller is not yet running with the current issuer' }];
         // Judged by creation, not start: a pod created before the adoption (a slow rollout, an
         // outage) may have been set up against the old issuer; one more restart costs little.
-        return notSurelyAfter(new Date(pod.pod.createdAtMs), since) ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }] : [];
+        return notSurelyAfter(new Date(pod.pod.createdAtMs), since)
+          ? [{ pod, reason: 'created before the identity controller ran with the current issuer' }]
+          : [];
       });
     }
     case 'drop-old-anchor':
@@ -126,5 +129,10 @@ export function bundleMismatches(state: Pick<ObservedState, 'bundle'>, expected:
 
 /** "ns/pod (Deployment/web): reason" lines grouped for reports. */
 export function describeStale(stale: readonly StalePod[]): { namespace: string; name: string; owner: string; reason: string }[] {
-  return stale.map((s) => ({ namespace: s.pod.pod.namespace, name: s.pod.pod.name, owner: s.pod.owner, reason: s.pod.hold ? `${s.reason}; ${s.pod.hold}` : s.reason }));
+  return stale.map((s) => ({
+    namespace: s.pod.pod.namespace,
+    name: s.pod.pod.name,
+    owner: s.pod.owner,
+    reason: s.pod.hold ? `${s.reason}; ${s.pod.hold}` : s.reason,
+  }));
 }

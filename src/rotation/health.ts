@@ -55,12 +55,14 @@ export function certificateFindings(state: Pick<ObservedState, 'now' | 'anchor' 
   // Unusable ConfigMaps are errors above already; the rest are compared with the expected anchors.
   const usable = state.bundle.targets.filter(usableTarget);
   if (usable.length > 0) {
-    for (const mismatch of bundleMismatches({ bundle: { ...state.bundle, targets: usable } }, expectedBundle(state))) findings.push({ severity: 'warning', subject: 'bundle', message: mismatch });
+    for (const mismatch of bundleMismatches({ bundle: { ...state.bundle, targets: usable } }, expectedBundle(state)))
+      findings.push({ severity: 'warning', subject: 'bundle', message: mismatch });
   }
   return findings;
 }
 
-const repairable = 'does not chain to the only anchor in the bundle (the old anchor was dropped while the issuer still chained to it): run rotate to repair (it renews the issuer, then restarts the control plane and the data plane)';
+const repairable =
+  'does not chain to the only anchor in the bundle (the old anchor was dropped while the issuer still chained to it): run rotate to repair (it renews the issuer, then restarts the control plane and the data plane)';
 
 function issuerChainMessage(state: Pick<ObservedState, 'anchor' | 'previous'>): string {
   return previousTrimmed(state) ? repairable : 'does not chain to the current or the previous trust anchor';
@@ -76,7 +78,9 @@ export function refuseUnsafe(state: Pick<ObservedState, 'now' | 'anchor' | 'prev
   const errors = findings.filter((f) => f.severity === 'error' && f.subject !== 'bundle' && f.message !== repairable);
   if (errors.length === 0) return findings;
   const expired = errors.some((f) => f.message.startsWith('expired') && f.subject === 'trust anchor');
-  const detail = errors.map((f) => `${f.subject} ${shortFingerprint(f.subject === 'trust anchor' ? state.anchor.cert.fingerprint : state.issuer.cert.fingerprint)}: ${f.message}`).join('; ');
+  const detail = errors
+    .map((f) => `${f.subject} ${shortFingerprint(f.subject === 'trust anchor' ? state.anchor.cert.fingerprint : state.issuer.cert.fingerprint)}: ${f.message}`)
+    .join('; ');
   throw new PreconditionError(
     expired
       ? `refusing to rotate: ${detail}. Proxies can no longer validate each other; follow Linkerd's procedure for replacing expired certificates: ${expiredProcedure}`

@@ -70,7 +70,10 @@ function summariseWorkload(workload: Workload, keys: WorkloadMetadataKeys): Work
     labels: pickKeys(workload.labels, keys.labels),
     annotations: pickKeys(workload.annotations, keys.annotations),
     templateAnnotations: pickKeys(workload.templateAnnotations, keys.templateAnnotations),
-    status: { ...workload.status, conditions: workload.status.conditions.map(({ type, status, reason, observedGeneration }) => ({ type, status, reason, observedGeneration })) },
+    status: {
+      ...workload.status,
+      conditions: workload.status.conditions.map(({ type, status, reason, observedGeneration }) => ({ type, status, reason, observedGeneration })),
+    },
   };
 }
 
@@ -143,28 +146,32 @@ export function classifyPods(pods: readonly PodView[], workloads: readonly MeshW
   const byKey = new Map(workloads.map((w) => [w.key, w]));
   // The replicas of a workload share its "Kind/name" string instead of a copy each.
   const ownerNames = createIntern();
-  return pods
-    .filter((pod) => pod.phase !== 'Succeeded' && pod.phase !== 'Failed')
-    // eslint-disable-next-line complexity -- one pod's owner, role and hold: its branches are the owner kinds and hold kinds, read in one pass per pod
-    .map((pod): MeshPod => {
-      const owner = pod.owner;
-      let key: string | undefined;
-      if (owner?.kind === 'ReplicaSet') {
-        const hash = pod.labels[templateHashLabel];
-        const deployment = hash && owner.name.endsWith(`-${hash}`) ? owner.name.slice(0, -hash.length - 1) : owner.name;
-        key = workloadKey({ kind: 'Deployment', namespace: pod.namespace, name: deployment });
-      } else if (owner?.kind === 'StatefulSet' || owner?.kind === 'DaemonSet') {
-        key = workloadKey({ kind: owner.kind, namespace: pod.namespace, name: owner.name });
-      }
-      const workload = key ? byKey.get(key) : undefined;
-      const ownerName = ownerNames(workload ? `${workload.workload.kind}/${workload.workload.name}` : owner ? `${owner.kind}/${owner.name}` : 'bare pod');
-      const role: Role = workload?.role ?? (pod.namespace === config.linkerdNamespace ? 'control-plane' : 'data-plane');
-      if (workload && !workload.hold) return { pod, role, workloadKey: workload.key, owner: ownerName, deletable: false };
-      const hold =
-        workload?.hold?.message ??
-        (owner ? `${owner.kind} ${pod.namespace}/${owner.name} cannot be restarted by a rollout` : `bare pod ${pod.namespace}/${pod.name} has no controller to restart it`);
-      const userHeld = optedOut(pod.annotations, config) || excludedNamespace(pod.namespace, config);
-      const deletable = !userHeld && (workload?.hold === undefined || workload.hold.kind === 'on-delete');
-      return { pod, role, workloadKey: workload?.key, owner: ownerName, hold, deletable };
-    });
+  return (
+    pods
+      .filter((pod) => pod.phase !== 'Succeeded' && pod.phase !== 'Failed')
+      // eslint-disable-next-line complexity -- one pod's owner, role and hold: its branches are the owner kinds and hold kinds, read in one pass per pod
+      .map((pod): MeshPod => {
+        const owner = pod.owner;
+        let key: string | undefined;
+        if (owner?.kind === 'ReplicaSet') {
+          const hash = pod.labels[templateHashLabel];
+          const deployment = hash && owner.name.endsWith(`-${hash}`) ? owner.name.slice(0, -hash.length - 1) : owner.name;
+          key = workloadKey({ kind: 'Deployment', namespace: pod.namespace, name: deployment });
+        } else if (owner?.kind === 'StatefulSet' || owner?.kind === 'DaemonSet') {
+          key = workloadKey({ kind: owner.kind, namespace: pod.namespace, name: owner.name });
+        }
+        const workload = key ? byKey.get(key) : undefined;
+        const ownerName = ownerNames(workload ? `${workload.workload.kind}/${workload.workload.name}` : owner ? `${owner.kind}/${owner.name}` : 'bare pod');
+        const role: Role = workload?.role ?? (pod.namespace === config.linkerdNamespace ? 'control-plane' : 'data-plane');
+        if (workload && !workload.hold) return { pod, role, workloadKey: workload.key, owner: ownerName, deletable: false };
+        const hold =
+          workload?.hold?.message ??
+          (owner
+            ? `${owner.kind} ${pod.namespace}/${owner.name} cannot be restarted by a rollout`
+            : `bare pod ${pod.namespace}/${pod.name} has no controller to restart it`);
+        const userHeld = optedOut(pod.annotations, config) || excludedNamespace(pod.namespace, config);
+        const deletable = !userHeld && (workload?.hold === undefined || workload.hold.kind === 'on-delete');
+        return { pod, role, workloadKey: workload?.key, owner: ownerName, hold, deletable };
+      })
+  );
 }

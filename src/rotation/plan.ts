@@ -113,7 +113,11 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
     return {
       phase: 'anchor-renewing',
       summary: 'the trust anchor is being re-issued; the rotation continues from there',
-      steps: [{ name: 'renew-anchor', resume: true, why: 'await the issuance already under way' }, { name: 'wait-bundle', why: 'the bundle must hold old and new anchors' }, ...fromAnchorRenewed(state, false, evict)],
+      steps: [
+        { name: 'renew-anchor', resume: true, why: 'await the issuance already under way' },
+        { name: 'wait-bundle', why: 'the bundle must hold old and new anchors' },
+        ...fromAnchorRenewed(state, false, evict),
+      ],
     };
   }
 
@@ -131,13 +135,20 @@ export function derivePlan(state: ObservedState, options: PlanOptions): Plan {
     }
     const drop = restarts(state, 'drop-old-anchor', bundleSettled, whyDrop, evict);
     if (waitBundle.length > 0 || drop.length > 0) {
-      return { phase: 'bundle-trimmed', summary: `the bundle was trimmed to anchor ${a}; proxies that still trust the old anchor are restarted`, steps: [...waitBundle, ...drop] };
+      return {
+        phase: 'bundle-trimmed',
+        summary: `the bundle was trimmed to anchor ${a}; proxies that still trust the old anchor are restarted`,
+        steps: [...waitBundle, ...drop],
+      };
     }
     const stale = stalePods(state, 'drop-old-anchor');
     const leaving = stale.filter((s) => s.pod.pod.terminating && !s.pod.hold);
     if (leaving.length > 0) {
       // Old pods of finished rollouts (a run killed after its last restart): the pass waits for them.
-      const passes: StepName[] = [...(leaving.some((s) => s.pod.role !== 'data-plane') ? ['restart-control-plane' as const] : []), ...(leaving.some((s) => s.pod.role === 'data-plane') ? ['restart-data-plane' as const] : [])];
+      const passes: StepName[] = [
+        ...(leaving.some((s) => s.pod.role !== 'data-plane') ? ['restart-control-plane' as const] : []),
+        ...(leaving.some((s) => s.pod.role === 'data-plane') ? ['restart-data-plane' as const] : []),
+      ];
       return {
         phase: 'bundle-trimmed',
         summary: `the bundle was trimmed to anchor ${a}; ${leaving.length} old pod(s) of finished restarts still terminate: the rotation waits for them`,

@@ -45,9 +45,10 @@ export type IssuerTiming = { kind: 'ok' | 'renew-first' | 'refuse'; reason: stri
 export function issuerTiming(state: Pick<ObservedState, 'now' | 'issuer'>, marginMs: number): IssuerTiming {
   const renewal = issuerRenewal(state.issuer);
   const margin = formatDuration(marginMs);
-  if (!renewal.at || renewal.intervalMs === undefined) return { kind: 'ok', reason: 'cert-manager does not renew the issuer on its own (renewal policy Disabled)' };
+  if (!renewal.at || renewal.intervalMs === undefined)
+    return { kind: 'ok', reason: 'cert-manager does not renew the issuer on its own (renewal policy Disabled)' };
   const left = renewal.at.getTime() - state.now.getTime();
-  const when = `${renewal.estimated ? 'by cert-manager\'s default schedule, ' : ''}cert-manager renews the issuer at ${renewal.at.toISOString()}`;
+  const when = `${renewal.estimated ? "by cert-manager's default schedule, " : ''}cert-manager renews the issuer at ${renewal.at.toISOString()}`;
   if (left >= marginMs) return { kind: 'ok', reason: `${when}, in ${formatDuration(left)}: more than the ${margin} steps 1-3 may take` };
   if (renewal.intervalMs < marginMs) {
     return {
@@ -55,7 +56,10 @@ export function issuerTiming(state: Pick<ObservedState, 'now' | 'issuer'>, margi
       reason: `cert-manager renews the identity issuer every ${formatDuration(renewal.intervalMs)}, less than the ${margin} (--issuer-renewal-margin) steps 1-3 may take: after the anchor renewal, a renewed issuer would chain to the new anchor before every proxy trusts it. Lengthen the issuer's renewal interval (duration minus renewBefore) or, if steps 1-3 are surely faster here, lower --issuer-renewal-margin`,
     };
   }
-  return { kind: 'renew-first', reason: `${when}, in ${formatDuration(Math.max(0, left))}, inside the ${margin} steps 1-3 may take: renew it first, while it still chains to the current anchor` };
+  return {
+    kind: 'renew-first',
+    reason: `${when}, in ${formatDuration(Math.max(0, left))}, inside the ${margin} steps 1-3 may take: renew it first, while it still chains to the current anchor`,
+  };
 }
 
 /** Meshed pods that no step of this run will restart, by owner: they would hold the rotation at gate 1. */
@@ -73,7 +77,10 @@ export function heldOwners(state: Pick<ObservedState, 'pods'>, config: Pick<Rota
  * Every reason a new rotation must not start now; empty when it may. Pure: the caller refuses
  * (exit 3) with all of them at once, before anything is changed.
  */
-export function newRotationRefusals(state: Pick<ObservedState, 'now' | 'issuer' | 'pods' | 'links'>, config: Pick<RotatorConfig, 'deleteStalePods' | 'acceptHeldPods' | 'issuerRenewalMarginMs'>): string[] {
+export function newRotationRefusals(
+  state: Pick<ObservedState, 'now' | 'issuer' | 'pods' | 'links'>,
+  config: Pick<RotatorConfig, 'deleteStalePods' | 'acceptHeldPods' | 'issuerRenewalMarginMs'>,
+): string[] {
   const reasons: string[] = [];
   const held = heldOwners(state, config);
   if (held.length > 0 && !config.acceptHeldPods) {
@@ -83,7 +90,10 @@ export function newRotationRefusals(state: Pick<ObservedState, 'now' | 'issuer' 
     );
   }
   if (state.links.length > 0) {
-    const names = state.links.slice(0, 5).map((l) => `${l.namespace}/${l.name}`).join(', ');
+    const names = state.links
+      .slice(0, 5)
+      .map((l) => `${l.namespace}/${l.name}`)
+      .join(', ');
     reasons.push(
       `Linkerd multicluster Link(s) present (${names}${state.links.length > 5 ? ', ...' : ''}): linked clusters trust this cluster's anchor, and rotating it here alone breaks cross-cluster mTLS. The issuer is still renewed and restarts still run; anchor rotation across clusters is not supported yet`,
     );

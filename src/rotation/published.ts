@@ -10,13 +10,15 @@ import type { CertificateRequestView, CertificateView } from '../kube/model.js';
 type UnpublishedReason = 'no-revision' | 'not-found' | 'not-issued' | 'ambiguous';
 
 /** The public certificate of a Certificate's current revision, or why it cannot be told. */
-export type Published = { found: true; pem: string; ca?: string; request: string; revision: number } | { found: false; reason: UnpublishedReason; message: string };
+export type Published =
+  { found: true; pem: string; ca?: string; request: string; revision: number } | { found: false; reason: UnpublishedReason; message: string };
 
 const certificateNameAnnotation = 'cert-manager.io/certificate-name';
 const revisionAnnotation = 'cert-manager.io/certificate-revision';
 
 const issued = (request: CertificateRequestView): boolean =>
-  request.conditions.some((c) => c.type === 'Ready' && c.status === 'True' && (c.reason === undefined || c.reason === 'Issued')) && (request.certificatePem ?? '').includes('BEGIN CERTIFICATE');
+  request.conditions.some((c) => c.type === 'Ready' && c.status === 'True' && (c.reason === undefined || c.reason === 'Issued')) &&
+  (request.certificatePem ?? '').includes('BEGIN CERTIFICATE');
 
 /**
  * Finds the certificate cert-manager wrote into a Certificate's Secret at its current revision,
@@ -29,7 +31,11 @@ const issued = (request: CertificateRequestView): boolean =>
 export function publishedCertificate(certificate: CertificateView, requests: readonly CertificateRequestView[]): Published {
   const name = `Certificate ${certificate.namespace}/${certificate.name}`;
   if (certificate.revision < 1) {
-    return { found: false, reason: 'no-revision', message: `${name} has no status.revision: cert-manager has not issued it yet, so no CertificateRequest holds its certificate` };
+    return {
+      found: false,
+      reason: 'no-revision',
+      message: `${name} has no status.revision: cert-manager has not issued it yet, so no CertificateRequest holds its certificate`,
+    };
   }
   const revision = certificate.revision;
   const matching = requests.filter(
@@ -41,7 +47,11 @@ export function publishedCertificate(certificate: CertificateView, requests: rea
   );
   const where = `CertificateRequest of ${name} revision ${revision} (annotations ${certificateNameAnnotation}=${certificate.name}, ${revisionAnnotation}=${revision})`;
   if (matching.length === 0) {
-    return { found: false, reason: 'not-found', message: `no ${where}: it was garbage-collected (revisionHistoryLimit, 1 by default since cert-manager 1.18, deletes it as soon as the next issuance starts), deleted, or the certificate was not issued by cert-manager` };
+    return {
+      found: false,
+      reason: 'not-found',
+      message: `no ${where}: it was garbage-collected (revisionHistoryLimit, 1 by default since cert-manager 1.18, deletes it as soon as the next issuance starts), deleted, or the certificate was not issued by cert-manager`,
+    };
   }
   const done = matching.filter(issued);
   if (done.length === 0) {

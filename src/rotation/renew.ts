@@ -54,7 +54,8 @@ export function judgeIssuance(baseline: IssuanceBaseline, certificate: Certifica
   if (ready.observedGeneration !== undefined && ready.observedGeneration < certificate.generation) {
     return { done: false, waitingFor: 'Ready for the current generation' };
   }
-  if (fingerprint === undefined || fingerprint === baseline.fingerprint) return { done: false, waitingFor: `a new certificate published for revision ${certificate.revision}` };
+  if (fingerprint === undefined || fingerprint === baseline.fingerprint)
+    return { done: false, waitingFor: `a new certificate published for revision ${certificate.revision}` };
   return { done: true, value: undefined };
 }
 
@@ -128,19 +129,24 @@ export async function renewCertificate(ctx: RunContext, target: RenewTarget): Pr
     logger.info(`${target.role}: renewal triggered`, { certificate: `${target.namespace}/${target.certificate}`, revision: certificate.revision });
   }
   let finalCertificate = certificate;
-  const waited = await waitUntil(async () => {
-    const current = await cluster.getCertificate(target.namespace, target.certificate);
-    if (!current) throw new StepError(`Certificate ${target.namespace}/${target.certificate} disappeared during its renewal`);
-    // The request of a revision above the baseline holds the new certificate: cert-manager wrote it
-    // into the Secret before it set that revision.
-    finalCertificate = current;
-    return judgeIssuance(baseline, current, (await issuedCert(ctx, target, current))?.fingerprint);
-  }, waitOptions(ctx, `${target.role} ${target.namespace}/${target.certificate} to be re-issued`, ctx.config.certificateTimeoutMs));
+  const waited = await waitUntil(
+    async () => {
+      const current = await cluster.getCertificate(target.namespace, target.certificate);
+      if (!current) throw new StepError(`Certificate ${target.namespace}/${target.certificate} disappeared during its renewal`);
+      // The request of a revision above the baseline holds the new certificate: cert-manager wrote it
+      // into the Secret before it set that revision.
+      finalCertificate = current;
+      return judgeIssuance(baseline, current, (await issuedCert(ctx, target, current))?.fingerprint);
+    },
+    waitOptions(ctx, `${target.role} ${target.namespace}/${target.certificate} to be re-issued`, ctx.config.certificateTimeoutMs),
+  );
   const issued = await issuedCert(ctx, target, finalCertificate);
   const fingerprint = issued?.fingerprint ?? '';
   const problems = issued ? issuedProblems(previous, issued, target.role) : [];
   if (problems.length > 0) {
-    throw new StepError(`the ${target.role} re-issued by Certificate ${target.namespace}/${target.certificate} (${shortFingerprint(fingerprint)}) is no rotation: ${problems.join('; ')}; stopping before any restart`);
+    throw new StepError(
+      `the ${target.role} re-issued by Certificate ${target.namespace}/${target.certificate} (${shortFingerprint(fingerprint)}) is no rotation: ${problems.join('; ')}; stopping before any restart`,
+    );
   }
   logger.info(`${target.role}: re-issued`, { fingerprint: shortFingerprint(fingerprint), waitedSeconds: inSeconds(waited.waitedMs) });
   return { fingerprint, waitedMs: waited.waitedMs, triggered: !underway };

@@ -54,7 +54,10 @@ export async function restartAll(
 ): Promise<{ restarted: number; waitedMs: number }> {
   if (targets.length === 0) return { restarted: 0, waitedMs: 0 };
   const started = ctx.clock.now().getTime();
-  const watch = await RolloutWatch.open(ctx, targets.map((target) => target.workload.kind));
+  const watch = await RolloutWatch.open(
+    ctx,
+    targets.map((target) => target.workload.kind),
+  );
   try {
     // Opening the watches first lets the two waits overlap.
     const early = notBefore ? notBefore.getTime() - ctx.clock.now().getTime() : 0;

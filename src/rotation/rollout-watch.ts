@@ -45,15 +45,17 @@ export class RolloutWatch {
     const watch = new RolloutWatch(ctx.clock, ctx.config.watchIdleTimeoutMs);
     if (!ctx.config.watchRollouts) return watch;
     const opening = [...new Set(kinds)].map((kind) =>
-      ctx.cluster.watchWorkloads(kind, (change) => watch.changed(change)).then(
-        (feed) => {
-          if (watch.closed) feed.stop();
-          else watch.feeds.set(kind, feed);
-        },
-        (error: unknown) => {
-          ctx.logger.info('rollouts of this kind are polled: cannot watch them', { kind, error: error instanceof Error ? error.message : String(error) });
-        },
-      ),
+      ctx.cluster
+        .watchWorkloads(kind, (change) => watch.changed(change))
+        .then(
+          (feed) => {
+            if (watch.closed) feed.stop();
+            else watch.feeds.set(kind, feed);
+          },
+          (error: unknown) => {
+            ctx.logger.info('rollouts of this kind are polled: cannot watch them', { kind, error: error instanceof Error ? error.message : String(error) });
+          },
+        ),
     );
     const patience = new AbortController();
     await Promise.race([Promise.all(opening), ctx.clock.sleep(openPatienceMs, patience.signal)]);

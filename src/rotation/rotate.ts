@@ -55,13 +55,20 @@ export interface StartDecision {
 export type StartNew<D extends StartDecision = StartDecision> = boolean | ((state: ObservedState) => D);
 
 /** Reads the cluster and derives the plan; refuses unsafe certificates before anything else. */
-export async function planRotation<D extends StartDecision>(ctx: RunContext, startNew: StartNew<D>): Promise<{ state: ObservedState; plan: Plan; findings: Finding[]; decision?: D }> {
+export async function planRotation<D extends StartDecision>(
+  ctx: RunContext,
+  startNew: StartNew<D>,
+): Promise<{ state: ObservedState; plan: Plan; findings: Finding[]; decision?: D }> {
   const state = await observe(ctx.cluster, ctx.config, ctx.clock.now(), ctx);
   const findings = refuseUnsafe(state, ctx.config.expiryWarningDays);
   const decision = typeof startNew === 'function' ? startNew(state) : undefined;
   const start = decision ? decision.startNew : startNew === true;
   const timing = start ? issuerTiming(state, ctx.config.issuerRenewalMarginMs) : undefined;
-  const plan = derivePlan(state, { startNew: start, issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined, deleteStalePods: ctx.config.deleteStalePods });
+  const plan = derivePlan(state, {
+    startNew: start,
+    issuerFirst: timing?.kind === 'renew-first' ? timing.reason : undefined,
+    deleteStalePods: ctx.config.deleteStalePods,
+  });
   return { state, plan, findings, decision };
 }
 
@@ -116,7 +123,6 @@ function startFindings(state: ObservedState, ctx: RunContext, starting: boolean)
   if (renewal) findings.push(issuerRenewalFinding(renewal));
   return findings;
 }
-
 
 /** Paused Deployments would stop the rotation half-way: the refusal before the first change, if any. */
 function blockedWorkloadsRefusal(state: ObservedState): string | undefined {
@@ -175,7 +181,10 @@ async function runRecordedStep(ctx: RunContext, step: PlanStep, index: number, h
  * cluster, a run killed anywhere is finished by the next; the anchor is renewed only from a
  * steady state, at most once per run.
  */
-export async function rotate<D extends StartDecision = StartDecision>(ctx: RunContext, options: { dryRun: boolean; startNew?: StartNew<D>; hooks?: RotationHooks }): Promise<RotationResult<D>> {
+export async function rotate<D extends StartDecision = StartDecision>(
+  ctx: RunContext,
+  options: { dryRun: boolean; startNew?: StartNew<D>; hooks?: RotationHooks },
+): Promise<RotationResult<D>> {
   const first = await lookFirst(ctx, options.startNew ?? true);
   const { starting, refusals } = first;
   for (const finding of first.findings) ctx.logger.warn(`${finding.subject}: ${finding.message}`);
@@ -184,7 +193,10 @@ export async function rotate<D extends StartDecision = StartDecision>(ctx: RunCo
   if (options.dryRun || first.plan.steps.length === 0) {
     return { plan: first.plan, findings: first.findings, refusals, executed: [], finalPhase: first.plan.phase, decision: first.decision };
   }
-  if (refusals.length > 0) throw new PreconditionError(`refusing to ${starting ? 'start a rotation' : 'run'}, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`);
+  if (refusals.length > 0)
+    throw new PreconditionError(
+      `refusing to ${starting ? 'start a rotation' : 'run'}, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}`,
+    );
   if (first.blocked) throw new PreconditionError(first.blocked);
 
   const executed: StepRecord[] = [];

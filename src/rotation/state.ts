@@ -71,16 +71,33 @@ function parseOrRefuse(pem: string, what: string): ParsedCert[] {
  * Certificate of its own has its own anchor: per-cluster anchors are refused, not rotated.
  */
 async function readAnchorCopy(cluster: ClusterReader, config: RotatorConfig): Promise<{ certificate: CertificateView; cert: ParsedCert }> {
-  const [own, secret] = await Promise.all([cluster.getCertificate(config.trustNamespace, config.anchorCertificate), cluster.getSecret(config.trustNamespace, config.anchorSecret)]);
+  const [own, secret] = await Promise.all([
+    cluster.getCertificate(config.trustNamespace, config.anchorCertificate),
+    cluster.getSecret(config.trustNamespace, config.anchorSecret),
+  ]);
   if (own) {
     throw new PreconditionError(
       `Certificate ${config.trustNamespace}/${config.anchorCertificate} exists in this peer: it has an anchor of its own (per-cluster anchors), which the multicluster rotation does not support; only the shared-anchor topology (the peer's CA ClusterIssuer signs with a copy of the primary's anchor Secret) is rotated across clusters`,
     );
   }
-  if (!secret) throw new PreconditionError(`the anchor copy Secret ${config.trustNamespace}/${config.anchorSecret} does not exist in this peer: create it once as a copy of the primary's anchor Secret (docs/multicluster.md)`);
+  if (!secret)
+    throw new PreconditionError(
+      `the anchor copy Secret ${config.trustNamespace}/${config.anchorSecret} does not exist in this peer: create it once as a copy of the primary's anchor Secret (docs/multicluster.md)`,
+    );
   const [cert] = parseOrRefuse(secret.tlsCrt ?? '', describe(secret));
   if (!cert) throw new PreconditionError(`${describe(secret)} holds no certificate`);
-  const certificate: CertificateView = { namespace: secret.namespace, name: secret.name, uid: '', generation: 0, secretName: secret.name, conditions: [], revision: 0, failedIssuanceAttempts: 0, notBefore: cert.notBefore, notAfter: cert.notAfter };
+  const certificate: CertificateView = {
+    namespace: secret.namespace,
+    name: secret.name,
+    uid: '',
+    generation: 0,
+    secretName: secret.name,
+    conditions: [],
+    revision: 0,
+    failedIssuanceAttempts: 0,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+  };
   return { certificate, cert };
 }
 
@@ -91,7 +108,11 @@ async function readAnchorCopy(cluster: ClusterReader, config: RotatorConfig): Pr
  * Missing or malformed inputs are PreconditionErrors: nothing has been changed yet. With `deps`, an
  * issuance under way is awaited rather than refused (see readCurrent).
  */
-export async function observeCertificates(cluster: ClusterReader, config: RotatorConfig, deps: CurrentDeps = {}): Promise<Pick<ObservedState, 'anchor' | 'previous' | 'issuer'>> {
+export async function observeCertificates(
+  cluster: ClusterReader,
+  config: RotatorConfig,
+  deps: CurrentDeps = {},
+): Promise<Pick<ObservedState, 'anchor' | 'previous' | 'issuer'>> {
   const [anchor, issuer, previousSecret] = await Promise.all([
     config.anchorSource === 'copy' ? readAnchorCopy(cluster, config) : readCurrent(cluster, config, anchorRef(config), deps),
     readCurrent(cluster, config, issuerRef(config), deps),
@@ -136,7 +157,11 @@ export async function observeBundle(cluster: ClusterReader, config: RotatorConfi
 
 /** Reads workloads and meshed pods and works out which anchors each pod trusts. */
 export async function observeMesh(cluster: ClusterReader, config: RotatorConfig): Promise<Pick<ObservedState, 'workloads' | 'pods'>> {
-  const [namespaces, workloads, pods] = await Promise.all([cluster.listNamespaces(), cluster.listWorkloads(undefined, undefined, workloadMetadataKeys(config)), cluster.listMeshedPods(podMetadataKeys(config))]);
+  const [namespaces, workloads, pods] = await Promise.all([
+    cluster.listNamespaces(),
+    cluster.listWorkloads(undefined, undefined, workloadMetadataKeys(config)),
+    cluster.listMeshedPods(podMetadataKeys(config)),
+  ]);
   const mesh = classifyWorkloads(workloads, namespaces, config);
   const parsed = new Map<string, { anchors?: Set<string>; problem?: string }>();
   const statePods = classifyPods(pods, mesh, config).map((meshPod): StatePod => {
@@ -158,6 +183,11 @@ export async function observeMesh(cluster: ClusterReader, config: RotatorConfig)
 
 /** The whole snapshot. */
 export async function observe(cluster: ClusterReader, config: RotatorConfig, now: Date, deps: CurrentDeps = {}): Promise<ObservedState> {
-  const [certs, bundle, mesh, links] = await Promise.all([observeCertificates(cluster, config, deps), observeBundle(cluster, config), observeMesh(cluster, config), cluster.listLinks()]);
+  const [certs, bundle, mesh, links] = await Promise.all([
+    observeCertificates(cluster, config, deps),
+    observeBundle(cluster, config),
+    observeMesh(cluster, config),
+    cluster.listLinks(),
+  ]);
   return { now, ...certs, bundle, ...mesh, links };
 }

@@ -4,7 +4,17 @@ import { inSeconds, waitUntil } from '../wait/poll.js';
 import { refuseRestartWithoutAnchors } from './bundle-check.js';
 import { waitOptions, type RunContext } from './context.js';
 import { evictStalePods } from './evict.js';
-import { bundleMismatches, describeStale, expectedBundle, previousTrimmed, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from './gates.js';
+import {
+  bundleMismatches,
+  describeStale,
+  expectedBundle,
+  previousTrimmed,
+  restartableKeys,
+  restartNotBefore,
+  stalePods,
+  type Purpose,
+  type StalePod,
+} from './gates.js';
 import type { MeshWorkload, Role } from './mesh.js';
 import { anchorTarget, issuerTarget, refuseKeepingKey, renewCertificate } from './renew.js';
 import { issuerRenewalBeforeGate, issuerRenewalFinding } from './preflight.js';
@@ -52,7 +62,10 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
     if (targets.length === 0) continue;
     ctx.logger.info(`restarting ${roles[0]} workloads`, { count: targets.length, purpose: purpose ?? 'all' });
     const identity = roles[0] === 'identity';
-    const result = await restartAll(ctx, targets, identity ? 1 : ctx.config.concurrency, restartNotBefore(state, purpose, identity), { step: 'restart-control-plane', purpose });
+    const result = await restartAll(ctx, targets, identity ? 1 : ctx.config.concurrency, restartNotBefore(state, purpose, identity), {
+      step: 'restart-control-plane',
+      purpose,
+    });
     restarted += result.restarted;
     waitedMs += result.waitedMs;
   }
@@ -70,11 +83,14 @@ const cpRoles: readonly Role[] = ['identity', 'control-plane', 'extension'];
  */
 async function awaitOldPodsGone(ctx: RunContext, roles: readonly Role[], purpose: Purpose | undefined): Promise<number> {
   if (purpose !== 'drop-old-anchor') return 0;
-  const waited = await waitUntil(async () => {
-    const leaving = stalePods(await observeForRestart(ctx), purpose).filter((s) => s.pod.pod.terminating && !s.pod.hold && roles.includes(s.pod.role));
-    if (leaving.length === 0) return { done: true, value: undefined };
-    return { done: false, waitingFor: `${leaving.length} old pod(s) still terminating, e.g. ${leaving[0]?.pod.pod.namespace}/${leaving[0]?.pod.pod.name}` };
-  }, waitOptions(ctx, 'the old pods of the last restarts to terminate', ctx.config.rolloutTimeoutMs));
+  const waited = await waitUntil(
+    async () => {
+      const leaving = stalePods(await observeForRestart(ctx), purpose).filter((s) => s.pod.pod.terminating && !s.pod.hold && roles.includes(s.pod.role));
+      if (leaving.length === 0) return { done: true, value: undefined };
+      return { done: false, waitingFor: `${leaving.length} old pod(s) still terminating, e.g. ${leaving[0]?.pod.pod.namespace}/${leaving[0]?.pod.pod.name}` };
+    },
+    waitOptions(ctx, 'the old pods of the last restarts to terminate', ctx.config.rolloutTimeoutMs),
+  );
   return waited.waitedMs;
 }
 
@@ -109,18 +125,27 @@ export async function restartDataPlane(ctx: RunContext, purpose?: Purpose): Prom
  * every stale pod is one the rotator will not restart (opted out, excluded, bare, Job, OnDelete).
  */
 export async function awaitGate(ctx: RunContext, purpose: Purpose, gate: string): Promise<void> {
-  const waited = await waitUntil(async () => {
-    const stale = stalePods(await observeForRestart(ctx), purpose);
-    if (stale.length === 0) return { done: true, value: undefined };
-    if (stale.every((s) => s.pod.hold && !s.pod.pod.terminating)) {
-      const list = describeStale(stale);
-      throw new GateError(`${gate}: ${list.length} meshed pod(s) must be restarted first: ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}${await deadlineNote(ctx, purpose)}`, list);
-    }
-    return { done: false, waitingFor: `${stale.length} stale pod(s), e.g. ${stale[0]?.pod.pod.namespace}/${stale[0]?.pod.pod.name}` };
-  }, waitOptions(ctx, gate, ctx.config.rolloutTimeoutMs)).catch(async (error: unknown) => {
+  const waited = await waitUntil(
+    async () => {
+      const stale = stalePods(await observeForRestart(ctx), purpose);
+      if (stale.length === 0) return { done: true, value: undefined };
+      if (stale.every((s) => s.pod.hold && !s.pod.pod.terminating)) {
+        const list = describeStale(stale);
+        throw new GateError(
+          `${gate}: ${list.length} meshed pod(s) must be restarted first: ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}${await deadlineNote(ctx, purpose)}`,
+          list,
+        );
+      }
+      return { done: false, waitingFor: `${stale.length} stale pod(s), e.g. ${stale[0]?.pod.pod.namespace}/${stale[0]?.pod.pod.name}` };
+    },
+    waitOptions(ctx, gate, ctx.config.rolloutTimeoutMs),
+  ).catch(async (error: unknown) => {
     if (error instanceof GateError || !(error instanceof Error) || error.name !== 'TimeoutError') throw error;
     const list = describeStale(stalePods(await observeForRestart(ctx), purpose));
-    throw new GateError(`${gate}: timed out with ${list.length} stale pod(s): ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}${await deadlineNote(ctx, purpose)}`, list);
+    throw new GateError(
+      `${gate}: timed out with ${list.length} stale pod(s): ${list.map((p) => `${p.namespace}/${p.name} (${p.owner}): ${p.reason}`).join('; ')}${await deadlineNote(ctx, purpose)}`,
+      list,
+    );
   });
   ctx.logger.info('gate met', { gate: purpose, waitedSeconds: inSeconds(waited.waitedMs) });
 }
@@ -134,12 +159,15 @@ async function deadlineNote(ctx: RunContext, purpose: Purpose): Promise<string> 
 
 /** Waits until every target ConfigMap of the Bundle holds exactly the current and previous anchors. */
 export async function waitForBundle(ctx: RunContext): Promise<number> {
-  const waited = await waitUntil(async () => {
-    const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config, ctx), observeBundle(ctx.cluster, ctx.config)]);
-    if (bundle.targets.length === 0) throw new PreconditionError(`Bundle ${ctx.config.bundle} selects no namespace: no ConfigMap to check`);
-    const mismatches = bundleMismatches({ bundle }, expectedBundle(certs));
-    return mismatches.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: mismatches.join(', ') };
-  }, waitOptions(ctx, `the bundle ${ctx.config.bundle} to hold the expected anchors`, ctx.config.bundleTimeoutMs));
+  const waited = await waitUntil(
+    async () => {
+      const [certs, bundle] = await Promise.all([observeCertificates(ctx.cluster, ctx.config, ctx), observeBundle(ctx.cluster, ctx.config)]);
+      if (bundle.targets.length === 0) throw new PreconditionError(`Bundle ${ctx.config.bundle} selects no namespace: no ConfigMap to check`);
+      const mismatches = bundleMismatches({ bundle }, expectedBundle(certs));
+      return mismatches.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: mismatches.join(', ') };
+    },
+    waitOptions(ctx, `the bundle ${ctx.config.bundle} to hold the expected anchors`, ctx.config.bundleTimeoutMs),
+  );
   ctx.logger.info('bundle holds the expected anchors', { waitedSeconds: inSeconds(waited.waitedMs) });
   return waited.waitedMs;
 }
@@ -182,7 +210,10 @@ export async function renewIssuer(ctx: RunContext): Promise<void> {
 
 async function writePreviousAnchor(ctx: RunContext, anchor: ParsedCert): Promise<void> {
   const result = await ctx.cluster.writeCertificateOnlySecret(ctx.config.trustNamespace, ctx.config.previousAnchorSecret, toPem([anchor]), managedByLabel);
-  ctx.logger.info(`previous-anchor Secret ${result}`, { secret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}`, anchor: shortFingerprint(anchor.fingerprint) });
+  ctx.logger.info(`previous-anchor Secret ${result}`, {
+    secret: `${ctx.config.trustNamespace}/${ctx.config.previousAnchorSecret}`,
+    anchor: shortFingerprint(anchor.fingerprint),
+  });
   await waitForBundle(ctx);
 }
 
@@ -194,6 +225,7 @@ async function writePreviousAnchor(ctx: RunContext, anchor: ParsedCert): Promise
  */
 export async function updateBundle(ctx: RunContext): Promise<void> {
   const certs = await observeCertificates(ctx.cluster, ctx.config, ctx);
-  if (!previousTrimmed(certs)) await awaitGate(ctx, 'adopt-new-issuer', 'gate before the old anchor is dropped (every proxy started after identity adopted the new issuer)');
+  if (!previousTrimmed(certs))
+    await awaitGate(ctx, 'adopt-new-issuer', 'gate before the old anchor is dropped (every proxy started after identity adopted the new issuer)');
   await writePreviousAnchor(ctx, certs.anchor.cert);
 }

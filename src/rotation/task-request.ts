@@ -27,8 +27,12 @@ export function decideRenewal(request: RenewalRequest, state: ObservedState, pla
   if (verdict.verdict !== 'run') return verdict;
   if (which === 'anchor' && plan.phase === 'steady') {
     const timing = issuerTiming(state, config.issuerRenewalMarginMs);
-    const refusals = [...startRefusals(state, config), ...(timing.kind === 'renew-first' ? [`${timing.reason}: run renew-certs --which issuer first, or rotate`] : [])];
-    if (refusals.length > 0) return { verdict: 'refuse', reason: `refusing to renew the trust anchor, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}` };
+    const refusals = [
+      ...startRefusals(state, config),
+      ...(timing.kind === 'renew-first' ? [`${timing.reason}: run renew-certs --which issuer first, or rotate`] : []),
+    ];
+    if (refusals.length > 0)
+      return { verdict: 'refuse', reason: `refusing to renew the trust anchor, nothing was changed: ${refusals.map((r, i) => `(${i + 1}) ${r}`).join(' ')}` };
   }
   return { verdict: 'run', which, note: verdict.note };
 }
@@ -37,7 +41,10 @@ export function decideRenewal(request: RenewalRequest, state: ObservedState, pla
 export const controlPlaneRoles: readonly Role[] = ['identity', 'control-plane', 'extension'];
 
 /** What a restart task would touch (its dry run): the workloads it restarts, and why the others in its roles are not. */
-export function restartPreview(state: Pick<ObservedState, 'anchor' | 'previous' | 'issuer' | 'workloads' | 'pods'>, roles: readonly Role[]): { targets: string[]; held: string[] } {
+export function restartPreview(
+  state: Pick<ObservedState, 'anchor' | 'previous' | 'issuer' | 'workloads' | 'pods'>,
+  roles: readonly Role[],
+): { targets: string[]; held: string[] } {
   const targets = targetsFor(state, roles, undefined).map((w) => w.key);
   const held = state.workloads.filter((w) => roles.includes(w.role) && w.hold).map((w) => w.hold?.message ?? w.key);
   return { targets, held };

@@ -55,15 +55,20 @@ type Judge = (state: ObservedState, plan: Plan, where: Where) => TaskVerdict;
 const judgeRenewAnchor: Judge = (_state, plan, { at }) => {
   const { phase } = plan;
   if (phase === 'anchor-renewing') return { verdict: 'run', note: 'the anchor is already being re-issued: awaiting that issuance' };
-  if (phase !== 'steady') return refuse(`refusing to renew the trust anchor in ${at}: the last rotation is unfinished (${plan.summary}); run rotate to finish it`);
+  if (phase !== 'steady')
+    return refuse(`refusing to renew the trust anchor in ${at}: the last rotation is unfinished (${plan.summary}); run rotate to finish it`);
   if (plan.steps[0]?.name !== 'renew-anchor') return refuse(`refusing to renew the trust anchor in ${at}: ${nextCommand(plan)}`);
   return { verdict: 'run' };
 };
 
 const judgeRenewIssuer: Judge = (state, plan, { at, anchor }) => {
   const { phase } = plan;
-  if (phase === 'inconsistent') return refuse(`refusing to renew the issuer alone in ${at}: ${plan.summary}; the restarts must follow the renewal at once, so run rotate`);
-  if (phase === 'anchor-renewing') return refuse(`refusing to renew the issuer in ${at}: the trust anchor is being re-issued and the issuer would be signed by either anchor; run rotate (or renew-certs --which anchor to await the anchor)`);
+  if (phase === 'inconsistent')
+    return refuse(`refusing to renew the issuer alone in ${at}: ${plan.summary}; the restarts must follow the renewal at once, so run rotate`);
+  if (phase === 'anchor-renewing')
+    return refuse(
+      `refusing to renew the issuer in ${at}: the trust anchor is being re-issued and the issuer would be signed by either anchor; run rotate (or renew-certs --which anchor to await the anchor)`,
+    );
   if (phase === 'issuer-renewing') return { verdict: 'run', note: 'the issuer is already being re-issued: awaiting that issuance' };
   return gate(state, 'trust-new-anchor', `refusing to renew the issuer in ${at}: gate 1 (every meshed pod trusts anchor ${anchor})`);
 };
@@ -74,25 +79,45 @@ const judgeRestart =
     const { phase } = plan;
     const restart = `refusing to ${task.replace('-', ' ')} in ${at}`;
     const mismatches = state.bundle.targets.length === 0 ? ['no target namespace'] : bundleMismatches(state, expectedBundle(state));
-    if (phase === 'anchor-renewing') return refuse(`${restart}: the trust anchor is being re-issued and the bundle is about to change; run rotate (or renew-certs --which anchor to await the anchor)`);
-    if (phase === 'inconsistent') return refuse(`${restart}: proxies started now would trust only anchor ${anchor}, which the issuer's leaves do not chain to; run rotate (it renews the issuer first)`);
-    if (mismatches.length > 0) return refuse(`${restart}: the bundle is not settled (${mismatches.slice(0, 3).join('; ')}), so proxies would start with the wrong trust anchors; wait for trust-manager, or run rotate (it waits)`);
+    if (phase === 'anchor-renewing')
+      return refuse(
+        `${restart}: the trust anchor is being re-issued and the bundle is about to change; run rotate (or renew-certs --which anchor to await the anchor)`,
+      );
+    if (phase === 'inconsistent')
+      return refuse(
+        `${restart}: proxies started now would trust only anchor ${anchor}, which the issuer's leaves do not chain to; run rotate (it renews the issuer first)`,
+      );
+    if (mismatches.length > 0)
+      return refuse(
+        `${restart}: the bundle is not settled (${mismatches.slice(0, 3).join('; ')}), so proxies would start with the wrong trust anchors; wait for trust-manager, or run rotate (it waits)`,
+      );
     return { verdict: 'run' };
   };
 
 const judgeUpdateBundle: Judge = (state, plan, { at, anchor }) => {
   const { phase } = plan;
-  if (phase === 'inconsistent') return refuse(`refusing to update the bundle in ${at}: it holds only anchor ${anchor} already, and the issuer does not chain to it; run rotate to repair that (it renews the issuer, then restarts the mesh)`);
+  if (phase === 'inconsistent')
+    return refuse(
+      `refusing to update the bundle in ${at}: it holds only anchor ${anchor} already, and the issuer does not chain to it; run rotate to repair that (it renews the issuer, then restarts the mesh)`,
+    );
   if (phase === 'anchor-renewing' || phase === 'anchor-renewed' || phase === 'issuer-renewing') {
     return refuse(
       `refusing to drop the old anchor in ${at}: the issuer does not chain to the current anchor ${anchor} yet, so every leaf it signs would lose its trust; ${nextCommand(plan)}`,
     );
   }
-  if (phase === 'issuer-renewed') return gate(state, 'adopt-new-issuer', `refusing to drop the old anchor in ${at}: gate 2 (every meshed pod started after the identity controller ran with the new issuer)`);
+  if (phase === 'issuer-renewed')
+    return gate(
+      state,
+      'adopt-new-issuer',
+      `refusing to drop the old anchor in ${at}: gate 2 (every meshed pod started after the identity controller ran with the new issuer)`,
+    );
   // steady or bundle-trimmed: the bundle already holds the current anchor alone.
   return previousTrimmed(state) && state.previous.certs.length > 0 && cleanSecret(state)
     ? { verdict: 'no-op', reason: `the previous-anchor Secret already holds only the current anchor ${anchor} (${at}): nothing to write` }
-    : { verdict: 'run', note: 'the bundle holds only the current anchor: rewriting the previous-anchor Secret as a clean certificate-only object, which changes no anchor' };
+    : {
+        verdict: 'run',
+        note: 'the bundle holds only the current anchor: rewriting the previous-anchor Secret as a clean certificate-only object, which changes no anchor',
+      };
 };
 
 const judges: Record<Task, Judge> = {

@@ -43,13 +43,18 @@ const summarize = (cert: ParsedCert, now: Date): CertSummary => ({
  * Builds the report from a snapshot: a pure function of the state and the warning window. With
  * the run's options it also says, in a steady state, why a new rotation would be refused.
  */
-export function buildStatus(state: ObservedState, warningDays: number, options?: Pick<RotatorConfig, 'deleteStalePods' | 'acceptHeldPods' | 'issuerRenewalMarginMs'>): StatusReport {
+export function buildStatus(
+  state: ObservedState,
+  warningDays: number,
+  options?: Pick<RotatorConfig, 'deleteStalePods' | 'acceptHeldPods' | 'issuerRenewalMarginMs'>,
+): StatusReport {
   const findings = certificateFindings(state, warningDays);
   const plan = derivePlan(state, { startNew: false });
   const beforeGate = issuerRenewalBeforeGate(state);
   if (beforeGate) findings.push(issuerRenewalFinding(beforeGate));
   if (options && plan.phase === 'steady') {
-    for (const reason of newRotationRefusals(state, options)) findings.push({ severity: 'warning', subject: 'next rotation', message: `would be refused: ${reason}` });
+    for (const reason of newRotationRefusals(state, options))
+      findings.push({ severity: 'warning', subject: 'next rotation', message: `would be refused: ${reason}` });
   }
   const renewal = issuerRenewal(state.issuer);
   const lacking = stalePods(state, 'trust-new-anchor');
@@ -58,10 +63,16 @@ export function buildStatus(state: ObservedState, warningDays: number, options?:
   // A proxy that does not trust the anchor behind the current issuer cannot verify new leaves: mTLS breaks.
   const untrusting = signer ? state.pods.filter((p) => !p.anchors?.has(signer)) : state.pods;
   if (untrusting.length > 0) {
-    findings.push({ severity: 'error', subject: 'data plane', message: `${untrusting.length} meshed pod(s) do not trust the anchor that signed the current issuer` });
+    findings.push({
+      severity: 'error',
+      subject: 'data plane',
+      message: `${untrusting.length} meshed pod(s) do not trust the anchor that signed the current issuer`,
+    });
   }
-  const staleNow = plan.phase === 'steady' ? [] : plan.phase === 'issuer-renewed' ? stalePods(state, 'adopt-new-issuer') : plan.phase === 'bundle-trimmed' ? old : lacking;
-  if (staleNow.length > 0) findings.push({ severity: 'warning', subject: 'data plane', message: `${staleNow.length} meshed pod(s) must restart for the rotation to finish` });
+  const staleNow =
+    plan.phase === 'steady' ? [] : plan.phase === 'issuer-renewed' ? stalePods(state, 'adopt-new-issuer') : plan.phase === 'bundle-trimmed' ? old : lacking;
+  if (staleNow.length > 0)
+    findings.push({ severity: 'warning', subject: 'data plane', message: `${staleNow.length} meshed pod(s) must restart for the rotation to finish` });
   if (plan.phase !== 'steady') findings.push({ severity: 'warning', subject: 'rotation', message: `unfinished: ${plan.summary}` });
   const health: Health = findings.some((f) => f.severity === 'error') ? 'broken' : findings.length > 0 ? 'warning' : 'healthy';
   return {

@@ -161,7 +161,12 @@ function runEndedNote(report: RunReport): string {
 
 /** The Event that ends a `rotate` run: its type and reason follow the outcome, its note is runEndedNote's. */
 export function runEndedEvent(report: RunReport): { type: 'Normal' | 'Warning'; reason: EventReason; action: string; note: string } {
-  const [type, reason] = report.outcome === 'failed' ? (['Warning', 'RotationFailed'] as const) : report.outcome === 'nothing-to-do' ? (['Normal', 'NothingToDo'] as const) : (['Normal', 'RotationSucceeded'] as const);
+  const [type, reason] =
+    report.outcome === 'failed'
+      ? (['Warning', 'RotationFailed'] as const)
+      : report.outcome === 'nothing-to-do'
+        ? (['Normal', 'NothingToDo'] as const)
+        : (['Normal', 'RotationSucceeded'] as const);
   return { type, reason, action: 'Rotate', note: runEndedNote(report) };
 }
 

@@ -10,7 +10,8 @@ export function runIdentity(env: Record<string, string | undefined>, host: { hos
   const podName = env.POD_NAME?.trim() || undefined;
   const podNamespace = env.POD_NAMESPACE?.trim() || undefined;
   const holder = podName ?? `${host.hostname}-${host.pid}`;
-  const holderRef: RunIdentity['holderRef'] = podName && podNamespace ? { kind: 'pod', namespace: podNamespace, name: podName } : { kind: 'process', host: host.hostname, pid: host.pid };
+  const holderRef: RunIdentity['holderRef'] =
+    podName && podNamespace ? { kind: 'pod', namespace: podNamespace, name: podName } : { kind: 'process', host: host.hostname, pid: host.pid };
   // A label value (<= 63 characters of [a-z0-9.-]) that sorts by start time.
   const runId = `${host.now.getTime().toString(36)}-${host.random.toLowerCase().replace(labelValue, '')}`.slice(0, 63);
   return { holder, holderRef, runId, podName, podNamespace };

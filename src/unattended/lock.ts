@@ -25,9 +25,7 @@ export interface LockSpec {
  * @internal exported for its unit tests
  */
 export type LockDecision =
-  | { action: 'create' }
-  | { action: 'take'; from?: string; reason: 'free' | 'expired' | 'self' | 'gone' }
-  | { action: 'wait'; holder: string; expiresAt: Date };
+  { action: 'create' } | { action: 'take'; from?: string; reason: 'free' | 'expired' | 'self' | 'gone' } | { action: 'wait'; holder: string; expiresAt: Date };
 
 /** The lock was lost while the run held it: another run may now act. The run stops at the next safe point. */
 export class LockLostError extends Error {
@@ -157,7 +155,8 @@ export class LeaseLock {
           `another run holds the rotation lock: ${held}${this.spec.waitMs > 0 ? `; gave up after waiting ${formatDuration(waited)}` : ''}. Retry later, or pass --lock-wait to wait for it`,
         );
       }
-      if (!announced) logger.info(`waiting for the rotation lock: ${held}`, { lease: this.where, holder: blocked.holder, waitUpTo: formatDuration(this.spec.waitMs) });
+      if (!announced)
+        logger.info(`waiting for the rotation lock: ${held}`, { lease: this.where, holder: blocked.holder, waitUpTo: formatDuration(this.spec.waitMs) });
       announced = true;
       await clock.sleep(Math.min(this.spec.pollMs, this.spec.waitMs - waited), signal);
     }
@@ -170,7 +169,9 @@ export class LeaseLock {
     const stop = until ? AbortSignal.any([timer.signal, until]) : timer.signal;
     const timeout = this.deps.clock.sleep(lockCallTimeoutMs, stop).then(() => {
       if (timer.signal.aborted) return undefined as never;
-      throw until?.aborted ? new LockLostError(`${this.where}: released while a renewal was under way`) : new LockCallTimeoutError(`${what} ${this.where} got no answer within ${formatDuration(lockCallTimeoutMs)}`);
+      throw until?.aborted
+        ? new LockLostError(`${this.where}: released while a renewal was under way`)
+        : new LockCallTimeoutError(`${what} ${this.where} got no answer within ${formatDuration(lockCallTimeoutMs)}`);
     });
     try {
       return await Promise.race([call, timeout]);
@@ -232,11 +233,20 @@ export class LeaseLock {
         resourceVersion: current?.resourceVersion,
       };
       try {
-        this.held = await this.bounded(decision.action === 'create' ? 'create' : 'update', decision.action === 'create' ? this.port.createLease(mine) : this.port.replaceLease(mine));
+        this.held = await this.bounded(
+          decision.action === 'create' ? 'create' : 'update',
+          decision.action === 'create' ? this.port.createLease(mine) : this.port.replaceLease(mine),
+        );
         this.renewedAt = now.getTime();
         const tookOver =
           decision.action === 'take' && (decision.reason === 'expired' || decision.reason === 'gone')
-            ? { tookOverFrom: decision.from, because: decision.reason === 'gone' && current?.holderRef ? `${describeHolderRef(current.holderRef)} is gone` : `its Lease expired at ${current && leaseExpiry(current)?.toISOString()}` }
+            ? {
+                tookOverFrom: decision.from,
+                because:
+                  decision.reason === 'gone' && current?.holderRef
+                    ? `${describeHolderRef(current.holderRef)} is gone`
+                    : `its Lease expired at ${current && leaseExpiry(current)?.toISOString()}`,
+              }
             : {};
         this.deps.logger.info('rotation lock acquired', { lease: this.where, holder: this.spec.holder, durationSeconds: mine.durationSeconds, ...tookOver });
         return undefined;
@@ -276,7 +286,11 @@ export class LeaseLock {
           return;
         }
         this.lastRenewError = errorMessage(error);
-        logger.warn('could not renew the rotation lock; trying again', { lease: this.where, error: this.lastRenewError, sinceLastRenewal: formatDuration(clock.now().getTime() - this.renewedAt) });
+        logger.warn('could not renew the rotation lock; trying again', {
+          lease: this.where,
+          error: this.lastRenewError,
+          sinceLastRenewal: formatDuration(clock.now().getTime() - this.renewedAt),
+        });
         pause = Math.min(retryRenewMs, renewEveryMs);
       }
     }
@@ -297,7 +311,8 @@ export class LeaseLock {
       } catch (error) {
         if (!(error instanceof LeaseConflictError) || attempt >= conflictAttempts) throw error;
         const current = await this.bounded('get', this.port.getLease(this.spec.namespace, this.spec.name), this.stopController.signal);
-        if (current?.holder !== this.spec.holder) throw new LockLostError(`${this.where} was taken by ${current?.holder || 'nobody'} (deleted or expired while this run held it)`);
+        if (current?.holder !== this.spec.holder)
+          throw new LockLostError(`${this.where} was taken by ${current?.holder || 'nobody'} (deleted or expired while this run held it)`);
         this.held = current;
       }
     }
@@ -313,7 +328,10 @@ export class LeaseLock {
         const current = await this.bounded('get', this.port.getLease(this.spec.namespace, this.spec.name));
         if (current?.holder !== this.spec.holder) return;
         try {
-          await this.bounded('update', this.port.replaceLease({ ...current, holder: undefined, holderRef: undefined, acquireTime: undefined, renewTime: this.deps.clock.now() }));
+          await this.bounded(
+            'update',
+            this.port.replaceLease({ ...current, holder: undefined, holderRef: undefined, acquireTime: undefined, renewTime: this.deps.clock.now() }),
+          );
           this.deps.logger.info('rotation lock released', { lease: this.where });
           return;
         } catch (error) {

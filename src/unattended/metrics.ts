@@ -26,7 +26,15 @@ export interface Family {
 const metricPrefix = 'linkerd_cert_rotator_';
 
 // Every value of these unions: a Record over the type fails to compile when a new one is added.
-const phaseSet: Record<Phase, true> = { steady: true, 'anchor-renewing': true, 'anchor-renewed': true, 'issuer-renewing': true, 'issuer-renewed': true, 'bundle-trimmed': true, inconsistent: true };
+const phaseSet: Record<Phase, true> = {
+  steady: true,
+  'anchor-renewing': true,
+  'anchor-renewed': true,
+  'issuer-renewing': true,
+  'issuer-renewed': true,
+  'bundle-trimmed': true,
+  inconsistent: true,
+};
 const healthSet: Record<Health, true> = { healthy: true, warning: true, broken: true };
 const phases = Object.keys(phaseSet) as Phase[];
 const healths = Object.keys(healthSet) as Health[];
@@ -82,7 +90,11 @@ export interface Snapshot {
 }
 
 /** A snapshot from an observed state and the status built from it: the judged facts (phase, health, stale pods, the issuer's renewal) come from the status. */
-export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer'>, report: Pick<StatusReport, 'phase' | 'health' | 'stale' | 'pods' | 'issuer'>, policy?: RotationPolicy): Snapshot {
+export function snapshotOf(
+  state: Pick<ObservedState, 'now' | 'anchor' | 'issuer'>,
+  report: Pick<StatusReport, 'phase' | 'health' | 'stale' | 'pods' | 'issuer'>,
+  policy?: RotationPolicy,
+): Snapshot {
   const { cert: anchor } = state.anchor;
   const renewalAt = report.issuer.renewalTime;
   return {
@@ -103,17 +115,36 @@ export function snapshotOf(state: Pick<ObservedState, 'now' | 'anchor' | 'issuer
  * @internal exported for its unit tests
  */
 export function snapshotFamilies(s: Snapshot): Family[] {
-  const roles = [['anchor', s.anchor], ['issuer', s.issuer]] as const;
+  const roles = [
+    ['anchor', s.anchor],
+    ['issuer', s.issuer],
+  ] as const;
   return [
-    gauge('certificate_not_after_timestamp_seconds', 'Expiry (notAfter) of the certificate, Unix seconds.', roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notAfter) }))),
-    gauge('certificate_not_before_timestamp_seconds', 'Issue time (notBefore) of the certificate, Unix seconds.', roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notBefore) }))),
+    gauge(
+      'certificate_not_after_timestamp_seconds',
+      'Expiry (notAfter) of the certificate, Unix seconds.',
+      roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notAfter) })),
+    ),
+    gauge(
+      'certificate_not_before_timestamp_seconds',
+      'Issue time (notBefore) of the certificate, Unix seconds.',
+      roles.map(([role, c]) => ({ labels: { role }, value: seconds(c.notBefore) })),
+    ),
     gauge(
       'issuer_renewal_timestamp_seconds',
-      "When cert-manager renews the identity issuer on its own (status.renewalTime), Unix seconds; while a rotation waits before gate 1, every stale pod must restart before then.",
+      'When cert-manager renews the identity issuer on its own (status.renewalTime), Unix seconds; while a rotation waits before gate 1, every stale pod must restart before then.',
       s.issuerRenewalAt ? [{ value: seconds(s.issuerRenewalAt) }] : [],
     ),
-    gauge('rotation_due_timestamp_seconds', 'When the rotation policy makes the next trust-anchor rotation due, Unix seconds.', s.rotationDueAt ? [{ value: seconds(s.rotationDueAt) }] : []),
-    gauge('rotation_phase', 'Phase of the rotation read from the cluster (1 for the current one); steady when no rotation is under way.', phases.map((phase) => ({ labels: { phase }, value: phase === s.phase ? 1 : 0 }))),
+    gauge(
+      'rotation_due_timestamp_seconds',
+      'When the rotation policy makes the next trust-anchor rotation due, Unix seconds.',
+      s.rotationDueAt ? [{ value: seconds(s.rotationDueAt) }] : [],
+    ),
+    gauge(
+      'rotation_phase',
+      'Phase of the rotation read from the cluster (1 for the current one); steady when no rotation is under way.',
+      phases.map((phase) => ({ labels: { phase }, value: phase === s.phase ? 1 : 0 })),
+    ),
     healthFamily(s.health),
     gauge('stale_pods', 'Meshed pods that must restart before the current rotation can finish.', [{ value: s.stalePods }]),
     gauge('meshed_pods', 'Meshed pods seen.', [{ value: s.meshedPods }]),
@@ -123,7 +154,11 @@ export function snapshotFamilies(s: Snapshot): Family[] {
 
 /** Health as a state set: one sample per value, 1 for the current one. */
 function healthFamily(current: Health): Family {
-  return gauge('status_health', 'Health as the status command judges it (1 for the current one).', healths.map((health) => ({ labels: { health }, value: health === current ? 1 : 0 })));
+  return gauge(
+    'status_health',
+    'Health as the status command judges it (1 for the current one).',
+    healths.map((health) => ({ labels: { health }, value: health === current ? 1 : 0 })),
+  );
 }
 
 /** The status gauges: the snapshot's, or only "broken" when the cluster could not be judged. */
@@ -156,8 +191,14 @@ export function runFamilies(r: RunReport): Family[] {
     gauge('last_run_start_timestamp_seconds', 'When the last run started, Unix seconds.', [{ labels: command, value: seconds(r.startedAt) }]),
     gauge('last_run_finish_timestamp_seconds', 'When the last run finished, Unix seconds.', [{ labels: command, value: seconds(r.finishedAt) }]),
     gauge('last_run_duration_seconds', 'How long the last run took.', [{ labels: command, value: (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 }]),
-    gauge('last_success_timestamp_seconds', 'When the last run that did not fail (succeeded or nothing-to-do) finished, Unix seconds.', r.outcome === 'failed' ? [] : [{ labels: command, value: seconds(r.finishedAt) }]),
-    gauge('last_run_exit_code', 'Exit code of the last run; result is succeeded, nothing-to-do or failed.', [{ labels: { ...command, result: r.outcome }, value: r.exitCode }]),
+    gauge(
+      'last_success_timestamp_seconds',
+      'When the last run that did not fail (succeeded or nothing-to-do) finished, Unix seconds.',
+      r.outcome === 'failed' ? [] : [{ labels: command, value: seconds(r.finishedAt) }],
+    ),
+    gauge('last_run_exit_code', 'Exit code of the last run; result is succeeded, nothing-to-do or failed.', [
+      { labels: { ...command, result: r.outcome }, value: r.exitCode },
+    ]),
     gauge('last_run_steps', 'Steps the last run executed (including a failed one).', [{ labels: command, value: r.steps.length }]),
     gauge('step_duration_seconds', 'Duration of each step of the last run, summed when a step ran twice.', [...durations.values()]),
     gauge('last_run_workloads_restarted', 'Workloads the last run restarted.', [{ labels: command, value: r.restarted }]),

@@ -47,7 +47,8 @@ function summaryLines(report: RunReport, clusterName?: string): { title: string;
     lines.push('Nothing is rolled back: the next run reads the cluster and resumes where this one stopped.');
   }
   if (report.steps.length > 0) lines.push(`Steps (${report.steps.length}):`, ...report.steps.map(stepLine));
-  if (report.restarted > 0 || report.deletedPods > 0) lines.push(`Workloads restarted: ${report.restarted}${report.deletedPods > 0 ? `, stale pods deleted: ${report.deletedPods}` : ''}`);
+  if (report.restarted > 0 || report.deletedPods > 0)
+    lines.push(`Workloads restarted: ${report.restarted}${report.deletedPods > 0 ? `, stale pods deleted: ${report.deletedPods}` : ''}`);
   if (report.after) lines.push(`Phase now: ${report.after.phase}`);
   lines.push(`Run ${report.runId} by ${report.holder}`);
   return { title: redact(title), lines: lines.map(redact) };

@@ -66,7 +66,9 @@ function url(raw: Record<string, unknown>, flag: string, plainHttp: 'any' | 'loo
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--${flag} must be ${schemes}, got the "${parsed.protocol}" scheme`);
   if (parsed.username !== '' || parsed.password !== '') throw new UsageError(`--${flag} must not carry a user name or password (the value is not shown)`);
   if (plainHttp === 'loopback' && parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
-    throw new UsageError(`--${flag} must be an https URL: plain http would send its secret in clear text; http is accepted for a loopback host only, got http://${parsed.host}`);
+    throw new UsageError(
+      `--${flag} must be an https URL: plain http would send its secret in clear text; http is accepted for a loopback host only, got http://${parsed.host}`,
+    );
   }
   return given;
 }
@@ -74,7 +76,8 @@ function url(raw: Record<string, unknown>, flag: string, plainHttp: 'any' | 'loo
 /** Validates the unattended options from the parsed flags; throws UsageError. A pure function, tested as a table. */
 export function validateUnattended(raw: Record<string, unknown>): UnattendedOptions {
   const lockNamespace = text(raw, 'lock-namespace');
-  if (lockNamespace !== undefined && (!dnsLabel.test(lockNamespace) || lockNamespace.length > 63)) throw new UsageError(`"${lockNamespace}" is not a valid namespace name (--lock-namespace)`);
+  if (lockNamespace !== undefined && (!dnsLabel.test(lockNamespace) || lockNamespace.length > 63))
+    throw new UsageError(`"${lockNamespace}" is not a valid namespace name (--lock-namespace)`);
   const lockName = text(raw, 'lock-name') ?? '';
   if (!dnsSubdomain.test(lockName) || lockName.length > 253) throw new UsageError(`--lock-name must be a valid object name, got "${lockName}"`);
   return {
@@ -82,7 +85,11 @@ export function validateUnattended(raw: Record<string, unknown>): UnattendedOpti
     lockName,
     lockDurationMs: duration(raw, 'lock-duration', 3000),
     lockWaitMs: duration(raw, 'lock-wait', 0),
-    policy: { rotateAfterMs: duration(raw, 'rotate-after', 0), rotateBeforeExpiryMs: duration(raw, 'rotate-before-expiry', 0), force: parseBoolean('force', value(raw, 'force')) },
+    policy: {
+      rotateAfterMs: duration(raw, 'rotate-after', 0),
+      rotateBeforeExpiryMs: duration(raw, 'rotate-before-expiry', 0),
+      force: parseBoolean('force', value(raw, 'force')),
+    },
     pushgatewayUrl: url(raw, 'pushgateway-url', 'any'),
     webhookUrl: url(raw, 'webhook-url', 'loopback'),
     clusterName: text(raw, 'cluster-name'),

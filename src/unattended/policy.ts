@@ -53,7 +53,11 @@ export function decideRotation(
   const limits = `rotate after ${formatDuration(policy.rotateAfterMs)} or within ${formatDuration(policy.rotateBeforeExpiryMs)} of expiry`;
   const base = { due, forced: policy.force, unfinished, phase, dueAt, anchor };
   if (unfinished) {
-    return { ...base, startNew: false, reason: `the last rotation is unfinished (phase ${phase}): this run finishes it; a new rotation starts only from a steady state` };
+    return {
+      ...base,
+      startNew: false,
+      reason: `the last rotation is unfinished (phase ${phase}): this run finishes it; a new rotation starts only from a steady state`,
+    };
   }
   if (policy.force) return { ...base, startNew: true, reason: `--force: rotating anchor ${a} (${formatDuration(age)} old) regardless of the policy` };
   if (due) {

@@ -59,7 +59,8 @@ function storyHooks(recorder: RunRecorder, events: RunEvents, explain: (error: u
     },
     planned: async (plan: Plan) => {
       recorder.plan = plan;
-      if (plan.steps.length > 0) await events.emit('Normal', 'RotationStarted', 'Rotate', rotationStartedNote(plan, recorder.decision, recorder.identity.holder));
+      if (plan.steps.length > 0)
+        await events.emit('Normal', 'RotationStarted', 'Rotate', rotationStartedNote(plan, recorder.decision, recorder.identity.holder));
     },
     stepStarted: async (step: AnyStep, index: number) => {
       recorder.stepStarted(step, index);
@@ -104,7 +105,11 @@ async function lookAfter(deps: SupervisedDeps, invocation: SupervisedRun): Promi
  * notifies. The lock lost mid-run aborts the work at its next safe point. Reporting never
  * changes the outcome: the command's exit code or error comes back unchanged.
  */
-export async function supervise<D extends SupervisedDeps>(invocation: SupervisedRun, deps: D, work: (deps: D, hooks: RunHooks) => Promise<ExitCode>): Promise<ExitCode> {
+export async function supervise<D extends SupervisedDeps>(
+  invocation: SupervisedRun,
+  deps: D,
+  work: (deps: D, hooks: RunHooks) => Promise<ExitCode>,
+): Promise<ExitCode> {
   const { clock, logger, unattended: ports } = deps;
   const { identity } = ports;
   logger.info('run started', { command: invocation.command, runId: identity.runId, holder: identity.holder });

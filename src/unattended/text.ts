@@ -3,7 +3,6 @@ import { formatDuration } from '../duration.js';
 
 export { formatDuration };
 
-
 const pemBlock = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
 // Long unbroken base64 runs (a key or a certificate pasted without armour); hex fingerprints are far shorter.
 const base64Run = /[A-Za-z0-9+/]{100,}={0,2}/g;
@@ -33,5 +32,5 @@ export function stepLabel(step: { name: string; purpose?: string }): string {
 /** The message of anything thrown. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : JSON.stringify(error) ?? 'unknown error';
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? 'unknown error');
 }

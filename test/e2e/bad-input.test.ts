@@ -12,7 +12,10 @@ const kubeconfig = e2eKubeconfig();
 
 async function putSecret(name: string, crt: string): Promise<void> {
   await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name }).catch(() => undefined);
-  await kube.core.createNamespacedSecret({ namespace: names.trustNs, body: { metadata: { name }, type: 'Opaque', data: { 'tls.crt': Buffer.from(crt).toString('base64') } } });
+  await kube.core.createNamespacedSecret({
+    namespace: names.trustNs,
+    body: { metadata: { name }, type: 'Opaque', data: { 'tls.crt': Buffer.from(crt).toString('base64') } },
+  });
 }
 
 /** Runs rotate (forced, so only the bad input can stop it) and proves it failed with `code`, said `pattern`, and changed nothing. */
@@ -65,7 +68,10 @@ describe('bad input gets a clear error and changes nothing', () => {
             replicas: 1,
             progressDeadlineSeconds: 2,
             selector: { matchLabels: { app: 'stuck' } },
-            template: { metadata: { labels: { app: 'stuck' } }, spec: { nodeSelector: { 'no-such-label': 'x' }, containers: [{ name: 'app', image: 'registry.local/app:1' }] } },
+            template: {
+              metadata: { labels: { app: 'stuck' } },
+              spec: { nodeSelector: { 'no-such-label': 'x' }, containers: [{ name: 'app', image: 'registry.local/app:1' }] },
+            },
           },
         },
       });
@@ -106,13 +112,20 @@ function restoreTrustManagerCrds(): void {
   const cache = process.env.LCR_CACHE_DIR ?? join(process.env.HOME ?? '/root', '.cache/linkerd-cert-rotator');
   const dir = readdirSync(join(cache, 'crds')).find((d) => d.startsWith('trust-manager-'));
   if (!dir) throw new Error('trust-manager CRDs not in the cache');
-  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', join(cache, 'crds', dir, 'crds.yaml')], { encoding: 'utf8' });
+  const result = spawnSync(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', join(cache, 'crds', dir, 'crds.yaml')],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`restoring CRDs failed: ${result.stderr}`);
 }
 
 async function waitGone(read: () => Promise<unknown>): Promise<void> {
   await retry(async () => {
-    const gone = await read().then(() => false, () => true);
+    const gone = await read().then(
+      () => false,
+      () => true,
+    );
     if (!gone) throw new Error('still there');
   });
 }

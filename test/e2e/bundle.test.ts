@@ -64,7 +64,11 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
       const report = JSON.parse(status.stdout) as Report;
       expect(status.code).toBe(11);
       expect(report.health).toBe('broken');
-      expect(report.findings).toContainEqual({ severity: 'error', subject: 'bundle', message: expect.stringMatching(/^Bundle linkerd-identity-trust-roots has no source Secret linkerd-previous-anchor key tls\.crt/) as unknown });
+      expect(report.findings).toContainEqual({
+        severity: 'error',
+        subject: 'bundle',
+        message: expect.stringMatching(/^Bundle linkerd-identity-trust-roots has no source Secret linkerd-previous-anchor key tls\.crt/) as unknown,
+      });
 
       const before = await snapshot();
       const run = await runRotator(kubeconfig, ['rotate', '--force']);
@@ -80,7 +84,10 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
   test('an emptied bundle ConfigMap: restart-data-plane, restart-control-plane and rotate refuse and restart nothing', async () => {
     // Written under trust-manager's own field manager, so trust-manager (which only re-applies a target
     // whose hash annotation or field ownership changed) leaves the emptied data in place.
-    await kube.core.patchNamespacedConfigMap({ namespace: names.linkerdNs, name: names.bundle, body: { data: { 'ca-bundle.crt': '' } }, fieldManager: 'trust-manager' }, mergePatch);
+    await kube.core.patchNamespacedConfigMap(
+      { namespace: names.linkerdNs, name: names.bundle, body: { data: { 'ca-bundle.crt': '' } }, fieldManager: 'trust-manager' },
+      mergePatch,
+    );
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect((await bundleConfigMap()).pem).toBe('');
@@ -89,13 +96,17 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
         const run = await runRotator(kubeconfig, [command]);
         expect({ command, code: run.code }).toEqual({ command, code: 3 });
         // The task's phase check (the bundle is not settled) or the restart guard (no anchor at all) refuses first.
-        expect(run.stderr).toMatch(/refusing to restart: a proxy started now would trust no anchor: ConfigMap linkerd\/linkerd-identity-trust-roots key ca-bundle\.crt holds no certificate|refusing to restart [a-z-]+ in phase [a-z-]+: the bundle is not settled \(linkerd: holds 0 anchor\(s\)/);
+        expect(run.stderr).toMatch(
+          /refusing to restart: a proxy started now would trust no anchor: ConfigMap linkerd\/linkerd-identity-trust-roots key ca-bundle\.crt holds no certificate|refusing to restart [a-z-]+ in phase [a-z-]+: the bundle is not settled \(linkerd: holds 0 anchor\(s\)/,
+        );
       }
       // rotate (no rotation due) would wait for the bundle: refused at once instead of running into the bundle timeout (exit 5).
       const started = Date.now();
       const rotate = await runRotator(kubeconfig, ['rotate']);
       expect(rotate.code).toBe(3);
-      expect(rotate.stderr).toMatch(/refusing to run, nothing was changed: \(1\) the bundle cannot be awaited: ConfigMap linkerd\/linkerd-identity-trust-roots key ca-bundle\.crt holds no certificate/);
+      expect(rotate.stderr).toMatch(
+        /refusing to run, nothing was changed: \(1\) the bundle cannot be awaited: ConfigMap linkerd\/linkerd-identity-trust-roots key ca-bundle\.crt holds no certificate/,
+      );
       expect(Date.now() - started).toBeLessThan(60_000);
       expect(await snapshot()).toEqual(before);
     } finally {
@@ -110,7 +121,17 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
   test("the chart's ClusterBundle (certificates.bundle.kind=ClusterBundle) is valid for the served CRD", () => {
     const { helm, kubectl } = clusterTools(kubeconfig);
     const rendered = succeeded(
-      helm(['template', 'lcr', join(repoRoot, 'chart'), '--set', 'certificates.create=true', '--set', 'certificates.bundle.kind=ClusterBundle', '--show-only', 'templates/bundle.yaml']),
+      helm([
+        'template',
+        'lcr',
+        join(repoRoot, 'chart'),
+        '--set',
+        'certificates.create=true',
+        '--set',
+        'certificates.bundle.kind=ClusterBundle',
+        '--show-only',
+        'templates/bundle.yaml',
+      ]),
       'helm template ClusterBundle',
     );
     const [object, ...rest] = parseManifests(rendered) as (k8s.KubernetesObject & { spec?: unknown })[];
@@ -118,9 +139,17 @@ describe('the bundle pre-flight and the ClusterBundle adapter', () => {
     // The chart's previous-anchor Secret has no data until the first rotation: the chart reads all its keys ("*").
     const spec = clusterBundleObject().spec as { sourceRefs: { name: string; key: string }[] };
     const expected = { ...spec, sourceRefs: spec.sourceRefs.map((ref) => (ref.name === names.previous ? { ...ref, key: '*' } : ref)) };
-    expect({ apiVersion: object?.apiVersion, kind: object?.kind, spec: object?.spec }).toEqual({ apiVersion: 'trust-manager.io/v1alpha2', kind: 'ClusterBundle', spec: expected });
+    expect({ apiVersion: object?.apiVersion, kind: object?.kind, spec: object?.spec }).toEqual({
+      apiVersion: 'trust-manager.io/v1alpha2',
+      kind: 'ClusterBundle',
+      spec: expected,
+    });
     const applied = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], rendered);
-    expect({ code: applied.code, stdout: applied.stdout.trim(), warnings: applied.stderr.trim() }).toEqual({ code: 0, stdout: `clusterbundle.trust-manager.io/${names.bundle} serverside-applied (server dry run)`, warnings: '' });
+    expect({ code: applied.code, stdout: applied.stdout.trim(), warnings: applied.stderr.trim() }).toEqual({
+      code: 0,
+      stdout: `clusterbundle.trust-manager.io/${names.bundle} serverside-applied (server dry run)`,
+      warnings: '',
+    });
   });
 
   test('a ClusterBundle of the same name wins over the Bundle, is checked the same way, and rotates like it', async () => {

@@ -102,7 +102,13 @@ async function rotatorAsServiceAccount(args: string[]): Promise<RotatorRun> {
 }
 
 /** API clients authenticated with the ServiceAccount's token. */
-function asServiceAccount(): { core: k8s.CoreV1Api; apps: k8s.AppsV1Api; custom: k8s.CustomObjectsApi; authz: k8s.AuthorizationV1Api; authn: k8s.AuthenticationV1Api } {
+function asServiceAccount(): {
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  custom: k8s.CustomObjectsApi;
+  authz: k8s.AuthorizationV1Api;
+  authn: k8s.AuthenticationV1Api;
+} {
   const config = new k8s.KubeConfig();
   config.loadFromFile(saKubeconfig);
   return {
@@ -166,9 +172,13 @@ afterAll(async () => {
     for (const [namespace, name] of unrelatedSecrets) await kube.core.deleteNamespacedSecret({ namespace, name }).catch(() => undefined);
     for (const name of createdNamespaces) await kube.core.deleteNamespace({ name }).catch(() => undefined);
     for (const name of createdNamespaces) {
-      await eventually(`namespace ${name} deleted`, async () => {
-        if (await namespaceExists(name)) throw new Error('still there');
-      }, 120_000);
+      await eventually(
+        `namespace ${name} deleted`,
+        async () => {
+          if (await namespaceExists(name)) throw new Error('still there');
+        },
+        120_000,
+      );
     }
     await ensureSteady(kubeconfig);
   } finally {
@@ -208,15 +218,31 @@ describe('the Helm chart on the real apiserver', () => {
         // (served here: Kubernetes 1.35) is named. --skip-tests: `helm install` does not create the `helm test`
         // Pod, and a Pod of a ServiceAccount that does not exist yet is refused by the apiserver.
         const rendered = succeeded(
-          helm(['template', release, chart, '--namespace', releaseNs, '--dry-run=server', '--skip-tests', '--api-versions', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', ...args]),
+          helm([
+            'template',
+            release,
+            chart,
+            '--namespace',
+            releaseNs,
+            '--dry-run=server',
+            '--skip-tests',
+            '--api-versions',
+            'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy',
+            ...args,
+          ]),
           `helm template --dry-run=server (${label})`,
         );
         // certificates.create renders objects the fixture already has under the same names (with other
         // settings, which a server-side apply would refuse as conflicts): dry-run those under scratch names.
         const objects = parseManifests(rendered).map((o) =>
-          fixtureKinds.includes(o.kind ?? '') || (o.kind === 'Secret' && o.metadata?.name === names.previous) ? { ...o, metadata: { ...o.metadata, name: `${o.metadata?.name ?? ''}-dry-run` } } : o,
+          fixtureKinds.includes(o.kind ?? '') || (o.kind === 'Secret' && o.metadata?.name === names.previous)
+            ? { ...o, metadata: { ...o.metadata, name: `${o.metadata?.name ?? ''}-dry-run` } }
+            : o,
         );
-        const applied = kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=lcr-chart-test', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+        const applied = kubectl(
+          ['apply', '--server-side', '--dry-run=server', '--field-manager=lcr-chart-test', '-f', '-'],
+          JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+        );
         succeeded(applied, `kubectl apply --server-side --dry-run=server (${label})`);
         const lines = applied.stdout.trim().split('\n');
         expect(lines).toHaveLength(objects.length);
@@ -250,12 +276,25 @@ describe('the Helm chart on the real apiserver', () => {
       );
       // The checks are real: PodSecurity flags a pod template that is not hardened, and a CRD's schema
       // refuses a field it does not declare.
-      const loose = helm(['template', release, chart, '--namespace', releaseNs, '--show-only', 'templates/cronjob.yaml', '--set', 'securityContext.allowPrivilegeEscalation=true']);
+      const loose = helm([
+        'template',
+        release,
+        chart,
+        '--namespace',
+        releaseNs,
+        '--show-only',
+        'templates/cronjob.yaml',
+        '--set',
+        'securityContext.allowPrivilegeEscalation=true',
+      ]);
       const flagged = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], succeeded(loose, 'helm template (allowPrivilegeEscalation=true)'));
       expect(flagged.stderr).toMatch(/would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
-      const bundle = parseManifests(succeeded(helm(['template', release, chart, '--namespace', releaseNs, '--set', 'certificates.create=true', '--show-only', 'templates/bundle.yaml']), 'helm template bundle'))[0] as
-        | (k8s.KubernetesObject & { spec: { target: Record<string, unknown> } })
-        | undefined;
+      const bundle = parseManifests(
+        succeeded(
+          helm(['template', release, chart, '--namespace', releaseNs, '--set', 'certificates.create=true', '--show-only', 'templates/bundle.yaml']),
+          'helm template bundle',
+        ),
+      )[0] as (k8s.KubernetesObject & { spec: { target: Record<string, unknown> } }) | undefined;
       if (!bundle) throw new Error('no Bundle rendered');
       bundle.spec.target.configMaps = bundle.spec.target.configMap;
       const refused = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], JSON.stringify(bundle));
@@ -273,7 +312,13 @@ describe('the Helm chart on the real apiserver', () => {
       installed = true;
       expect(install.stdout).toContain(`kubectl -n ${releaseNs} create job --from=cronjob/${fullname}`);
       const cronJob = await batch.readNamespacedCronJob({ namespace: releaseNs, name: fullname });
-      expect(cronJob.spec).toMatchObject({ schedule: '17 * * * *', concurrencyPolicy: 'Forbid', suspend: true, startingDeadlineSeconds: 1800, successfulJobsHistoryLimit: 6 });
+      expect(cronJob.spec).toMatchObject({
+        schedule: '17 * * * *',
+        concurrencyPolicy: 'Forbid',
+        suspend: true,
+        startingDeadlineSeconds: 1800,
+        successfulJobsHistoryLimit: 6,
+      });
 
       succeeded(kubectl(['create', 'job', `--from=cronjob/${fullname}`, manualJob, '--namespace', releaseNs]), 'kubectl create job --from');
       const job = await batch.readNamespacedJob({ namespace: releaseNs, name: manualJob });
@@ -329,7 +374,9 @@ describe('the Helm chart on the real apiserver', () => {
         return condition.type;
       });
       expect(done).toBe('Complete');
-      console.log(`manual Job ${releaseNs}/${manualJob}: pod ${pod.metadata?.name ?? ''} on ${ran.spec?.nodeName ?? ''} went ${ran.status?.phase ?? ''}, Job ${done} (kwok plays the kubelet; the image is not run)`);
+      console.log(
+        `manual Job ${releaseNs}/${manualJob}: pod ${pod.metadata?.name ?? ''} on ${ran.spec?.nodeName ?? ''} went ${ran.status?.phase ?? ''}, Job ${done} (kwok plays the kubelet; the image is not run)`,
+      );
     }),
   );
 
@@ -338,13 +385,19 @@ describe('the Helm chart on the real apiserver', () => {
       const pod = jobPod;
       if (!pod?.metadata?.name || !pod.metadata.uid) throw new Error('no Job pod from the previous test');
       // A token like the kubelet projects into the pod: bound to the pod, default audience.
-      ({ kubeconfig: saKubeconfig } = await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname }, { boundPod: { name: pod.metadata.name, uid: pod.metadata.uid } }));
+      ({ kubeconfig: saKubeconfig } = await serviceAccountKubeconfig(
+        kube.core,
+        join(scratch, 'sa.kubeconfig'),
+        { namespace: releaseNs, name: fullname },
+        { boundPod: { name: pod.metadata.name, uid: pod.metadata.uid } },
+      ));
       const review = await asServiceAccount().authn.createSelfSubjectReview({ body: {} });
       expect(review.status?.userInfo?.username).toBe(serviceAccountUser);
       expect(review.status?.userInfo?.groups).not.toContain('system:masters');
 
       // The rotation runs under the chart's admission policies too (what they deny: escalation.test.ts).
-      for (const policy of ['workloads', 'previous-anchor']) succeeded(kubectl(['get', 'validatingadmissionpolicybinding', `${fullname}-${policy}`]), `the ${policy} policy binding`);
+      for (const policy of ['workloads', 'previous-anchor'])
+        succeeded(kubectl(['get', 'validatingadmissionpolicybinding', `${fullname}-${policy}`]), `the ${policy} policy binding`);
       const run = await rotateAsServiceAccountSafely();
 
       // The lock Lease was created in the Linkerd namespace (where a run by hand looks too, not the pod's), and the run's Events regard the manual Job.
@@ -362,9 +415,15 @@ describe('the Helm chart on the real apiserver', () => {
       const sa = asServiceAccount();
       // An unrelated Secret in every namespace where the ServiceAccount holds a Role.
       for (const namespace of [names.trustNs, names.linkerdNs, releaseNs]) {
-        await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name: 'unrelated-secret' }, type: 'Opaque', stringData: { password: 'hunter2' } } });
+        await kube.core.createNamespacedSecret({
+          namespace,
+          body: { metadata: { name: 'unrelated-secret' }, type: 'Opaque', stringData: { password: 'hunter2' } },
+        });
         unrelatedSecrets.push([namespace, 'unrelated-secret']);
-        expect({ namespace, read: await statusOfCall(sa.core.readNamespacedSecret({ namespace, name: 'unrelated-secret' })) }).toEqual({ namespace, read: 403 });
+        expect({ namespace, read: await statusOfCall(sa.core.readNamespacedSecret({ namespace, name: 'unrelated-secret' })) }).toEqual({
+          namespace,
+          read: 403,
+        });
       }
       expect(await statusOfCall(sa.core.listNamespacedSecret({ namespace: names.trustNs }))).toBe(403);
       expect(await statusOfCall(sa.core.listSecretForAllNamespaces())).toBe(403);
@@ -408,7 +467,8 @@ describe('the Helm chart on the real apiserver', () => {
       expect(clusterRole.rules?.filter((r) => r.apiGroups?.includes('apps'))).toEqual([
         expect.objectContaining({ resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['list', 'watch'] }),
       ]);
-      for (const namespace of ['shop', names.linkerdNs, names.vizNs]) expect(await statusOfCall(rbac.readNamespacedRole({ namespace, name: `${fullname}-workloads` }))).toBe(200);
+      for (const namespace of ['shop', names.linkerdNs, names.vizNs])
+        expect(await statusOfCall(rbac.readNamespacedRole({ namespace, name: `${fullname}-workloads` }))).toBe(200);
       expect((await chartEnv()).LCR_INCLUDE_NAMESPACES).toBe('shop,linkerd,linkerd-viz');
 
       const sa = asServiceAccount();
@@ -418,7 +478,9 @@ describe('the Helm chart on the real apiserver', () => {
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments' })).toBe(false);
       expect(await may({ verb: 'get', group: 'apps', resource: 'daemonsets', namespace: 'blog' })).toBe(false);
       // Inside it: the same patch is authorized (run as a server-side dry run, so nothing restarts).
-      expect(await statusOfCall(sa.apps.patchNamespacedDeployment({ namespace: 'shop', name: 'api', body: restartPatch, dryRun: 'All' }, mergePatch))).toBe(200);
+      expect(await statusOfCall(sa.apps.patchNamespacedDeployment({ namespace: 'shop', name: 'api', body: restartPatch, dryRun: 'All' }, mergePatch))).toBe(
+        200,
+      );
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'blog', name: 'frontend' })).toBe(false);
       expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: names.linkerdNs, name: 'linkerd-identity' })).toBe(true);
 
@@ -429,7 +491,12 @@ describe('the Helm chart on the real apiserver', () => {
       expectExit(status, 10);
       expect(status.stderr).not.toMatch(/forbidden/i);
       const findings = (JSON.parse(status.stdout) as { findings: { subject: string; message: string }[] }).findings;
-      expect(findings.filter((f) => f.subject === 'next rotation').map((f) => f.message).join('\n')).toMatch(/namespace (blog|jobs) is excluded from restarts/);
+      expect(
+        findings
+          .filter((f) => f.subject === 'next rotation')
+          .map((f) => f.message)
+          .join('\n'),
+      ).toMatch(/namespace (blog|jobs) is excluded from restarts/);
       const before = await kube.resourceVersions();
       const plan = await rotatorAsServiceAccount(['rotate', '--dry-run', '--force', '--output', 'json']);
       expectExit(plan, 3);

@@ -55,7 +55,9 @@ async function outcome(call: Promise<unknown>): Promise<{ code: number | undefin
 
 const strategic = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const json = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
-const restartedAt = (): Record<string, unknown> => ({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } });
+const restartedAt = (): Record<string, unknown> => ({
+  spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } },
+});
 const podSpecPatch = (spec: Record<string, unknown>): Record<string, unknown> => ({ spec: { template: { spec } } });
 
 /** A dry-run strategic merge patch of Deployment shop/api as the ServiceAccount. */
@@ -70,7 +72,8 @@ async function may(attributes: k8s.V1ResourceAttributes): Promise<boolean> {
 }
 
 const certManagerKey = (key: string): boolean => key.startsWith('cert-manager.io/') || key.startsWith('controller.cert-manager.io/');
-const withoutCertManager = (map: Record<string, string> | undefined): Record<string, string> => Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !certManagerKey(key)));
+const withoutCertManager = (map: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !certManagerKey(key)));
 
 /**
  * The previous-anchor Secret as the rotator writes it (read as the ServiceAccount, like the rotator):
@@ -106,7 +109,9 @@ beforeAll(async () => {
   succeeded(helm(['install', release, chart, '--namespace', releaseNs, ...installArgs]), 'helm install');
   installed = true;
   // A token like `kubectl create token`: the ServiceAccount's identity and nothing else.
-  saKubeconfig = (await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname }, { expirationSeconds: 1800 })).kubeconfig;
+  saKubeconfig = (
+    await serviceAccountKubeconfig(kube.core, join(scratch, 'sa.kubeconfig'), { namespace: releaseNs, name: fullname }, { expirationSeconds: 1800 })
+  ).kubeconfig;
   const config = new k8s.KubeConfig();
   config.loadFromFile(saKubeconfig);
   sa = { core: config.makeApiClient(k8s.CoreV1Api), apps: config.makeApiClient(k8s.AppsV1Api), authz: config.makeApiClient(k8s.AuthorizationV1Api) };
@@ -121,9 +126,13 @@ afterAll(async () => {
   try {
     if (installed) succeeded(helm(['uninstall', release, '--namespace', releaseNs, '--wait', '--timeout', '60s']), 'helm uninstall');
     await kube.core.deleteNamespace({ name: releaseNs }).catch(() => undefined);
-    await eventually(`namespace ${releaseNs} deleted`, async () => {
-      if ((await statusOfCall(kube.core.readNamespace({ name: releaseNs }))) !== 404) throw new Error('still there');
-    }, 120_000);
+    await eventually(
+      `namespace ${releaseNs} deleted`,
+      async () => {
+        if ((await statusOfCall(kube.core.readNamespace({ name: releaseNs }))) !== 404) throw new Error('still there');
+      },
+      120_000,
+    );
     await ensureSteady(kubeconfig);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -134,7 +143,8 @@ afterAll(async () => {
 describe("escalations with the chart's ServiceAccount token", () => {
   test('no Secret can be created or deleted (auth can-i and real requests), the previous-anchor Secret only read and updated', async () => {
     // What `kubectl auth can-i` answers for this token.
-    const canI = (args: string[]): string => runTool(e2eClusterEnv().LCR_KUBECTL ?? 'kubectl', ['--kubeconfig', saKubeconfig, 'auth', 'can-i', ...args]).stdout.trim();
+    const canI = (args: string[]): string =>
+      runTool(e2eClusterEnv().LCR_KUBECTL ?? 'kubectl', ['--kubeconfig', saKubeconfig, 'auth', 'can-i', ...args]).stdout.trim();
     expect(canI(['create', 'secrets', '-n', names.trustNs])).toBe('no');
     expect(canI(['delete', `secrets/${names.previous}`, '-n', names.trustNs])).toBe('no');
     expect(canI(['update', `secrets/${names.previous}`, '-n', names.trustNs])).toBe('yes');
@@ -159,7 +169,9 @@ describe("escalations with the chart's ServiceAccount token", () => {
     // The positive side of the same reviews: the calls the rotator makes are allowed.
     expect(await may({ verb: 'update', resource: 'secrets', namespace: names.trustNs, name: names.previous })).toBe(true);
     expect(await may({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'shop', name: 'api' })).toBe(true);
-    expect(await may({ verb: 'update', group: 'cert-manager.io', resource: 'certificates', subresource: 'status', namespace: names.trustNs, name: names.anchor })).toBe(true);
+    expect(
+      await may({ verb: 'update', group: 'cert-manager.io', resource: 'certificates', subresource: 'status', namespace: names.trustNs, name: names.anchor }),
+    ).toBe(true);
     expect(await may({ verb: 'get', resource: 'pods', namespace: releaseNs, name: 'anything' })).toBe(true);
 
     // The attack of issue 11, tried for real: delete the previous-anchor Secret and make it again as a
@@ -170,7 +182,13 @@ describe("escalations with the chart's ServiceAccount token", () => {
       metadata: { name: names.previous, namespace: names.trustNs, annotations: { 'kubernetes.io/service-account.name': 'cert-manager' } },
       type: 'kubernetes.io/service-account-token',
     };
-    const created = await outcome(sa.core.createNamespacedSecret({ namespace: names.trustNs, body: { ...token, metadata: { ...token.metadata, name: 'lcr-stolen-token' } }, dryRun: 'All' }));
+    const created = await outcome(
+      sa.core.createNamespacedSecret({
+        namespace: names.trustNs,
+        body: { ...token, metadata: { ...token.metadata, name: 'lcr-stolen-token' } },
+        dryRun: 'All',
+      }),
+    );
     expect(created).toEqual({ code: 403, message: expect.stringMatching(/cannot create resource "secrets"/) as unknown });
   });
 
@@ -186,7 +204,17 @@ describe("escalations with the chart's ServiceAccount token", () => {
         ['serviceAccountName', podSpecPatch({ serviceAccountName: 'cert-manager' })],
         ['hostNetwork', podSpecPatch({ hostNetwork: true })],
         // Riding along with a restart does not help.
-        ['restartedAt and privileged', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } }, spec: { containers: [{ name: 'app', securityContext: { privileged: true } }] } } } }],
+        [
+          'restartedAt and privileged',
+          {
+            spec: {
+              template: {
+                metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+                spec: { containers: [{ name: 'app', securityContext: { privileged: true } }] },
+              },
+            },
+          },
+        ],
       ];
       for (const [what, body] of escalations) {
         const result = await patch(body);
@@ -226,7 +254,17 @@ describe("escalations with the chart's ServiceAccount token", () => {
       ['a non-empty tls.key', withKey, 'this request writes tls.key'],
       ['another data key', withToken, 'this request writes token'],
       ['immutable', { ...clean, immutable: true }, 'this request changes immutable'],
-      ['an owner', { ...clean, metadata: { ...clean.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: names.bundle, uid: '00000000-0000-0000-0000-000000000001' }] } }, 'this request changes metadata.ownerReferences'],
+      [
+        'an owner',
+        {
+          ...clean,
+          metadata: {
+            ...clean.metadata,
+            ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: names.bundle, uid: '00000000-0000-0000-0000-000000000001' }],
+          },
+        },
+        'this request changes metadata.ownerReferences',
+      ],
     ];
     for (const [what, body, reason] of cases) {
       const result = await replacePrevious(body);

@@ -22,7 +22,10 @@ async function dbPods(): Promise<Record<string, string>> {
 
 async function setBudget(spec: k8s.V1PodDisruptionBudgetSpec): Promise<void> {
   await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: 'db' }).catch(() => undefined);
-  await policy.createNamespacedPodDisruptionBudget({ namespace, body: { metadata: { name: 'db', namespace }, spec: { ...spec, selector: { matchLabels: { app: 'db' } } } } });
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace,
+    body: { metadata: { name: 'db', namespace }, spec: { ...spec, selector: { matchLabels: { app: 'db' } } } },
+  });
   // The disruption controller must have counted the pods before an eviction is judged against it.
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
     const budget = await policy.readNamespacedPodDisruptionBudget({ namespace, name: 'db' });
@@ -45,7 +48,10 @@ describe('--delete-stale-pods evicts, respecting PodDisruptionBudgets', () => {
           serviceName: 'db',
           selector: { matchLabels: { app: 'db' } },
           updateStrategy: { type: 'OnDelete' },
-          template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'app', image: 'registry.local/app:1' }], tolerations: [{ operator: 'Exists' }], terminationGracePeriodSeconds: 0 } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: { containers: [{ name: 'app', image: 'registry.local/app:1' }], tolerations: [{ operator: 'Exists' }], terminationGracePeriodSeconds: 0 },
+          },
         },
       },
     });
@@ -70,7 +76,9 @@ describe('--delete-stale-pods evicts, respecting PodDisruptionBudgets', () => {
     const blocked = await runRotator(kubeconfig, ['rotate', '--force', '--delete-stale-pods', '--rollout-timeout', '30s']);
     await monitor.stop();
     expect(blocked.code).toBe(5);
-    expect(blocked.stderr).toMatch(/the eviction of stale pod lcr-evict\/db-[01] \(StatefulSet\/db\).*disruption budget db needs 2 healthy pods.*Nothing was bypassed/);
+    expect(blocked.stderr).toMatch(
+      /the eviction of stale pod lcr-evict\/db-[01] \(StatefulSet\/db\).*disruption budget db needs 2 healthy pods.*Nothing was bypassed/,
+    );
     // Not a pod was evicted, and the rotation stopped where the next run resumes: before gate 1.
     expect(await dbPods()).toEqual(before);
     expect((await kube.anchor()).fingerprint256).not.toBe(oldAnchor.fingerprint256);

@@ -33,7 +33,9 @@ interface PodSeen {
  * Runs `scenario` with the invariant monitor watching the cluster directly (not through the
  * proxy), and a record of every meshed pod seen, so that a violation can be explained.
  */
-async function watched<T>(scenario: () => Promise<T>): Promise<{ result: T; violations: Violation[]; samples: number; diagnose: (runs: RotatorRun[]) => string }> {
+async function watched<T>(
+  scenario: () => Promise<T>,
+): Promise<{ result: T; violations: Violation[]; samples: number; diagnose: (runs: RotatorRun[]) => string }> {
   const monitor = new InvariantMonitor(kubeconfig);
   const pods = new Map<string, PodSeen>();
   let recording = true;
@@ -75,7 +77,8 @@ async function watched<T>(scenario: () => Promise<T>): Promise<{ result: T; viol
 
 /** Prints what explains violations, if there are any, before they fail the test. */
 function report(violations: readonly Violation[], diagnose: (runs: RotatorRun[]) => string, runs: (RotatorRun | undefined)[]): void {
-  if (violations.length > 0) process.stdout.write(`${violations.length} invariant violation(s):\n${diagnose(runs.filter((run): run is RotatorRun => run !== undefined))}\n`);
+  if (violations.length > 0)
+    process.stdout.write(`${violations.length} invariant violation(s):\n${diagnose(runs.filter((run): run is RotatorRun => run !== undefined))}\n`);
 }
 
 const retries = (run: RotatorRun): Record<string, unknown>[] => run.logs.filter((line) => line.message === retryMessage);
@@ -172,7 +175,9 @@ describe('faults: the rotation survives API errors, an apiserver outage and bein
     const started = Date.now();
     let run: RotatorRun;
     try {
-      const watchedRun = await watched(() => runRotator(silent, ['rotate', '--force'], { env: { LCR_WATCH_IDLE_TIMEOUT: '3s', LCR_ROLLOUT_TIMEOUT: `${rolloutTimeoutS}s` } }));
+      const watchedRun = await watched(() =>
+        runRotator(silent, ['rotate', '--force'], { env: { LCR_WATCH_IDLE_TIMEOUT: '3s', LCR_ROLLOUT_TIMEOUT: `${rolloutTimeoutS}s` } }),
+      );
       run = watchedRun.result;
       report(watchedRun.violations, watchedRun.diagnose, [run]);
       expect(watchedRun.violations).toEqual([]);
@@ -183,7 +188,9 @@ describe('faults: the rotation survives API errors, an apiserver outage and bein
     const counts = proxy.snapshot();
     const reopened = run.logs.filter((l) => l.message === 'watch sent nothing (no event, no bookmark) for too long, re-opening it');
     const waits = run.logs.filter((l) => l.message === 'restarted').map((l) => Number(l.waitedSeconds));
-    process.stdout.write(`silent watches: ${counts.faults['silent-watch'] ?? 0} watches held silent, ${reopened.length} re-opened, longest rollout wait ${Math.max(...waits)} s, run ${seconds.toFixed(0)} s\n`);
+    process.stdout.write(
+      `silent watches: ${counts.faults['silent-watch'] ?? 0} watches held silent, ${reopened.length} re-opened, longest rollout wait ${Math.max(...waits)} s, run ${seconds.toFixed(0)} s\n`,
+    );
 
     expect(run.code).toBe(0);
     expect(counts.faults['silent-watch'] ?? 0).toBeGreaterThan(0);
@@ -209,7 +216,10 @@ describe('faults: the rotation survives API errors, an apiserver outage and bein
           // Kill between 0.3 s and 12 s in (a full run takes about 15 s); the last run is left alone.
           const killAfterMs = run < maxRuns ? 300 + Math.floor(next() * 11_700) : 600_000;
           // A killed run keeps the rotation lock until its Lease expires: a short Lease, waited for.
-          const outcome = await runRotator(kubeconfig, ['rotate', '--force'], { timeoutMs: killAfterMs, env: { LCR_LOCK_DURATION: '6s', LCR_LOCK_WAIT: '30s' } });
+          const outcome = await runRotator(kubeconfig, ['rotate', '--force'], {
+            timeoutMs: killAfterMs,
+            env: { LCR_LOCK_DURATION: '6s', LCR_LOCK_WAIT: '30s' },
+          });
           runs.push(outcome);
           if (outcome.signal === 'SIGKILL') {
             kills++;
@@ -226,7 +236,9 @@ describe('faults: the rotation survives API errors, an apiserver outage and bein
       await expectSteadyAndHealthy();
     }
     const kills = summary.reduce((sum, s) => sum + s.kills, 0);
-    process.stdout.write(`kill points: ${kills} SIGKILLs survived with the invariant intact over ${experiments} experiments\n${summary.map((s) => `  experiment ${s.experiment}: ${s.kills} kill(s), ${s.runs} run(s), ${s.seconds} s`).join('\n')}\n`);
+    process.stdout.write(
+      `kill points: ${kills} SIGKILLs survived with the invariant intact over ${experiments} experiments\n${summary.map((s) => `  experiment ${s.experiment}: ${s.kills} kill(s), ${s.runs} run(s), ${s.seconds} s`).join('\n')}\n`,
+    );
     expect(kills).toBeGreaterThan(0);
   });
 });

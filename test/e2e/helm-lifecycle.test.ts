@@ -33,7 +33,16 @@ const releaseNs = 'lcr-life';
 const fullname = `${release}-linkerd-cert-rotator`;
 /** The chart's lock Lease lives in the Linkerd namespace (as a run by hand's does). */
 const lockNs = names.linkerdNs;
-const values = ['--set', 'certificates.create=true', '--set', 'cronJob.suspend=true', '--set', 'image.repository=localhost/linkerd-cert-rotator', '--set', 'image.tag=dev'];
+const values = [
+  '--set',
+  'certificates.create=true',
+  '--set',
+  'cronJob.suspend=true',
+  '--set',
+  'image.repository=localhost/linkerd-cert-rotator',
+  '--set',
+  'image.tag=dev',
+];
 const scratch = mkdtempSync(join(tmpdir(), 'lcr-life-'));
 const timings: string[] = [];
 
@@ -47,7 +56,10 @@ const adopted = [
   { kind: 'Bundle', ref: { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles', name: names.bundle } },
 ] as const;
 type Ref = (typeof adopted)[number]['ref'];
-const helmMetadata = { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': releaseNs } };
+const helmMetadata = {
+  labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+  annotations: { 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': releaseNs },
+};
 const specsBefore = new Map<string, unknown>();
 
 let saKubeconfig = '';
@@ -70,7 +82,9 @@ function timed(name: string, body: () => Promise<void>): [string, () => Promise<
 
 const key = (ref: Ref): string => `${ref.plural}/${'namespace' in ref ? ref.namespace : ''}/${ref.name}`;
 
-async function getObject(ref: Ref): Promise<{ metadata?: k8s.V1ObjectMeta; spec?: unknown; status?: { conditions?: { type: string; status: string; reason?: string }[] } }> {
+async function getObject(
+  ref: Ref,
+): Promise<{ metadata?: k8s.V1ObjectMeta; spec?: unknown; status?: { conditions?: { type: string; status: string; reason?: string }[] } }> {
   return (await ('namespace' in ref ? kube.custom.getNamespacedCustomObject(ref) : kube.custom.getClusterCustomObject(ref))) as never;
 }
 
@@ -84,7 +98,9 @@ async function rotator(args: string[], env: Record<string, string> = {}): Promis
   const cronJob = await batch.readNamespacedCronJob({ namespace: releaseNs, name: fullname });
   const container = cronJob.spec?.jobTemplate.spec?.template.spec?.containers.find((c) => c.name === 'rotator');
   const chartEnv = Object.fromEntries((container?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']));
-  return runRotator(saKubeconfig, args, { env: { ...chartEnv, POD_NAMESPACE: releaseNs, LCR_LOG_FORMAT: 'json', LCR_LOG_LEVEL: 'debug', LCR_POLL_INTERVAL: '250ms', ...env } });
+  return runRotator(saKubeconfig, args, {
+    env: { ...chartEnv, POD_NAMESPACE: releaseNs, LCR_LOG_FORMAT: 'json', LCR_LOG_LEVEL: 'debug', LCR_POLL_INTERVAL: '250ms', ...env },
+  });
 }
 
 function expectExit(run: RotatorRun, code: number): void {
@@ -112,24 +128,45 @@ async function bundleAnchors(): Promise<Record<string, string[]>> {
 async function expectTrust(step: string, previous: string, bundle: string[]): Promise<void> {
   const secret = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.previous });
   expect({ step, uid: secret.metadata?.uid }).toEqual({ step, uid: secretUid });
-  expect({ step, keys: Object.keys(secret.data ?? {}), certs: fingerprints(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64').toString('utf8')) }).toEqual({ step, keys: ['tls.crt'], certs: [previous] });
+  expect({ step, keys: Object.keys(secret.data ?? {}), certs: fingerprints(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64').toString('utf8')) }).toEqual({
+    step,
+    keys: ['tls.crt'],
+    certs: [previous],
+  });
   const labels = secret.metadata?.labels ?? {};
   const annotations = secret.metadata?.annotations ?? {};
-  expect({ step, managedBy: labels['app.kubernetes.io/managed-by'], instance: labels['app.kubernetes.io/instance'] }).toEqual({ step, managedBy: 'Helm', instance: release });
-  expect({ step, release: annotations['meta.helm.sh/release-name'], namespace: annotations['meta.helm.sh/release-namespace'], policy: annotations['helm.sh/resource-policy'] }).toEqual({
+  expect({ step, managedBy: labels['app.kubernetes.io/managed-by'], instance: labels['app.kubernetes.io/instance'] }).toEqual({
+    step,
+    managedBy: 'Helm',
+    instance: release,
+  });
+  expect({
+    step,
+    release: annotations['meta.helm.sh/release-name'],
+    namespace: annotations['meta.helm.sh/release-namespace'],
+    policy: annotations['helm.sh/resource-policy'],
+  }).toEqual({
     step,
     release,
     namespace: releaseNs,
     policy: 'keep',
   });
-  expect(Object.keys(secret.metadata?.labels ?? {}).concat(Object.keys(secret.metadata?.annotations ?? {})).filter((k) => k.includes('cert-manager.io/'))).toEqual([]);
+  expect(
+    Object.keys(secret.metadata?.labels ?? {})
+      .concat(Object.keys(secret.metadata?.annotations ?? {}))
+      .filter((k) => k.includes('cert-manager.io/')),
+  ).toEqual([]);
   // trust-manager writes asynchronously: wait for the expected anchors (a wrong program never gets there).
   const want = [...bundle].sort();
-  await eventually(`${step}: every bundle ConfigMap holds the expected anchors`, async () => {
-    const got = await bundleAnchors();
-    const wrong = Object.entries(got).filter(([, anchors]) => JSON.stringify(anchors) !== JSON.stringify(want));
-    if (Object.keys(got).length === 0 || wrong.length > 0) throw new Error(`unexpected: ${JSON.stringify(wrong)}`);
-  }, 60_000);
+  await eventually(
+    `${step}: every bundle ConfigMap holds the expected anchors`,
+    async () => {
+      const got = await bundleAnchors();
+      const wrong = Object.entries(got).filter(([, anchors]) => JSON.stringify(anchors) !== JSON.stringify(want));
+      if (Object.keys(got).length === 0 || wrong.length > 0) throw new Error(`unexpected: ${JSON.stringify(wrong)}`);
+    },
+    60_000,
+  );
 }
 
 const anchorFingerprint = async (): Promise<string> => (await kube.anchor()).fingerprint256;
@@ -143,19 +180,32 @@ beforeAll(async () => {
   if ((existing.type ?? 'Opaque') !== 'Opaque') {
     const anchor = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor });
     await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name: names.previous });
-    await kube.core.createNamespacedSecret({ namespace: names.trustNs, body: { metadata: { name: names.previous }, type: 'Opaque', data: { 'tls.crt': anchor.data?.['tls.crt'] ?? '' } } });
+    await kube.core.createNamespacedSecret({
+      namespace: names.trustNs,
+      body: { metadata: { name: names.previous }, type: 'Opaque', data: { 'tls.crt': anchor.data?.['tls.crt'] ?? '' } },
+    });
   }
   // Helm adopts existing objects that carry its ownership metadata (the runbook's migration step).
   await kube.core.patchNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { metadata: helmMetadata } }, merge);
   // Helm 3 patches a custom resource it adopts by the difference between two renderings of the chart,
   // never toward the chart from the live spec: give the adopted objects the chart's specs first.
-  const rendered = parseManifests(succeeded(helm(['template', release, chart, '--namespace', releaseNs, ...values]), 'helm template (adoption)')) as (k8s.KubernetesObject & { spec?: unknown })[];
+  const rendered = parseManifests(
+    succeeded(helm(['template', release, chart, '--namespace', releaseNs, ...values]), 'helm template (adoption)'),
+  ) as (k8s.KubernetesObject & { spec?: unknown })[];
   for (const { kind, ref } of adopted) {
     const current = (await getObject(ref)) as Record<string, unknown> & { metadata?: k8s.V1ObjectMeta };
     specsBefore.set(key(ref), current.spec);
     const spec = rendered.find((o) => o.kind === kind && o.metadata?.name === ref.name)?.spec;
     if (spec === undefined) throw new Error(`the chart renders no ${kind} ${ref.name}`);
-    const body = { ...current, metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...helmMetadata.labels }, annotations: { ...current.metadata?.annotations, ...helmMetadata.annotations } }, spec };
+    const body = {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: { ...current.metadata?.labels, ...helmMetadata.labels },
+        annotations: { ...current.metadata?.annotations, ...helmMetadata.annotations },
+      },
+      spec,
+    };
     if ('namespace' in ref) await kube.custom.replaceNamespacedCustomObject({ ...ref, body });
     else await kube.custom.replaceClusterCustomObject({ ...ref, body });
   }
@@ -168,25 +218,39 @@ afterAll(async () => {
       // release's records), delete what only the release made, and give the fixture its specs back.
       const rendered = parseManifests(succeeded(helm(['template', release, chart, '--namespace', releaseNs, ...values]), 'helm template (teardown)'));
       const own = rendered.filter((o) => !['Issuer', 'ClusterIssuer', 'Certificate', 'Bundle', 'Secret'].includes(o.kind ?? ''));
-      succeeded(kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: own })), 'delete the release objects');
+      succeeded(
+        kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: own })),
+        'delete the release objects',
+      );
       succeeded(kubectl(['delete', 'secret', '-n', releaseNs, '-l', `owner=helm,name=${release}`]), 'delete the release records');
     }
   } finally {
-    const drop = { 'app.kubernetes.io/managed-by': null, 'app.kubernetes.io/instance': null, 'app.kubernetes.io/name': null, 'app.kubernetes.io/version': null, 'helm.sh/chart': null };
+    const drop = {
+      'app.kubernetes.io/managed-by': null,
+      'app.kubernetes.io/instance': null,
+      'app.kubernetes.io/name': null,
+      'app.kubernetes.io/version': null,
+      'helm.sh/chart': null,
+    };
     const unannotate = { 'meta.helm.sh/release-name': null, 'meta.helm.sh/release-namespace': null, 'helm.sh/resource-policy': null };
     for (const { ref } of adopted) {
       const spec = specsBefore.get(key(ref));
       if (spec === undefined) continue;
       // A merge patch cannot drop list items or keys the chart added; replace the spec whole.
       const current = await getObject(ref);
-      const body = { ...current, metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...drop }, annotations: { ...current.metadata?.annotations, ...unannotate } } };
+      const body = {
+        ...current,
+        metadata: { ...current.metadata, labels: { ...current.metadata?.labels, ...drop }, annotations: { ...current.metadata?.annotations, ...unannotate } },
+      };
       await patchObject(ref, { metadata: body.metadata });
       const fresh = (await getObject(ref)) as Record<string, unknown>;
       const replaced = { ...fresh, spec };
       if ('namespace' in ref) await kube.custom.replaceNamespacedCustomObject({ ...ref, body: replaced });
       else await kube.custom.replaceClusterCustomObject({ ...ref, body: replaced });
     }
-    await kube.core.patchNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { metadata: { labels: drop, annotations: unannotate } } }, merge).catch(() => undefined);
+    await kube.core
+      .patchNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { metadata: { labels: drop, annotations: unannotate } } }, merge)
+      .catch(() => undefined);
     await kube.core.deleteNamespace({ name: releaseNs }).catch(() => undefined);
     await ensureSteady(kubeconfig);
     rmSync(scratch, { recursive: true, force: true });
@@ -202,22 +266,41 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
       const bundles = { group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles' };
       const target = { configMap: { key: 'ca-bundle.crt' }, namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } };
       const make = (name: string, previous: object) =>
-        kube.custom.createClusterCustomObject({ ...bundles, body: { apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name }, spec: { sources: [{ secret: { name: names.anchor, key: 'tls.crt' } }, { secret: { name: empty, ...previous } }], target } } });
+        kube.custom.createClusterCustomObject({
+          ...bundles,
+          body: {
+            apiVersion: 'trust.cert-manager.io/v1alpha1',
+            kind: 'Bundle',
+            metadata: { name },
+            spec: { sources: [{ secret: { name: names.anchor, key: 'tls.crt' } }, { secret: { name: empty, ...previous } }], target },
+          },
+        });
       try {
         await make('lcr-life-all-keys', { includeAllKeys: true });
         await make('lcr-life-named-key', { key: 'tls.crt' });
         const anchor = await anchorFingerprint();
-        await eventually('the includeAllKeys Bundle writes the anchor alone', async () => {
-          const map = await kube.core.readNamespacedConfigMap({ namespace: names.linkerdNs, name: 'lcr-life-all-keys' });
-          expect(fingerprints(map.data?.['ca-bundle.crt'] ?? '')).toEqual([anchor]);
-        }, 60_000);
-        await eventually('the named-key Bundle fails for the missing key', async () => {
-          const bundle = (await kube.custom.getClusterCustomObject({ ...bundles, name: 'lcr-life-named-key' })) as { status?: { conditions?: { type: string; status: string; reason?: string }[] } };
-          expect(bundle.status?.conditions?.find((c) => c.type === 'Synced')).toMatchObject({ status: 'False', reason: 'SourceNotFound' });
-        }, 60_000);
+        await eventually(
+          'the includeAllKeys Bundle writes the anchor alone',
+          async () => {
+            const map = await kube.core.readNamespacedConfigMap({ namespace: names.linkerdNs, name: 'lcr-life-all-keys' });
+            expect(fingerprints(map.data?.['ca-bundle.crt'] ?? '')).toEqual([anchor]);
+          },
+          60_000,
+        );
+        await eventually(
+          'the named-key Bundle fails for the missing key',
+          async () => {
+            const bundle = (await kube.custom.getClusterCustomObject({ ...bundles, name: 'lcr-life-named-key' })) as {
+              status?: { conditions?: { type: string; status: string; reason?: string }[] };
+            };
+            expect(bundle.status?.conditions?.find((c) => c.type === 'Synced')).toMatchObject({ status: 'False', reason: 'SourceNotFound' });
+          },
+          60_000,
+        );
         expect(await statusOfCall(kube.core.readNamespacedConfigMap({ namespace: names.linkerdNs, name: 'lcr-life-named-key' }))).toBe(404);
       } finally {
-        for (const name of ['lcr-life-all-keys', 'lcr-life-named-key']) await kube.custom.deleteClusterCustomObject({ ...bundles, name }).catch(() => undefined);
+        for (const name of ['lcr-life-all-keys', 'lcr-life-named-key'])
+          await kube.custom.deleteClusterCustomObject({ ...bundles, name }).catch(() => undefined);
         await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name: empty }).catch(() => undefined);
       }
     }),
@@ -271,7 +354,10 @@ describe("the chart's certificates.create objects through a Helm lifecycle", () 
       expect(parseManifests(rendered).find((o) => o.kind === 'Secret' && o.metadata?.name === names.previous)).toBeDefined();
       succeeded(kubectl(['apply', '-f', '-'], rendered), 'kubectl apply (client-side)');
       await expectTrust('mid-rotation, after helm template | kubectl apply', first, [first, second]);
-      succeeded(kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=gitops', '-f', '-'], rendered), 'kubectl apply --server-side --force-conflicts');
+      succeeded(
+        kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=gitops', '-f', '-'], rendered),
+        'kubectl apply --server-side --force-conflicts',
+      );
       await expectTrust('mid-rotation, after helm template | kubectl apply --server-side --force-conflicts', first, [first, second]);
 
       const monitor = new InvariantMonitor(kubeconfig);

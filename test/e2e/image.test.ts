@@ -58,7 +58,9 @@ if (skipReason) {
       expect(info.Config.Labels?.['io.linkerd-cert-rotator.stand-in']).toBe('true');
       const layers = succeeded(podman(['history', '--format', '{{.Size}}\t{{.CreatedBy}}', image]), 'podman history');
       // What the application adds over the runtime base (issue goal: at most 10 MiB).
-      const [base] = JSON.parse(succeeded(podman(['image', 'inspect', 'gcr.io/distroless/nodejs24-debian12']), 'podman image inspect base')) as { Size: number }[];
+      const [base] = JSON.parse(succeeded(podman(['image', 'inspect', 'gcr.io/distroless/nodejs24-debian12']), 'podman image inspect base')) as {
+        Size: number;
+      }[];
       const overBase = info.Size - (base?.Size ?? 0);
       console.log(`image ${image}: ${(overBase / 1024 / 1024).toFixed(2)} MiB over the runtime base (${((base?.Size ?? 0) / 1e6).toFixed(1)} MB)`);
       expect(base?.Size).toBeGreaterThan(0);
@@ -83,7 +85,17 @@ if (skipReason) {
       const probe = "console.log(JSON.stringify(require('fs').readdirSync('/app').sort()))";
       const files = podman(['run', ...hardened, '--network', 'none', '--entrypoint', '/nodejs/bin/node', image, '-e', probe]);
       expect(JSON.parse(succeeded(files, 'file probe'))).toEqual(['chunks', 'main.mjs', 'main.mjs.LEGAL.txt']);
-      const whoami = podman(['run', ...hardened, '--network', 'none', '--entrypoint', '/nodejs/bin/node', image, '-e', 'console.log(process.getuid(), process.getgid())']);
+      const whoami = podman([
+        'run',
+        ...hardened,
+        '--network',
+        'none',
+        '--entrypoint',
+        '/nodejs/bin/node',
+        image,
+        '-e',
+        'console.log(process.getuid(), process.getgid())',
+      ]);
       expect(succeeded(whoami, 'uid probe').trim()).toBe('65532 65532');
     });
 
@@ -91,10 +103,18 @@ if (skipReason) {
       const kube = e2eKube();
       const { helm } = clusterTools(e2eKubeconfig());
       // The chart's RBAC, under a release of its own (its own ClusterRole names), CronJob suspended.
-      succeeded(helm(['install', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--create-namespace', '--set', 'cronJob.suspend=true', '--wait=false']), 'helm install');
+      succeeded(
+        helm(['install', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--create-namespace', '--set', 'cronJob.suspend=true', '--wait=false']),
+        'helm install',
+      );
       try {
         // A self-contained kubeconfig with that token alone, readable only by the container's user, mounted read-only.
-        const { kubeconfig } = await serviceAccountKubeconfig(kube.core, join(scratch, 'kubeconfig'), { namespace: releaseNs, name: serviceAccount }, { expirationSeconds: 600 });
+        const { kubeconfig } = await serviceAccountKubeconfig(
+          kube.core,
+          join(scratch, 'kubeconfig'),
+          { namespace: releaseNs, name: serviceAccount },
+          { expirationSeconds: 600 },
+        );
         chownSync(kubeconfig, 65532, 65532);
         const before = await kube.resourceVersions();
         const run = podman([

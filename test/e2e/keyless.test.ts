@@ -69,7 +69,10 @@ function privateKeysIn(value: unknown, path = ''): string[] {
   }
   if (Array.isArray(value)) return value.flatMap((item, index) => privateKeysIn(item, `${path}[${index}]`));
   if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([key, item]) => [...(key === 'tls.key' && typeof item === 'string' && item !== '' ? [`${path}.${key} (non-empty)`] : []), ...privateKeysIn(item, `${path}.${key}`)]);
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(key === 'tls.key' && typeof item === 'string' && item !== '' ? [`${path}.${key} (non-empty)`] : []),
+    ...privateKeysIn(item, `${path}.${key}`),
+  ]);
 }
 
 /** One line per response to the ServiceAccount that carries a key: "verb namespace/name: where". */
@@ -95,12 +98,20 @@ function expectExit(run: RotatorRun, code: number): void {
 }
 
 async function issuerRevision(): Promise<number> {
-  const raw = (await kube.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace: names.linkerdNs, name: names.issuer })) as { status?: { revision?: number } };
+  const raw = (await kube.custom.getNamespacedCustomObject({
+    group: 'cert-manager.io',
+    version: 'v1',
+    plural: 'certificates',
+    namespace: names.linkerdNs,
+    name: names.issuer,
+  })) as { status?: { revision?: number } };
   return raw.status?.revision ?? 0;
 }
 
 async function issuerRequests(): Promise<string[]> {
-  const list = (await kube.custom.listNamespacedCustomObject({ ...requests, namespace: names.linkerdNs })) as { items: { metadata: { name: string; annotations?: Record<string, string> } }[] };
+  const list = (await kube.custom.listNamespacedCustomObject({ ...requests, namespace: names.linkerdNs })) as {
+    items: { metadata: { name: string; annotations?: Record<string, string> } }[];
+  };
   return list.items.filter((r) => r.metadata.annotations?.['cert-manager.io/certificate-name'] === names.issuer).map((r) => r.metadata.name);
 }
 
@@ -123,9 +134,13 @@ afterAll(async () => {
       // Give the issuer a CertificateRequest again (a renewal under the same anchor), so the next file's rotator finds one.
       const before = await issuerRevision();
       await kube.cmctlRenew(names.linkerdNs, names.issuer);
-      await eventually('the issuer re-issued with a new CertificateRequest', async () => {
-        if ((await issuerRevision()) <= before || (await issuerRequests()).length === 0) throw new Error('not yet');
-      }, 120_000);
+      await eventually(
+        'the issuer re-issued with a new CertificateRequest',
+        async () => {
+          if ((await issuerRevision()) <= before || (await issuerRequests()).length === 0) throw new Error('not yet');
+        },
+        120_000,
+      );
     }
     if (installed) succeeded(helm(['uninstall', release, '--namespace', releaseNs, '--wait', '--timeout', '60s']), 'helm uninstall');
     await kube.core.deleteNamespace({ name: releaseNs }).catch(() => undefined);
@@ -158,7 +173,11 @@ describe('no private key within the rotator’s reach (audit log of the apiserve
     const mine = events.filter((e) => e.user.username === user);
     // The log records this identity's Secret requests with their bodies: the previous-anchor Secret, read and written.
     expect(mine.filter((e) => e.objectRef?.name === names.previous && e.verb === 'get' && e.responseObject !== undefined).length).toBeGreaterThan(0);
-    expect(mine.filter((e) => e.objectRef?.name !== names.previous).map((e) => `${e.verb} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} ${e.responseStatus?.code ?? ''}`)).toEqual([]);
+    expect(
+      mine
+        .filter((e) => e.objectRef?.name !== names.previous)
+        .map((e) => `${e.verb} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} ${e.responseStatus?.code ?? ''}`),
+    ).toEqual([]);
     expect(keysReceived(events)).toEqual([]);
     // cert-manager did put keys into Secrets meanwhile: the log holds them, just never in a response to the rotator.
     expect(events.filter((e) => e.user.username !== user).flatMap((e) => privateKeysIn(e.responseObject)).length).toBeGreaterThan(0);
@@ -172,10 +191,15 @@ describe('no private key within the rotator’s reach (audit log of the apiserve
     const before = await kube.resourceVersions();
     const refused = await asServiceAccount(['rotate', '--force']);
     expectExit(refused, 3);
-    expect(refused.stderr).toMatch(/cannot read the identity issuer's current certificate without its Secret linkerd\/linkerd-identity-issuer.*--read-key-secrets/);
+    expect(refused.stderr).toMatch(
+      /cannot read the identity issuer's current certificate without its Secret linkerd\/linkerd-identity-issuer.*--read-key-secrets/,
+    );
     expect(await kube.resourceVersions()).toEqual(before);
 
-    succeeded(helm(['upgrade', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--reuse-values', '--set', 'rotator.readKeySecrets=true']), 'helm upgrade readKeySecrets');
+    succeeded(
+      helm(['upgrade', release, join(repoRoot, 'chart'), '--namespace', releaseNs, '--reuse-values', '--set', 'rotator.readKeySecrets=true']),
+      'helm upgrade readKeySecrets',
+    );
     expect((await chartEnv()).LCR_READ_KEY_SECRETS).toBe('true');
     const offset = statSync(auditLog()).size;
     const status = await asServiceAccount(['status', '--output', 'json']);

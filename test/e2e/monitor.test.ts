@@ -35,13 +35,21 @@ const nameOf = (pod: k8s.V1Pod): string => `${pod.metadata?.namespace}/${pod.met
 
 /** What `kubectl rollout status` waits for, read straight from the Deployment. */
 async function rolledOut(namespace: string, name: string): Promise<void> {
-  await eventually(`${namespace}/${name} rolled out`, async () => {
-    const d = await kube.apps.readNamespacedDeployment({ namespace, name });
-    const want = d.spec?.replicas ?? 1;
-    const s = d.status;
-    const done = (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s?.updatedReplicas === want && s.replicas === want && (s.availableReplicas ?? 0) >= want;
-    if (!done) throw new Error(JSON.stringify(s));
-  }, 90_000);
+  await eventually(
+    `${namespace}/${name} rolled out`,
+    async () => {
+      const d = await kube.apps.readNamespacedDeployment({ namespace, name });
+      const want = d.spec?.replicas ?? 1;
+      const s = d.status;
+      const done =
+        (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+        s?.updatedReplicas === want &&
+        s.replicas === want &&
+        (s.availableReplicas ?? 0) >= want;
+      if (!done) throw new Error(JSON.stringify(s));
+    },
+    90_000,
+  );
 }
 
 /** Restarts Deployments like `kubectl rollout restart`, waits for them, and returns their running pods. */
@@ -59,9 +67,17 @@ async function restart(targets: readonly (readonly [string, string])[]): Promise
 /** Writes the previous-anchor Secret as a clean, certificate-only object, as no gate would allow here. */
 async function writePreviousAnchor(pem: string): Promise<void> {
   const current = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.previous });
-  const body: k8s.V1Secret = { metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': Buffer.from(pem).toString('base64') } };
+  const body: k8s.V1Secret = {
+    metadata: { name: names.previous, namespace: names.trustNs },
+    type: 'Opaque',
+    data: { 'tls.crt': Buffer.from(pem).toString('base64') },
+  };
   if ((current.type ?? 'Opaque') === 'Opaque') {
-    await kube.core.replaceNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } } });
+    await kube.core.replaceNamespacedSecret({
+      namespace: names.trustNs,
+      name: names.previous,
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
+    });
   } else {
     // A Secret's type is immutable (the fixture's copy of the anchor Secret is kubernetes.io/tls).
     await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name: names.previous });
@@ -95,10 +111,14 @@ describe('the invariant monitor models the issuer the identity controller loaded
       expect((await runRotator(kubeconfig, ['renew-certs', '--which', 'anchor'])).code).toBe(0);
       const anchor = await kube.anchor();
       expect(anchor.fingerprint256).not.toBe(oldAnchor.fingerprint256);
-      await eventually('bundle with both anchors', async () => expect(await kube.bundleFingerprints()).toEqual([oldAnchor.fingerprint256, anchor.fingerprint256].sort()));
+      await eventually('bundle with both anchors', async () =>
+        expect(await kube.bundleFingerprints()).toEqual([oldAnchor.fingerprint256, anchor.fingerprint256].sort()),
+      );
       expect((await runRotator(kubeconfig, ['restart-control-plane'])).code).toBe(0);
       expect((await runRotator(kubeconfig, ['restart-data-plane'])).code).toBe(0);
-      const [identityPod, ...moreIdentity] = (await kube.core.listNamespacedPod({ namespace: names.linkerdNs, labelSelector: 'linkerd.io/control-plane-component=identity' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+      const [identityPod, ...moreIdentity] = (
+        await kube.core.listNamespacedPod({ namespace: names.linkerdNs, labelSelector: 'linkerd.io/control-plane-component=identity' })
+      ).items.filter((p) => !p.metadata?.deletionTimestamp);
       expect(moreIdentity).toEqual([]);
       oldIdentity = `${nameOf(identityPod as k8s.V1Pod)} created ${identityPod?.metadata?.creationTimestamp?.toISOString() ?? '?'}`;
 
@@ -117,7 +137,9 @@ describe('the invariant monitor models the issuer the identity controller loaded
         expect(new Date(pod.metadata?.creationTimestamp ?? 0).getTime()).toBeGreaterThanOrEqual(Math.floor(renewedAt / 1000) * 1000);
         // The injector's record: the issuer Secret says new, the identity pod running then says old.
         expect(new X509Certificate(pod.metadata?.annotations?.[issuerAnnotation] ?? '').fingerprint256).toBe(issuer.fingerprint256);
-        expect(pemCerts(pod.metadata?.annotations?.[identityIssuersAnnotation] ?? '').map((p) => new X509Certificate(p).fingerprint256)).toEqual([oldIssuer.fingerprint256]);
+        expect(pemCerts(pod.metadata?.annotations?.[identityIssuersAnnotation] ?? '').map((p) => new X509Certificate(p).fingerprint256)).toEqual([
+          oldIssuer.fingerprint256,
+        ]);
       }
 
       // Step 7 done too early: the new anchor alone in the previous-anchor Secret, written by hand.
@@ -142,7 +164,9 @@ describe('the invariant monitor models the issuer the identity controller loaded
           const pod = running.get(name) as k8s.V1Pod;
           return peerNames.flatMap((peerName) => {
             const trusted = trustedBy(running.get(peerName) as k8s.V1Pod);
-            return model(pod).filter((a) => !trusted.has(a)).map((a) => `${name} -> ${peerName} lacks ${short(a)}`);
+            return model(pod)
+              .filter((a) => !trusted.has(a))
+              .map((a) => `${name} -> ${peerName} lacks ${short(a)}`);
           });
         });
       const everyPair = suspectNames.flatMap((name) => peerNames.map((peerName) => `${name} -> ${peerName} lacks ${short(oldAnchor.fingerprint256)}`)).sort();
@@ -174,8 +198,15 @@ describe('the invariant monitor models the issuer the identity controller loaded
       const seen = await kube.core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
       const details = seen.items
         .filter((p) => leftOver.includes(nameOf(p)))
-        .map((p) => `  ${nameOf(p)} created ${p.metadata?.creationTimestamp?.toISOString() ?? '?'}, leaf issuers ${leafIssuers(p).map((pem) => short(new X509Certificate(pem).fingerprint256)).join(', ')}`);
-      process.stdout.write(`after rotate, ${leftOver.length} pod(s) still hold a leaf whose anchor no pod trusts (identity then: ${oldIdentity}):\n${details.join('\n')}\n`);
+        .map(
+          (p) =>
+            `  ${nameOf(p)} created ${p.metadata?.creationTimestamp?.toISOString() ?? '?'}, leaf issuers ${leafIssuers(p)
+              .map((pem) => short(new X509Certificate(pem).fingerprint256))
+              .join(', ')}`,
+        );
+      process.stdout.write(
+        `after rotate, ${leftOver.length} pod(s) still hold a leaf whose anchor no pod trusts (identity then: ${oldIdentity}):\n${details.join('\n')}\n`,
+      );
       await restart(trimmedPeers);
     }
     // Now the new model sees nothing: it does not over-report a steady mesh.

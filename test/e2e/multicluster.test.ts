@@ -31,7 +31,14 @@ function peerCluster(): PeerCluster {
 }
 
 /** The fleet flags: this cluster is `east`, the peer `west` through its own kubeconfig. */
-const fleetArgs = (): string[] => ['--cluster-name', primaryName, '--peer', `${peerName}=${peerCluster().context}`, '--peer-kubeconfig', peerCluster().kubeconfig];
+const fleetArgs = (): string[] => [
+  '--cluster-name',
+  primaryName,
+  '--peer',
+  `${peerName}=${peerCluster().context}`,
+  '--peer-kubeconfig',
+  peerCluster().kubeconfig,
+];
 
 async function fleetRun(args: string[], options: RunOptions = {}): Promise<RotatorRun> {
   const at = Date.now();
@@ -45,7 +52,10 @@ async function fleetRun(args: string[], options: RunOptions = {}): Promise<Rotat
   return run;
 }
 
-const barrierPassed = (barrier: string) => (line: Record<string, unknown>): boolean => line.message === 'barrier passed' && line.barrier === barrier;
+const barrierPassed =
+  (barrier: string) =>
+  (line: Record<string, unknown>): boolean =>
+    line.message === 'barrier passed' && line.barrier === barrier;
 const passed = (run: RotatorRun, barrier: string): boolean => run.logs.some(barrierPassed(barrier));
 
 const monitored = (): { name: string; kubeconfig: string }[] => [
@@ -55,12 +65,26 @@ const monitored = (): { name: string; kubeconfig: string }[] => [
 
 /** A short, readable account of violations (the first few), for failure messages and the log. */
 const account = (violations: FleetViolation[]): string =>
-  `${violations.length} violation(s)${violations.length ? `, e.g. ${violations.slice(0, 3).map((v) => `${v.pod} -> ${v.peer} lacks ${v.missingAnchor}`).join('; ')}` : ''}`;
+  `${violations.length} violation(s)${
+    violations.length
+      ? `, e.g. ${violations
+          .slice(0, 3)
+          .map((v) => `${v.pod} -> ${v.peer} lacks ${v.missingAnchor}`)
+          .join('; ')}`
+      : ''
+  }`;
 
 /** SHA-256 of each field of the anchor Secret: compared instead of the data, so that no key reaches a test report. */
 async function anchorSecretDigest(kube: TestKube): Promise<Record<string, string>> {
   const secret = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.anchor });
-  return Object.fromEntries(['tls.crt', 'tls.key', 'ca.crt'].map((key) => [key, createHash('sha256').update(secret.data?.[key] ?? '').digest('hex')]));
+  return Object.fromEntries(
+    ['tls.crt', 'tls.key', 'ca.crt'].map((key) => [
+      key,
+      createHash('sha256')
+        .update(secret.data?.[key] ?? '')
+        .digest('hex'),
+    ]),
+  );
 }
 
 interface FleetStatus {
@@ -133,7 +157,9 @@ suite('linked clusters sharing one anchor', () => {
       // Run 1 is killed (as a node loss would) the moment every proxy in both clusters trusts the new anchor.
       const first = await fleetRun(['rotate', '--force', '--issuer-renewal-margin', '60s'], { killWhen: barrierPassed('trust-new-anchor') });
       expect(first.signal).toBe('SIGKILL');
-      const steps = first.logs.filter((l) => /^step \d+: /.test(String(l.message))).map((l) => `${String(l.cluster)} ${String(l.message).replace(/^step \d+: /, '')}`);
+      const steps = first.logs
+        .filter((l) => /^step \d+: /.test(String(l.message)))
+        .map((l) => `${String(l.cluster)} ${String(l.message).replace(/^step \d+: /, '')}`);
       expect(steps.slice(0, 2)).toEqual([`${peerName} renew-issuer`, `${primaryName} renew-anchor`]);
       await peerCertificates.patchSpec(names.linkerdNs, names.issuer, { renewBefore: '25h0m0s' });
       expect((await peerCertificates.status(names.linkerdNs, names.issuer)).revision).toBeGreaterThan(peerIssuer.revision);

@@ -96,9 +96,13 @@ afterAll(async () => {
   try {
     if (installed) succeeded(helm(['uninstall', release, '--namespace', releaseNs, '--wait', '--timeout', '60s']), 'helm uninstall');
     await kube.core.deleteNamespace({ name: releaseNs }).catch(() => undefined);
-    await eventually(`namespace ${releaseNs} deleted`, async () => {
-      if ((await statusOfCall(kube.core.readNamespace({ name: releaseNs }))) !== 404) throw new Error('still there');
-    }, 120_000);
+    await eventually(
+      `namespace ${releaseNs} deleted`,
+      async () => {
+        if ((await statusOfCall(kube.core.readNamespace({ name: releaseNs }))) !== 404) throw new Error('still there');
+      },
+      120_000,
+    );
     await ensureSteady(kubeconfig);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -133,7 +137,11 @@ describe('the chart in a peer cluster (peerAccess)', () => {
     const config = new k8s.KubeConfig();
     config.loadFromFile(file);
     config.setCurrentContext(peerName);
-    sa = { core: config.makeApiClient(k8s.CoreV1Api), authz: config.makeApiClient(k8s.AuthorizationV1Api), authn: config.makeApiClient(k8s.AuthenticationV1Api) };
+    sa = {
+      core: config.makeApiClient(k8s.CoreV1Api),
+      authz: config.makeApiClient(k8s.AuthorizationV1Api),
+      authn: config.makeApiClient(k8s.AuthenticationV1Api),
+    };
     const review = await sa.authn.createSelfSubjectReview({ body: {} });
     expect(review.status?.userInfo?.username).toBe(serviceAccountUser);
   });
@@ -184,9 +192,23 @@ describe('the chart in a peer cluster (peerAccess)', () => {
       ['another data key', { ...rotated, data: { ...pair, token: Buffer.from('stolen').toString('base64') } }, 'this request writes token'],
       ['an empty tls.key', { ...rotated, data: { ...pair, 'tls.key': '' } }, 'leaves out or empties tls.key'],
       ['no ca.crt', { ...rotated, data: withoutCa }, 'leaves out or empties ca.crt'],
-      ['a label', { ...rotated, metadata: { ...rotated.metadata, labels: { ...rotated.metadata?.labels, extra: 'label' } } }, 'this request changes metadata.labels'],
+      [
+        'a label',
+        { ...rotated, metadata: { ...rotated.metadata, labels: { ...rotated.metadata?.labels, extra: 'label' } } },
+        'this request changes metadata.labels',
+      ],
       ['immutable', { ...rotated, immutable: true }, 'this request changes immutable'],
-      ['an owner', { ...rotated, metadata: { ...rotated.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: names.bundle, uid: '00000000-0000-0000-0000-000000000001' }] } }, 'this request changes metadata.ownerReferences'],
+      [
+        'an owner',
+        {
+          ...rotated,
+          metadata: {
+            ...rotated.metadata,
+            ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: names.bundle, uid: '00000000-0000-0000-0000-000000000001' }],
+          },
+        },
+        'this request changes metadata.ownerReferences',
+      ],
     ];
     for (const [what, body, reason] of cases) {
       const result = await replaceAnchorCopy(body);
@@ -196,7 +218,12 @@ describe('the chart in a peer cluster (peerAccess)', () => {
     // The previous-anchor Secret keeps its own, stricter rules in a peer: a key is refused there.
     const previous = await sa.core.readNamespacedSecret({ namespace: names.trustNs, name: names.previous });
     const keyed = await outcome(
-      sa.core.replaceNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { ...previous, data: { ...previous.data, 'tls.key': pair['tls.key'] ?? '' } }, dryRun: 'All' }),
+      sa.core.replaceNamespacedSecret({
+        namespace: names.trustNs,
+        name: names.previous,
+        body: { ...previous, data: { ...previous.data, 'tls.key': pair['tls.key'] ?? '' } },
+        dryRun: 'All',
+      }),
     );
     expect({ code: keyed.code, policy: keyed.message.includes(previousPolicy) }).toEqual({ code: 403, policy: true });
     // Nothing was stored: the anchor copy is what it was.

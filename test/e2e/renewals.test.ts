@@ -17,7 +17,10 @@ const fixtureIssuer = { duration: '48h0m0s', renewBefore: '25h0m0s' };
 const fixtureAnchorRenewBefore = '7320h0m0s';
 
 const steps = (run: RotatorRun): string[] =>
-  run.logs.map((line) => (typeof line.message === 'string' ? line.message : '')).filter((message) => /^step \d+: /.test(message)).map((message) => message.replace(/^step \d+: /, ''));
+  run.logs
+    .map((line) => (typeof line.message === 'string' ? line.message : ''))
+    .filter((message) => /^step \d+: /.test(message))
+    .map((message) => message.replace(/^step \d+: /, ''));
 
 /** What a refused run must leave alone: the anchor, the previous anchor, every workload and pod. */
 async function untouched(): Promise<Record<string, string>> {
@@ -73,7 +76,8 @@ describe("cert-manager's own renewals", () => {
     // wait for the first one issued with the new duration.
     const short = await eventually('an issuer issued with duration 1h', async () => {
       const now = await certificates.status(names.linkerdNs, names.issuer);
-      if (now.revision <= before.revision || (now.notAfter?.getTime() ?? 0) - (now.notBefore?.getTime() ?? 0) !== 3_600_000) throw new Error(`revision ${now.revision}`);
+      if (now.revision <= before.revision || (now.notAfter?.getTime() ?? 0) - (now.notBefore?.getTime() ?? 0) !== 3_600_000)
+        throw new Error(`revision ${now.revision}`);
       return now;
     });
     expect((short.renewalTime?.getTime() ?? 0) - (short.notBefore?.getTime() ?? 0)).toBe(120_000);

@@ -18,7 +18,13 @@ const killPoints: [string, (line: Record<string, unknown>) => boolean][] = [
 ];
 
 async function anchorRevision(): Promise<number> {
-  const cert = (await kube.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace: names.trustNs, name: names.anchor })) as { status?: { revision?: number } };
+  const cert = (await kube.custom.getNamespacedCustomObject({
+    group: 'cert-manager.io',
+    version: 'v1',
+    plural: 'certificates',
+    namespace: names.trustNs,
+    name: names.anchor,
+  })) as { status?: { revision?: number } };
   return cert.status?.revision ?? 0;
 }
 

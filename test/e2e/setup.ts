@@ -36,7 +36,10 @@ function clusterCount(config: JestGlobalConfig): number {
 export async function stopAll(): Promise<void> {
   try {
     // Bounded: a hanging injector must never keep the cluster's processes alive.
-    await Promise.race([Promise.allSettled((e2e.injectors ?? []).map((injector) => injector.stop())), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+    await Promise.race([
+      Promise.allSettled((e2e.injectors ?? []).map((injector) => injector.stop())),
+      new Promise((resolve) => setTimeout(resolve, 15_000).unref()),
+    ]);
   } finally {
     if (process.env.KEEP_CLUSTER !== '1') for (const dir of e2e.stateDirs ?? []) clusterDown(dir);
   }

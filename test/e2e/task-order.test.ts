@@ -56,14 +56,20 @@ describe('single tasks out of the safe order', () => {
 
     // Forbidden from anchor-renewed: the anchor twice, the issuer before gate 1, the bundle before the issuer.
     await expectRefused(['renew-certs', '--which', 'anchor'], /phase anchor-renewed: the last rotation is unfinished .*run rotate to finish it/);
-    await expectRefused(['renew-certs', '--which', 'issuer'], /phase anchor-renewed: gate 1 .* is not met: \d+ meshed pod\(s\) must restart first.*run restart-control-plane, then restart-data-plane/);
+    await expectRefused(
+      ['renew-certs', '--which', 'issuer'],
+      /phase anchor-renewed: gate 1 .* is not met: \d+ meshed pod\(s\) must restart first.*run restart-control-plane, then restart-data-plane/,
+    );
     await expectRefused(['update-bundle'], /refusing to drop the old anchor in phase anchor-renewed: the issuer does not chain to the current anchor/);
 
     // Situation 3: anchor, restarts, update-bundle. The drop is refused: the issuer still chains to the old anchor.
     await ok(['restart-control-plane']);
     await ok(['restart-data-plane']);
     for (const pod of await kube.meshedPods()) expect(pod.anchors).toContain(anchor.fingerprint256);
-    await expectRefused(['update-bundle'], /phase anchor-renewed: the issuer does not chain to the current anchor [0-9a-f]{12} yet.*run renew-certs --which issuer/);
+    await expectRefused(
+      ['update-bundle'],
+      /phase anchor-renewed: the issuer does not chain to the current anchor [0-9a-f]{12} yet.*run renew-certs --which issuer/,
+    );
     expect((await kube.bundleFingerprints()).length).toBe(2);
 
     // The issuer now (gate 1 met); dropping the old anchor before the mesh adopted it is refused (gate 2).
@@ -71,7 +77,10 @@ describe('single tasks out of the safe order', () => {
     const issuer = await kube.issuer();
     expect(issuer.fingerprint256).not.toBe(oldIssuer.fingerprint256);
     expect(issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey)).toBe(true);
-    await expectRefused(['update-bundle'], /phase issuer-renewed: gate 2 .* is not met: \d+ meshed pod\(s\) must restart first, e\.g\. .*the identity controller is not yet running with the current issuer/);
+    await expectRefused(
+      ['update-bundle'],
+      /phase issuer-renewed: gate 2 .* is not met: \d+ meshed pod\(s\) must restart first, e\.g\. .*the identity controller is not yet running with the current issuer/,
+    );
 
     // rotate finishes from the state the refused tasks left.
     await ok(['rotate']);
@@ -103,7 +112,12 @@ describe('single tasks out of the safe order', () => {
     expect(status.code).toBe(11);
     const report = JSON.parse(status.stdout) as { health: string; phase: string; findings: { severity: string; message: string }[] };
     expect({ health: report.health, phase: report.phase }).toEqual({ health: 'broken', phase: 'inconsistent' });
-    expect(report.findings).toContainEqual(expect.objectContaining({ severity: 'error', message: expect.stringMatching(/old anchor was dropped while the issuer still chained to it\): run rotate to repair/) as unknown }));
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        message: expect.stringMatching(/old anchor was dropped while the issuer still chained to it\): run rotate to repair/) as unknown,
+      }),
+    );
 
     await expectRefused(['restart-data-plane'], /phase inconsistent: proxies started now would trust only anchor .*run rotate/);
     await expectRefused(['renew-certs', '--which', 'issuer'], /phase inconsistent: .*run rotate/);

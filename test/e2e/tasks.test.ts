@@ -8,7 +8,11 @@ const kubeconfig = e2eKubeconfig();
 
 async function podUids(namespace: string): Promise<Map<string, { uid: string; created: number }>> {
   const pods = await kube.core.listNamespacedPod({ namespace });
-  return new Map(pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => [p.metadata?.name ?? '', { uid: p.metadata?.uid ?? '', created: new Date(p.metadata?.creationTimestamp ?? 0).getTime() }]));
+  return new Map(
+    pods.items
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => [p.metadata?.name ?? '', { uid: p.metadata?.uid ?? '', created: new Date(p.metadata?.creationTimestamp ?? 0).getTime() }]),
+  );
 }
 
 describe('the single task commands, driven in the safe order by hand', () => {

@@ -62,12 +62,19 @@ async function eventsOf(namespace: string, run: RotatorRun): Promise<k8s.EventsV
 
 /** Remembers the key material now in the anchor and issuer Secrets. */
 async function noteKeys(): Promise<void> {
-  for (const [namespace, name] of [[names.trustNs, names.anchor], [names.linkerdNs, names.issuer]] as const) {
+  for (const [namespace, name] of [
+    [names.trustNs, names.anchor],
+    [names.linkerdNs, names.issuer],
+  ] as const) {
     const secret = await kube.core.readNamespacedSecret({ namespace, name });
     const data = secret.data?.['tls.key'];
     if (!data) continue;
     keysSeen.add(data);
-    keysSeen.add(Buffer.from(data, 'base64').toString('utf8').replace(/-----[A-Z ]+-----|\s/g, ''));
+    keysSeen.add(
+      Buffer.from(data, 'base64')
+        .toString('utf8')
+        .replace(/-----[A-Z ]+-----|\s/g, ''),
+    );
   }
 }
 
@@ -100,7 +107,13 @@ beforeAll(async () => {
       metadata: { name: jobName },
       spec: {
         backoffLimit: 0,
-        template: { spec: { restartPolicy: 'Never', nodeSelector: { 'lcr.e2e/nowhere': 'true' }, containers: [{ name: 'rotator', image: 'registry.local/linkerd-cert-rotator:e2e' }] } },
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            nodeSelector: { 'lcr.e2e/nowhere': 'true' },
+            containers: [{ name: 'rotator', image: 'registry.local/linkerd-cert-rotator:e2e' }],
+          },
+        },
       },
     },
   });
@@ -125,7 +138,9 @@ describe('unattended runs', () => {
     const before = await kube.resourceVersions();
     const dry = await rotator(['rotate', '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toMatch(/policy: anchor [0-9a-f]{12} is .+ old and expires in .+: not due until \S+ \(rotate after 25d or within 60d of expiry\); pass --force/);
+    expect(dry.stdout).toMatch(
+      /policy: anchor [0-9a-f]{12} is .+ old and expires in .+: not due until \S+ \(rotate after 25d or within 60d of expiry\); pass --force/,
+    );
 
     const run = await rotator(['rotate', ...reporting(), '--cluster-name', 'east']);
     expect(run.code).toBe(0);
@@ -169,11 +184,15 @@ describe('unattended runs', () => {
     a = await first;
 
     expect(refused.code).toBe(6);
-    expect(refused.stderr).toMatch(new RegExp(`another run holds the rotation lock: Lease ${jobNs}/linkerd-cert-rotator is held by ${jobPod}, which must renew it before \\S+Z \\(in `));
+    expect(refused.stderr).toMatch(
+      new RegExp(`another run holds the rotation lock: Lease ${jobNs}/linkerd-cert-rotator is held by ${jobPod}, which must renew it before \\S+Z \\(in `),
+    );
 
     expect(a.code).toBe(0);
     expect(waited.code).toBe(0);
-    expect(waited.logs.some((l) => String(l.message).startsWith(`waiting for the rotation lock: Lease ${jobNs}/linkerd-cert-rotator is held by ${jobPod}`))).toBe(true);
+    expect(
+      waited.logs.some((l) => String(l.message).startsWith(`waiting for the rotation lock: Lease ${jobNs}/linkerd-cert-rotator is held by ${jobPod}`)),
+    ).toBe(true);
     expect(logAt(waited, 'rotation lock acquired')).toBeGreaterThanOrEqual(logAt(a, 'rotation lock released'));
     // It ran after the first rotation finished, on an anchor that is now fresh: nothing was due.
     expect(waited.stdout).toMatch(/^nothing to do: anchor/);
@@ -192,10 +211,16 @@ describe('unattended runs', () => {
       expect(event).toMatchObject({ type: 'Normal', reportingController: 'linkerd-cert-rotator', reportingInstance: jobPod });
     }
     const starts = story.filter((e) => e.reason === 'StepStarted');
-    executed.forEach((step, i) => expect(starts[i]?.note).toContain(`step ${i + 1} of ${plan.steps.length} planned: ${step.purpose ? `${step.step} (${step.purpose})` : step.step} started`));
+    executed.forEach((step, i) =>
+      expect(starts[i]?.note).toContain(
+        `step ${i + 1} of ${plan.steps.length} planned: ${step.purpose ? `${step.step} (${step.purpose})` : step.step} started`,
+      ),
+    );
     const done = story.filter((e) => e.reason === 'StepSucceeded').map((e) => e.note ?? '');
     expect(done[0]).toMatch(/^step 1: renew-anchor succeeded after \S+; triggered re-issuance of Certificate cert-manager\/linkerd-trust-anchor$/);
-    expect(done.some((note) => /restart-data-plane \(trust-new-anchor\) succeeded after \S+; restarted \d+ workload\(s\): .*Deployment shop\/api/.test(note))).toBe(true);
+    expect(
+      done.some((note) => /restart-data-plane \(trust-new-anchor\) succeeded after \S+; restarted \d+ workload\(s\): .*Deployment shop\/api/.test(note)),
+    ).toBe(true);
     expect(story.at(-1)?.note).toContain(`anchor ${short(anchorBefore)} → ${short(await kube.anchor())}`);
 
     // `kubectl get events --for job/...` sees them through the core API as well.
@@ -277,16 +302,33 @@ describe('unattended runs', () => {
         },
       },
     });
-    await eventually('the stuck Deployment to be ready', async () => {
-      const d = await kube.apps.readNamespacedDeployment({ namespace: stuckNs, name: 'stuck' });
-      if ((d.status?.readyReplicas ?? 0) < 1) throw new Error('not ready');
-    }, 120_000);
+    await eventually(
+      'the stuck Deployment to be ready',
+      async () => {
+        const d = await kube.apps.readNamespacedDeployment({ namespace: stuckNs, name: 'stuck' });
+        if ((d.status?.readyReplicas ?? 0) < 1) throw new Error('not ready');
+      },
+      120_000,
+    );
     const anchorBeforeRun = await kube.anchor();
     const issuerBefore = await kube.issuer();
     const hooksBefore = hooks().length;
 
     // Every meshed workload outside the scope holds the gates: accepted, since the run is to fail at a restart first.
-    const failed = await rotator(['rotate', '--force', '--accept-held-pods', '--include-namespaces', stuckNs, '--rollout-timeout', '10s', '--output', 'json', ...reporting(), '--cluster-name', 'east']);
+    const failed = await rotator([
+      'rotate',
+      '--force',
+      '--accept-held-pods',
+      '--include-namespaces',
+      stuckNs,
+      '--rollout-timeout',
+      '10s',
+      '--output',
+      'json',
+      ...reporting(),
+      '--cluster-name',
+      'east',
+    ]);
     expect(failed.code).toBe(5);
     expect(failed.stderr).toMatch(/timed out after 1\ds waiting for Deployment lcr-stuck\/stuck to roll out/);
     const anchorAfter = await kube.anchor();
@@ -298,8 +340,13 @@ describe('unattended runs', () => {
     await noteKeys();
 
     const story = await eventsOf(names.trustNs, failed);
-    expect(story.slice(-2).map((e) => [e.type, e.reason])).toEqual([['Warning', 'StepFailed'], ['Warning', 'RotationFailed']]);
-    expect(story.at(-2)?.note).toMatch(/^step \d+: restart-data-plane \(trust-new-anchor\) failed after \S+; restarted 1 workload\(s\): Deployment lcr-stuck\/stuck\. Error: timed out/);
+    expect(story.slice(-2).map((e) => [e.type, e.reason])).toEqual([
+      ['Warning', 'StepFailed'],
+      ['Warning', 'RotationFailed'],
+    ]);
+    expect(story.at(-2)?.note).toMatch(
+      /^step \d+: restart-data-plane \(trust-new-anchor\) failed after \S+; restarted 1 workload\(s\): Deployment lcr-stuck\/stuck\. Error: timed out/,
+    );
     expect(story.some((e) => e.reason === 'StepStarted' && e.note?.includes('renew-issuer'))).toBe(false);
 
     const payload = JSON.parse(hooks()[hooksBefore]?.body ?? '{}') as { text?: string };
@@ -320,10 +367,14 @@ describe('unattended runs', () => {
     expect(payload.text).toContain('Phase now: anchor-renewed');
 
     await kube.core.deleteNamespace({ name: stuckNs });
-    await eventually('the stuck pods to be gone', async () => {
-      const pods = await kube.core.listNamespacedPod({ namespace: stuckNs });
-      if (pods.items.length > 0) throw new Error(`${pods.items.length} pod(s) left`);
-    }, 120_000);
+    await eventually(
+      'the stuck pods to be gone',
+      async () => {
+        const pods = await kube.core.listNamespacedPod({ namespace: stuckNs });
+        if (pods.items.length > 0) throw new Error(`${pods.items.length} pod(s) left`);
+      },
+      120_000,
+    );
 
     const finished = await rotator(['rotate', '--output', 'json']);
     expect(finished.code).toBe(0);
@@ -338,13 +389,18 @@ describe('unattended runs', () => {
   });
 
   test('SIGTERM mid-command: exit 143, the step recorded as failed, the Lease released for the next run', async () => {
-    const stopped = await rotator(['restart-control-plane', '--lock-namespace', jobNs], { termWhen: (line) => String(line.message).startsWith('restarting identity workloads') });
+    const stopped = await rotator(['restart-control-plane', '--lock-namespace', jobNs], {
+      termWhen: (line) => String(line.message).startsWith('restarting identity workloads'),
+    });
     expect(stopped.code).toBe(143);
     const lease = await kube.config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: jobNs, name: 'linkerd-cert-rotator' });
     expect(lease.spec?.holderIdentity ?? '').toBe('');
     expect(stopped.logs.some((l) => l.message === 'rotation lock released')).toBe(true);
     const story = await eventsOf(names.trustNs, stopped);
-    expect(story.map((e) => [e.type, e.reason])).toEqual([['Normal', 'StepStarted'], ['Warning', 'StepFailed']]);
+    expect(story.map((e) => [e.type, e.reason])).toEqual([
+      ['Normal', 'StepStarted'],
+      ['Warning', 'StepFailed'],
+    ]);
     expect(story[1]?.note).toMatch(/^step 1: restart-control-plane failed after \S+; .*Error: aborted by SIGTERM$/);
   });
 
@@ -355,7 +411,10 @@ describe('unattended runs', () => {
     expect(held.spec?.holderIdentity).toBe(String(killed.logs[0]?.holder));
     const next = await rotator(['rotate', '--lock-namespace', jobNs]);
     expect(next.code).toBe(0);
-    expect(next.logs.find((l) => l.message === 'rotation lock acquired')).toMatchObject({ tookOverFrom: held.spec?.holderIdentity, because: expect.stringMatching(/^process \d+ on .+ is gone$/) as unknown });
+    expect(next.logs.find((l) => l.message === 'rotation lock acquired')).toMatchObject({
+      tookOverFrom: held.spec?.holderIdentity,
+      because: expect.stringMatching(/^process \d+ on .+ is gone$/) as unknown,
+    });
   });
 
   test('no key material in any log line, stdout, Event note or notification', async () => {
@@ -378,6 +437,10 @@ async function restoreLegacyPreviousAnchor(): Promise<void> {
   await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name: names.previous });
   await kube.core.createNamespacedSecret({
     namespace: names.trustNs,
-    body: { metadata: { name: names.previous, namespace: names.trustNs, labels: anchor.metadata?.labels ?? {}, annotations: anchor.metadata?.annotations ?? {} }, type: anchor.type, data: anchor.data },
+    body: {
+      metadata: { name: names.previous, namespace: names.trustNs, labels: anchor.metadata?.labels ?? {}, annotations: anchor.metadata?.annotations ?? {} },
+      type: anchor.type,
+      data: anchor.data,
+    },
   });
 }

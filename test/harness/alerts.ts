@@ -18,7 +18,13 @@ interface Rule {
 function chartRules(helm: string, set: Record<string, string>): { groups: { name: string; rules: Rule[] }[] } {
   const values = Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
   const rendered = succeeded(
-    runTool(helm, offlineKubeVersion(['template', 'lcr', join(repoRoot, 'chart'), '--set', 'prometheusRule.enabled=true', ...values, '--show-only', 'templates/prometheusrule.yaml'], e2eClusterEnv())),
+    runTool(
+      helm,
+      offlineKubeVersion(
+        ['template', 'lcr', join(repoRoot, 'chart'), '--set', 'prometheusRule.enabled=true', ...values, '--show-only', 'templates/prometheusrule.yaml'],
+        e2eClusterEnv(),
+      ),
+    ),
     'helm template (PrometheusRule)',
   );
   const object = k8s.loadYaml<{ spec: { groups: { name: string; rules: Rule[] }[] } }>(rendered);
@@ -40,7 +46,11 @@ const evalMinutes = 2;
  * exactly one must hold, or the evaluation itself failed. The rule's `for` is not modelled (the
  * alerts tested here have none).
  */
-export function evaluateAlert(alertname: string, exposition: string, { labels = {}, set = {} }: { labels?: Record<string, string>; set?: Record<string, string> } = {}): { firing: boolean } {
+export function evaluateAlert(
+  alertname: string,
+  exposition: string,
+  { labels = {}, set = {} }: { labels?: Record<string, string>; set?: Record<string, string> } = {},
+): { firing: boolean } {
   const env = e2eClusterEnv();
   const rules = chartRules(env.LCR_HELM ?? 'helm', set);
   const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === alertname);
@@ -51,7 +61,9 @@ export function evaluateAlert(alertname: string, exposition: string, { labels = 
   if (observed === undefined) throw new Error('the metrics carry no observed_timestamp_seconds');
   const load = parsed.samples.map((sample) => {
     const value = sample.name.endsWith('_timestamp_seconds') ? sample.value - observed + evalMinutes * 60 : sample.value;
-    const rendered = Object.entries({ ...sample.labels, ...labels }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+    const rendered = Object.entries({ ...sample.labels, ...labels })
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(',');
     return `  ${sample.name}{${rendered}} ${value}x4`;
   });
   // Whatever labels the alert's series carry (by cluster, by command), one sample {} 1 when any fired.
@@ -62,7 +74,8 @@ export function evaluateAlert(alertname: string, exposition: string, { labels = 
       const file = join(dir, `${String(firing)}.test`);
       writeFileSync(file, ['load 1m', ...load, '', `eval instant at ${evalMinutes}m ${expr}`, ...(firing ? ['  {} 1'] : []), ''].join('\n'));
       const run = runTool(env.LCR_PROMQL_EVAL ?? 'promql-eval', ['-test.run', 'TestScript'], { env: { PROMQL_TEST_FILE: file }, cwd: dir });
-      if (run.code !== 0 && !/error in eval|unexpected metric|expected .* but got/.test(run.stdout)) throw new Error(`promql-eval failed: ${run.stdout.slice(-2000)}${run.stderr.slice(-1000)}`);
+      if (run.code !== 0 && !/error in eval|unexpected metric|expected .* but got/.test(run.stdout))
+        throw new Error(`promql-eval failed: ${run.stdout.slice(-2000)}${run.stderr.slice(-1000)}`);
       return run.code === 0;
     };
     const [fires, silent] = [holds(true), holds(false)];

@@ -77,7 +77,10 @@ export async function stopComponent(stateDir: string, name: string): Promise<Sto
     start() {
       const log = openSync(join(stateDir, `logs/${name}.log`), 'a');
       // As up.sh: a new session whose shell records its pid, then execs the binary.
-      const child = spawn('setsid', ['bash', '-c', 'echo $$ >"$1"; shift; exec "$@"', '_', pidFile, exe, ...args], { detached: true, stdio: ['ignore', log, log] });
+      const child = spawn('setsid', ['bash', '-c', 'echo $$ >"$1"; shift; exec "$@"', '_', pidFile, exe, ...args], {
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
       child.unref();
       closeSync(log);
       writeFileSync(exeFile, `${exe}\n`);

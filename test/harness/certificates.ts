@@ -28,12 +28,20 @@ export class Certificates {
     const raw = (await this.custom.getNamespacedCustomObject({ ...api, namespace, name })) as { status?: Record<string, unknown> };
     const date = (value: unknown): Date | undefined => (typeof value === 'string' ? new Date(value) : undefined);
     const status = raw.status ?? {};
-    return { revision: typeof status.revision === 'number' ? status.revision : 0, notBefore: date(status.notBefore), notAfter: date(status.notAfter), renewalTime: date(status.renewalTime) };
+    return {
+      revision: typeof status.revision === 'number' ? status.revision : 0,
+      notBefore: date(status.notBefore),
+      notAfter: date(status.notAfter),
+      renewalTime: date(status.renewalTime),
+    };
   }
 
   /** Merge-patches spec fields (duration, renewBefore, ...). */
   async patchSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
-    await this.custom.patchNamespacedCustomObject({ ...api, namespace, name, body: { spec } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await this.custom.patchNamespacedCustomObject(
+      { ...api, namespace, name, body: { spec } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   }
 
   /**
@@ -47,7 +55,8 @@ export class Certificates {
     await this.patchSpec(namespace, name, { renewBefore: `${seconds}s` });
     return eventually(`renewalTime of ${namespace}/${name} moved`, async () => {
       const now = await this.status(namespace, name);
-      if (now.revision !== before.revision || Math.abs((now.renewalTime?.getTime() ?? 0) - at.getTime()) > 1500) throw new Error(`renewalTime ${now.renewalTime?.toISOString()}`);
+      if (now.revision !== before.revision || Math.abs((now.renewalTime?.getTime() ?? 0) - at.getTime()) > 1500)
+        throw new Error(`renewalTime ${now.renewalTime?.toISOString()}`);
       return now;
     });
   }

@@ -67,7 +67,18 @@ export function classify(method: string, url: string): RequestClass {
   const query = parsed.searchParams;
   const watch = query.get('watch') === 'true' || query.get('watch') === '1';
   const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
-  const verb = method === 'GET' ? (name ? 'get' : watch ? 'watch' : 'list') : method === 'DELETE' ? (name ? 'delete' : 'deletecollection') : (verbs[method] ?? method.toLowerCase());
+  const verb =
+    method === 'GET'
+      ? name
+        ? 'get'
+        : watch
+          ? 'watch'
+          : 'list'
+      : method === 'DELETE'
+        ? name
+          ? 'delete'
+          : 'deletecollection'
+        : (verbs[method] ?? method.toLowerCase());
   const qualified = `${resource ?? ''}${group ? `.${group}` : ''}${sub ? `/${sub}` : ''}`;
   return { verb, resource: qualified, continued: verb === 'list' && Boolean(query.get('continue')) };
 }
@@ -246,7 +257,16 @@ export class FaultProxy {
         if (fault === 'throttle') headers['Retry-After'] = String(this.plan.retryAfterSeconds ?? 1);
         req.resume();
         res.writeHead(status.code, headers);
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', ...status, details: fault === 'throttle' ? { retryAfterSeconds: this.plan.retryAfterSeconds ?? 1 } : {} }));
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Failure',
+            ...status,
+            details: fault === 'throttle' ? { retryAfterSeconds: this.plan.retryAfterSeconds ?? 1 } : {},
+          }),
+        );
         return;
       }
       case 'reset':
@@ -274,7 +294,14 @@ export class FaultProxy {
     const bearer = typeof req.headers.authorization === 'string' && req.headers.authorization.startsWith('Bearer ');
     const headers = { ...forwardable(req.headers), host: this.upstream.host };
     const upstream = request(
-      { hostname: this.upstream.hostname, port: this.upstream.port, method: req.method, path: req.url, headers, agent: bearer ? this.agents.token : this.agents.admin },
+      {
+        hostname: this.upstream.hostname,
+        port: this.upstream.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: bearer ? this.agents.token : this.agents.admin,
+      },
       (response) => {
         if (dropResponse) {
           // The apiserver did the work; the client never hears of it.

@@ -26,7 +26,17 @@ function podTemplate(app: string, labels: Record<string, string> = {}, annotatio
   return { metadata: { labels: { app, ...labels }, annotations }, spec: { containers: [container], tolerations, terminationGracePeriodSeconds: 0 } };
 }
 
-export function deployment(namespace: string, name: string, opts: { replicas?: number; labels?: Record<string, string>; templateLabels?: Record<string, string>; templateAnnotations?: Record<string, string>; annotations?: Record<string, string> } = {}): Obj {
+export function deployment(
+  namespace: string,
+  name: string,
+  opts: {
+    replicas?: number;
+    labels?: Record<string, string>;
+    templateLabels?: Record<string, string>;
+    templateAnnotations?: Record<string, string>;
+    annotations?: Record<string, string>;
+  } = {},
+): Obj {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -54,10 +64,19 @@ function statefulSet(namespace: string, name: string, replicas: number): Obj {
 }
 
 function daemonSet(namespace: string, name: string): Obj {
-  return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace }, spec: { selector: { matchLabels: { app: name } }, template: podTemplate(name) } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace },
+    spec: { selector: { matchLabels: { app: name } }, template: podTemplate(name) },
+  };
 }
 
-const ns = (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } });
+const ns = (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels, annotations },
+});
 
 /** The self-signed issuer and the anchor Certificate: only the cluster that holds the anchor has them. */
 function anchorObjects(): Obj[] {
@@ -154,7 +173,10 @@ export function clusterBundleObject(options: BundleOptions = {}): Obj {
 }
 
 function controlPlane(): Obj[] {
-  const labels = (component: string): Record<string, string> => ({ 'linkerd.io/control-plane-ns': names.linkerdNs, 'linkerd.io/control-plane-component': component });
+  const labels = (component: string): Record<string, string> => ({
+    'linkerd.io/control-plane-ns': names.linkerdNs,
+    'linkerd.io/control-plane-component': component,
+  });
   return ['identity', 'destination', 'proxy-injector'].map((component) =>
     deployment(names.linkerdNs, `linkerd-${component}`, { labels: labels(component), templateLabels: labels(component) }),
   );
@@ -212,7 +234,13 @@ function namespaces(): Obj[] {
 
 /** The previous-anchor Secret as the rotator writes it: a clean object holding only the anchor's certificate. */
 function certificateOnlyPrevious(anchorSecret: k8s.V1Secret): Obj {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': anchorSecret.data?.['tls.crt'] ?? '' } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: names.previous, namespace: names.trustNs },
+    type: 'Opaque',
+    data: { 'tls.crt': anchorSecret.data?.['tls.crt'] ?? '' },
+  };
 }
 
 /**
@@ -246,7 +274,12 @@ export async function installFixture(kubeconfig: string, options: FixtureOptions
       ? {
           apiVersion: 'v1',
           kind: 'Secret',
-          metadata: { name: names.previous, namespace: names.trustNs, labels: anchorSecret.metadata?.labels ?? {}, annotations: anchorSecret.metadata?.annotations ?? {} },
+          metadata: {
+            name: names.previous,
+            namespace: names.trustNs,
+            labels: anchorSecret.metadata?.labels ?? {},
+            annotations: anchorSecret.metadata?.annotations ?? {},
+          },
           type: anchorSecret.type,
           data: anchorSecret.data,
         }
@@ -268,7 +301,13 @@ export async function installPeerFixture(peerKubeconfig: string, primaryKubeconf
   const data = anchorSecret.data ?? {};
   await apply([
     // A clean copy: cert-manager's labels and annotations would make the peer's cert-manager take it for its own.
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.anchor, namespace: names.trustNs }, type: 'kubernetes.io/tls', data: { 'tls.crt': data['tls.crt'] ?? '', 'tls.key': data['tls.key'] ?? '', 'ca.crt': data['ca.crt'] ?? '' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: names.anchor, namespace: names.trustNs },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': data['tls.crt'] ?? '', 'tls.key': data['tls.key'] ?? '', 'ca.crt': data['ca.crt'] ?? '' },
+    },
     ...issuerObjects(),
   ]);
   await installMesh(peerKubeconfig, certificateOnlyPrevious(anchorSecret));
@@ -290,7 +329,11 @@ export async function layLegacyPreviousAnchor(kubeconfig: string): Promise<void>
   });
   await core.createNamespacedSecret({
     namespace: names.trustNs,
-    body: { metadata: { name: names.previous, namespace: names.trustNs, labels: anchor.metadata?.labels ?? {}, annotations: anchor.metadata?.annotations ?? {} }, type: anchor.type, data: anchor.data },
+    body: {
+      metadata: { name: names.previous, namespace: names.trustNs, labels: anchor.metadata?.labels ?? {}, annotations: anchor.metadata?.annotations ?? {} },
+      type: anchor.type,
+      data: anchor.data,
+    },
   });
 }
 
@@ -298,18 +341,26 @@ export async function layLegacyPreviousAnchor(kubeconfig: string): Promise<void>
 export async function waitForWorkloads(config: k8s.KubeConfig, namespaces: string[]): Promise<void> {
   const apps = config.makeApiClient(k8s.AppsV1Api);
   for (const namespace of namespaces) {
-    await eventually(`workloads ready in ${namespace}`, async () => {
-      const [deps, sets, daemons] = await Promise.all([
-        apps.listNamespacedDeployment({ namespace }),
-        apps.listNamespacedStatefulSet({ namespace }),
-        apps.listNamespacedDaemonSet({ namespace }),
-      ]);
-      const notReady = [
-        ...deps.items.filter((d) => (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 1) || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 1)).map((d) => d.metadata?.name),
-        ...sets.items.filter((s) => (s.status?.readyReplicas ?? 0) < (s.spec?.replicas ?? 1)).map((s) => s.metadata?.name),
-        ...daemons.items.filter((d) => (d.status?.numberReady ?? 0) < (d.status?.desiredNumberScheduled ?? 1) || (d.status?.desiredNumberScheduled ?? 0) === 0).map((d) => d.metadata?.name),
-      ];
-      if (notReady.length > 0) throw new Error(`not ready: ${notReady.join(', ')}`);
-    }, 120_000);
+    await eventually(
+      `workloads ready in ${namespace}`,
+      async () => {
+        const [deps, sets, daemons] = await Promise.all([
+          apps.listNamespacedDeployment({ namespace }),
+          apps.listNamespacedStatefulSet({ namespace }),
+          apps.listNamespacedDaemonSet({ namespace }),
+        ]);
+        const notReady = [
+          ...deps.items
+            .filter((d) => (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 1) || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 1))
+            .map((d) => d.metadata?.name),
+          ...sets.items.filter((s) => (s.status?.readyReplicas ?? 0) < (s.spec?.replicas ?? 1)).map((s) => s.metadata?.name),
+          ...daemons.items
+            .filter((d) => (d.status?.numberReady ?? 0) < (d.status?.desiredNumberScheduled ?? 1) || (d.status?.desiredNumberScheduled ?? 0) === 0)
+            .map((d) => d.metadata?.name),
+        ];
+        if (notReady.length > 0) throw new Error(`not ready: ${notReady.join(', ')}`);
+      },
+      120_000,
+    );
   }
 }

@@ -58,7 +58,12 @@ export function leafIssuers(pod: { metadata?: { annotations?: Record<string, str
 }
 
 interface AdmissionPod {
-  metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; generateName?: string };
+  metadata?: {
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+    generateName?: string;
+  };
   spec?: { containers?: { name: string }[] };
 }
 
@@ -91,7 +96,10 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     let identityIssuers: string | undefined;
     if (!isIdentityPod(namespace, labels, linkerdNs)) {
       // Any identity pod not terminating may serve this proxy's certificate request, with the issuer it loaded at its start.
-      const identity = await core.listNamespacedPod({ namespace: linkerdNs, labelSelector: `linkerd.io/control-plane-ns=${linkerdNs},linkerd.io/control-plane-component=identity` });
+      const identity = await core.listNamespacedPod({
+        namespace: linkerdNs,
+        labelSelector: `linkerd.io/control-plane-ns=${linkerdNs},linkerd.io/control-plane-component=identity`,
+      });
       const loaded = identity.items
         .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
         .flatMap((p) => splitPem(p.metadata?.annotations?.[issuerAnnotation] ?? ''));
@@ -111,7 +119,8 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
     ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1trust-root-sha256', value: sha });
     ops.push({ op: 'add', path: '/metadata/annotations/linkerd.io~1proxy-version', value: 'e2e-stand-in' });
     ops.push({ op: 'add', path: `/metadata/annotations/${issuerAnnotation.replace(/\//g, '~1')}`, value: issuerPem });
-    if (identityIssuers !== undefined) ops.push({ op: 'add', path: `/metadata/annotations/${identityIssuersAnnotation.replace(/\//g, '~1')}`, value: identityIssuers });
+    if (identityIssuers !== undefined)
+      ops.push({ op: 'add', path: `/metadata/annotations/${identityIssuersAnnotation.replace(/\//g, '~1')}`, value: identityIssuers });
     ops.push({
       op: 'add',
       path: '/spec/containers/-',
@@ -159,7 +168,9 @@ export async function startInjector(kubeconfig: string, options: { linkerdNamesp
         timeoutSeconds: 10,
         clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(tls.certPem).toString('base64') },
         rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease'] }] },
+        namespaceSelector: {
+          matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease'] }],
+        },
       },
     ],
   };

@@ -48,8 +48,11 @@ export class TestKube {
     return pods.items
       .filter((pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp)
       .map((pod) => {
-        const env = pod.spec?.containers?.find((c) => c.name === 'linkerd-proxy')?.env?.find((e) => e.name === 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS')?.value ?? '';
-        const anchors = (env.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p).fingerprint256).sort();
+        const env =
+          pod.spec?.containers?.find((c) => c.name === 'linkerd-proxy')?.env?.find((e) => e.name === 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS')?.value ?? '';
+        const anchors = (env.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [])
+          .map((p) => new X509Certificate(p).fingerprint256)
+          .sort();
         return { name: `${pod.metadata?.namespace}/${pod.metadata?.name}`, anchors, pod };
       });
   }
@@ -60,13 +63,23 @@ export class TestKube {
     const secrets = await this.core.listSecretForAllNamespaces();
     for (const s of secrets.items) out[`secret/${s.metadata?.namespace}/${s.metadata?.name}`] = s.metadata?.resourceVersion ?? '';
     for (const kind of ['deployments', 'statefulsets', 'daemonsets'] as const) {
-      const list = kind === 'deployments' ? await this.apps.listDeploymentForAllNamespaces() : kind === 'statefulsets' ? await this.apps.listStatefulSetForAllNamespaces() : await this.apps.listDaemonSetForAllNamespaces();
+      const list =
+        kind === 'deployments'
+          ? await this.apps.listDeploymentForAllNamespaces()
+          : kind === 'statefulsets'
+            ? await this.apps.listStatefulSetForAllNamespaces()
+            : await this.apps.listDaemonSetForAllNamespaces();
       for (const item of list.items) out[`${kind}/${item.metadata?.namespace}/${item.metadata?.name}`] = item.metadata?.generation?.toString() ?? '';
     }
     const pods = await this.core.listPodForAllNamespaces();
     for (const p of pods.items) out[`pod/${p.metadata?.namespace}/${p.metadata?.name}`] = p.metadata?.uid ?? '';
-    for (const [namespace, name] of [[names.trustNs, names.anchor], [names.linkerdNs, names.issuer]] as const) {
-      const cert = (await this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name })) as { status?: { revision?: number } };
+    for (const [namespace, name] of [
+      [names.trustNs, names.anchor],
+      [names.linkerdNs, names.issuer],
+    ] as const) {
+      const cert = (await this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name })) as {
+        status?: { revision?: number };
+      };
       out[`certificate/${namespace}/${name}`] = String(cert.status?.revision ?? '');
     }
     return out;
@@ -74,9 +87,14 @@ export class TestKube {
 
   /** What `cmctl renew` does, for replaying the blog's procedure. */
   async cmctlRenew(namespace: string, name: string): Promise<void> {
-    const cert = (await this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name })) as { status?: { conditions?: object[] } };
+    const cert = (await this.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name })) as {
+      status?: { conditions?: object[] };
+    };
     cert.status ??= {};
-    cert.status.conditions = [...(cert.status.conditions ?? []), { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'e2e', lastTransitionTime: new Date().toISOString() }];
+    cert.status.conditions = [
+      ...(cert.status.conditions ?? []),
+      { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'e2e', lastTransitionTime: new Date().toISOString() },
+    ];
     await this.custom.replaceNamespacedCustomObjectStatus({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name, body: cert });
   }
 

@@ -28,7 +28,9 @@ export async function installLinks(kubeconfig: string, linkName: string, target:
           group: link.group,
           scope: 'Namespaced',
           names: { plural: link.plural, singular: 'link', kind: 'Link' },
-          versions: [{ name: link.version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+          versions: [
+            { name: link.version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } },
+          ],
         },
       },
     })
@@ -52,7 +54,9 @@ export async function installLinks(kubeconfig: string, linkName: string, target:
 /** Deletes the Links (the cluster keeps the CRD). */
 export async function deleteLinks(kubeconfig: string): Promise<void> {
   const { custom } = clients(kubeconfig);
-  const list = (await custom.listNamespacedCustomObject({ ...link, namespace: names.linkerdNs }).catch(() => ({ items: [] }))) as { items: { metadata?: { name?: string } }[] };
+  const list = (await custom.listNamespacedCustomObject({ ...link, namespace: names.linkerdNs }).catch(() => ({ items: [] }))) as {
+    items: { metadata?: { name?: string } }[];
+  };
   for (const item of list.items) {
     await custom.deleteNamespacedCustomObject({ ...link, namespace: names.linkerdNs, name: item.metadata?.name ?? '' }).catch((error: unknown) => {
       if (code(error) !== 404) throw error;

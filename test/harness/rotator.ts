@@ -25,7 +25,14 @@ export interface RunOptions {
 /** Runs the built binary (dist/cli/main.js) against the test cluster, as a user would. */
 export async function runRotator(kubeconfig: string, args: string[], options: RunOptions = {}): Promise<RotatorRun> {
   const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/main.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', LCR_KUBECONFIG: kubeconfig, LCR_LOG_FORMAT: 'json', LCR_POLL_INTERVAL: '250ms', LCR_LOG_LEVEL: 'debug', ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LCR_KUBECONFIG: kubeconfig,
+      LCR_LOG_FORMAT: 'json',
+      LCR_POLL_INTERVAL: '250ms',
+      LCR_LOG_LEVEL: 'debug',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

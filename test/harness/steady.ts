@@ -32,8 +32,15 @@ interface StalePod {
 async function unsteadiness(kube: TestKube): Promise<{ findings: string[]; stale: StalePod[] }> {
   const findings: string[] = [];
   for (const schedule of fixtureSchedules()) {
-    const cert = (await kube.custom.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace: schedule.namespace, name: schedule.name })) as { spec?: { duration?: string; renewBefore?: string } };
-    if (cert.spec?.duration !== schedule.duration || cert.spec.renewBefore !== schedule.renewBefore) findings.push(`Certificate ${schedule.namespace}/${schedule.name} schedule changed`);
+    const cert = (await kube.custom.getNamespacedCustomObject({
+      group: 'cert-manager.io',
+      version: 'v1',
+      plural: 'certificates',
+      namespace: schedule.namespace,
+      name: schedule.name,
+    })) as { spec?: { duration?: string; renewBefore?: string } };
+    if (cert.spec?.duration !== schedule.duration || cert.spec.renewBefore !== schedule.renewBefore)
+      findings.push(`Certificate ${schedule.namespace}/${schedule.name} schedule changed`);
   }
   const anchor = await kube.anchor();
   if (!signedBy(await kube.issuer(), anchor)) findings.push('issuer not signed by the anchor');
@@ -91,7 +98,14 @@ export async function ensureSteady(kubeconfig = e2eKubeconfig()): Promise<string
   if (first.findings.length === 0) return [];
   for (const schedule of fixtureSchedules()) {
     await kube.custom.patchNamespacedCustomObject(
-      { group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace: schedule.namespace, name: schedule.name, body: { spec: { duration: schedule.duration, renewBefore: schedule.renewBefore } } },
+      {
+        group: 'cert-manager.io',
+        version: 'v1',
+        plural: 'certificates',
+        namespace: schedule.namespace,
+        name: schedule.name,
+        body: { spec: { duration: schedule.duration, renewBefore: schedule.renewBefore } },
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
   }
@@ -121,16 +135,27 @@ export async function ensureSteady(kubeconfig = e2eKubeconfig()): Promise<string
   );
   // The rotator's reading must agree with the harness's (a disagreement is a finding of its own).
   const { report } = await statusOf(kubeconfig);
-  if (report.phase !== 'steady' || report.health !== 'healthy') throw new Error(`the harness made the fixture steady (it found: ${first.findings.join('; ')}), but the rotator's status says phase ${report.phase}, health ${report.health}`);
+  if (report.phase !== 'steady' || report.health !== 'healthy')
+    throw new Error(
+      `the harness made the fixture steady (it found: ${first.findings.join('; ')}), but the rotator's status says phase ${report.phase}, health ${report.health}`,
+    );
   return first.findings;
 }
 
 /** The previous-anchor Secret holding only the anchor's certificate (its type is immutable: re-created when it differs). */
 async function layPreviousAnchor(kube: TestKube, anchor: X509Certificate): Promise<void> {
-  const body: k8s.V1Secret = { metadata: { name: names.previous, namespace: names.trustNs }, type: 'Opaque', data: { 'tls.crt': Buffer.from(anchor.toString()).toString('base64') } };
+  const body: k8s.V1Secret = {
+    metadata: { name: names.previous, namespace: names.trustNs },
+    type: 'Opaque',
+    data: { 'tls.crt': Buffer.from(anchor.toString()).toString('base64') },
+  };
   const existing = await kube.core.readNamespacedSecret({ namespace: names.trustNs, name: names.previous }).catch(() => undefined);
   if (existing?.type === 'Opaque') {
-    await kube.core.replaceNamespacedSecret({ namespace: names.trustNs, name: names.previous, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    await kube.core.replaceNamespacedSecret({
+      namespace: names.trustNs,
+      name: names.previous,
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+    });
     return;
   }
   if (existing) await kube.core.deleteNamespacedSecret({ namespace: names.trustNs, name: names.previous });

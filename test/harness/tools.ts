@@ -18,7 +18,11 @@ export function e2eClusterEnv(): Record<string, string> {
 }
 
 /** Runs a tool to completion (no shell); `input` goes to its stdin. */
-export function runTool(command: string, args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): ToolRun {
+export function runTool(
+  command: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): ToolRun {
   const result = spawnSync(command, args, {
     cwd: options.cwd ?? repoRoot,
     input: options.input,
@@ -52,7 +56,12 @@ export function offlineKubeVersion(args: string[], env: Record<string, string>):
 export function clusterTools(kubeconfig: string): { helm: (args: string[], input?: string) => ToolRun; kubectl: (args: string[], input?: string) => ToolRun } {
   const env = e2eClusterEnv();
   const helmHome = join(env.LCR_CLUSTER_DIR ?? '', 'helm');
-  const helmEnv = { KUBECONFIG: kubeconfig, HELM_CACHE_HOME: join(helmHome, 'cache'), HELM_CONFIG_HOME: join(helmHome, 'config'), HELM_DATA_HOME: join(helmHome, 'data') };
+  const helmEnv = {
+    KUBECONFIG: kubeconfig,
+    HELM_CACHE_HOME: join(helmHome, 'cache'),
+    HELM_CONFIG_HOME: join(helmHome, 'config'),
+    HELM_DATA_HOME: join(helmHome, 'data'),
+  };
   return {
     helm: (args, input) => runTool(env.LCR_HELM ?? 'helm', offlineKubeVersion(args, env), { input, env: helmEnv }),
     kubectl: (args, input) => runTool(env.LCR_KUBECTL ?? 'kubectl', ['--kubeconfig', kubeconfig, ...args], { input }),
@@ -61,7 +70,9 @@ export function clusterTools(kubeconfig: string): { helm: (args: string[], input
 
 /** The objects of a multi-document YAML stream (empty documents dropped). */
 export function parseManifests(yaml: string): k8s.KubernetesObject[] {
-  return (k8s.loadAllYaml(yaml) as (k8s.KubernetesObject | null)[]).filter((o): o is k8s.KubernetesObject => o !== null && typeof o === 'object' && 'kind' in o);
+  return (k8s.loadAllYaml(yaml) as (k8s.KubernetesObject | null)[]).filter(
+    (o): o is k8s.KubernetesObject => o !== null && typeof o === 'object' && 'kind' in o,
+  );
 }
 
 /**
@@ -72,7 +83,8 @@ export function parseManifests(yaml: string): k8s.KubernetesObject[] {
 export function writeKubeconfig(path: string, user: { token: string } | 'admin', namespace = 'default'): string {
   const env = e2eClusterEnv();
   const b64 = (file: string | undefined): string => readFileSync(file ?? '').toString('base64');
-  const credentials = user === 'admin' ? { 'client-certificate-data': b64(env.LCR_ADMIN_CERT), 'client-key-data': b64(env.LCR_ADMIN_KEY) } : { token: user.token };
+  const credentials =
+    user === 'admin' ? { 'client-certificate-data': b64(env.LCR_ADMIN_CERT), 'client-key-data': b64(env.LCR_ADMIN_KEY) } : { token: user.token };
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -97,7 +109,10 @@ export async function serviceAccountKubeconfig(
   options: { expirationSeconds?: number; boundPod?: { name: string; uid: string } } = {},
 ): Promise<{ token: string; kubeconfig: string }> {
   const boundObjectRef = options.boundPod ? { apiVersion: 'v1', kind: 'Pod', ...options.boundPod } : undefined;
-  const request = await core.createNamespacedServiceAccountToken({ ...account, body: { spec: { audiences: [], expirationSeconds: options.expirationSeconds ?? 3600, boundObjectRef } } });
+  const request = await core.createNamespacedServiceAccountToken({
+    ...account,
+    body: { spec: { audiences: [], expirationSeconds: options.expirationSeconds ?? 3600, boundObjectRef } },
+  });
   const token = request.status?.token ?? '';
   if (token === '') throw new Error(`no token for ServiceAccount ${account.namespace}/${account.name}`);
   return { token, kubeconfig: writeKubeconfig(path, { token }, account.namespace) };

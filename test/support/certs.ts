@@ -54,8 +54,7 @@ const SIGNING_PARAMS = {
   ed25519: { name: 'Ed25519' },
 } as const;
 
-const CA_KEY_USAGES =
-  x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+const CA_KEY_USAGES = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
 const LEAF_KEY_USAGES = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
 
 /** A self-signed CA like cert-manager's linkerd-trust-anchor (ECDSA P-256 unless told otherwise). */
@@ -104,11 +103,7 @@ export function bundleOf(...generated: readonly Generated[]): string {
   return generated.map((g) => g.pem).join('');
 }
 
-async function makeSigned(
-  signer: Generated,
-  opts: CertOptions,
-  role: { ca: boolean; cn: string; lifetimeMs: number },
-): Promise<Generated> {
+async function makeSigned(signer: Generated, opts: CertOptions, role: { ca: boolean; cn: string; lifetimeMs: number }): Promise<Generated> {
   const keys = opts.keys ?? (await generateKeys(opts.algorithm ?? 'ec'));
   const cn = opts.cn ?? role.cn;
   const extensions: x509.Extension[] = [
@@ -119,10 +114,7 @@ async function makeSigned(
   ];
   if (!role.ca) {
     extensions.push(
-      new x509.ExtendedKeyUsageExtension([
-        x509.ExtendedKeyUsage.serverAuth,
-        x509.ExtendedKeyUsage.clientAuth,
-      ]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: cn }]),
     );
   }
@@ -171,11 +163,7 @@ function validity(opts: CertOptions, lifetimeMs: number): { notBefore: Date; not
   };
 }
 
-async function finish(
-  certificate: x509.X509Certificate,
-  keys: CryptoKeyPair,
-  what: string,
-): Promise<Generated> {
+async function finish(certificate: x509.X509Certificate, keys: CryptoKeyPair, what: string): Promise<Generated> {
   const cert = parsePemBundle(certificate.toString('pem'), what)[0] as ParsedCert;
   const pkcs8 = await webCrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const keyPem = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');

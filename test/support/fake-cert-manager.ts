@@ -59,7 +59,16 @@ export class FakeCertManager {
   renew(namespace: string, name: string): void {
     this.store.update('Certificate', namespace, name, (certificate) => {
       const others = (certificate.status.conditions ?? []).filter((c) => c.type !== 'Issuing');
-      certificate.status.conditions = [...others, { type: 'Issuing', status: 'True', reason: 'Renewing', message: 'Renewing certificate as renewal was scheduled', lastTransitionTime: this.store.clock.now().toISOString() }];
+      certificate.status.conditions = [
+        ...others,
+        {
+          type: 'Issuing',
+          status: 'True',
+          reason: 'Renewing',
+          message: 'Renewing certificate as renewal was scheduled',
+          lastTransitionTime: this.store.clock.now().toISOString(),
+        },
+      ];
     });
   }
 
@@ -86,7 +95,10 @@ export class FakeCertManager {
         this.inFlight.delete(key);
         this.store.update('Certificate', namespace, name, (c) => {
           const others = (c.status.conditions ?? []).filter((x) => x.type !== 'Issuing');
-          c.status.conditions = [...others, { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried' }];
+          c.status.conditions = [
+            ...others,
+            { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried' },
+          ];
           c.status.lastFailureTime = this.store.clock.now().toISOString();
           c.status.failedIssuanceAttempts = (c.status.failedIssuanceAttempts ?? 0) + 1;
         });
@@ -107,7 +119,12 @@ export class FakeCertManager {
     const secret = this.store.get('Secret', certificate.metadata.namespace, certificate.spec.secretName);
     const oldPem = splitPem(unb64(secret?.data?.['tls.crt']))[0];
     const keys = certificate.spec.privateKey.rotationPolicy === 'Never' && oldPem ? this.keyOf(oldPem) : undefined;
-    const validity = { cn: certificate.spec.commonName, notBefore: at, notAfter: new Date(at.getTime() + certificate.spec.durationMs), ...(keys ? { keys } : {}) };
+    const validity = {
+      cn: certificate.spec.commonName,
+      notBefore: at,
+      notAfter: new Date(at.getTime() + certificate.spec.durationMs),
+      ...(keys ? { keys } : {}),
+    };
     let generated: Generated;
     let ca: string;
     if (certificate.spec.issuerRef.kind === 'Issuer') {
@@ -146,7 +163,10 @@ export class FakeCertManager {
     const mine = this.store
       .list('CertificateRequest', namespace)
       .filter((r) => r.metadata.annotations?.['cert-manager.io/certificate-name'] === name)
-      .sort((a, b) => Number(b.metadata.annotations?.['cert-manager.io/certificate-revision']) - Number(a.metadata.annotations?.['cert-manager.io/certificate-revision']));
+      .sort(
+        (a, b) =>
+          Number(b.metadata.annotations?.['cert-manager.io/certificate-revision']) - Number(a.metadata.annotations?.['cert-manager.io/certificate-revision']),
+      );
     for (const old of mine.slice(Math.max(1, limit))) this.store.delete('CertificateRequest', namespace, old.metadata.name ?? '');
   }
 
@@ -177,8 +197,21 @@ export class FakeCertManager {
     const renewalTime = new Date(notAfter.getTime() - certificate.spec.renewBeforeMs);
     this.store.update('Certificate', namespace, name ?? '', (c) => {
       const conditions: ConditionJson[] = (c.status.conditions ?? []).filter((x) => x.type !== 'Issuing' && x.type !== 'Ready');
-      conditions.push({ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired', observedGeneration: c.metadata.generation });
-      c.status = { ...c.status, conditions, revision, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), renewalTime: renewalTime.toISOString() };
+      conditions.push({
+        type: 'Ready',
+        status: 'True',
+        reason: 'Ready',
+        message: 'Certificate is up to date and has not expired',
+        observedGeneration: c.metadata.generation,
+      });
+      c.status = {
+        ...c.status,
+        conditions,
+        revision,
+        notBefore: notBefore.toISOString(),
+        notAfter: notAfter.toISOString(),
+        renewalTime: renewalTime.toISOString(),
+      };
     });
     const delay = renewalTime.getTime() - this.store.clock.now().getTime();
     this.store.clock.schedule(Math.max(0, delay), () => {
@@ -234,7 +267,11 @@ export class FakeTrustManager {
       const ns = namespace.metadata?.name ?? '';
       const annotations = { 'trust.cert-manager.io/hash': shortHash(text, 64) };
       const existing = this.store.get('ConfigMap', ns, this.bundle);
-      if (!existing) this.store.create('ConfigMap', { metadata: { namespace: ns, name: this.bundle, annotations, labels: { 'trust.cert-manager.io/bundle': this.bundle } }, data: { [key]: text } });
+      if (!existing)
+        this.store.create('ConfigMap', {
+          metadata: { namespace: ns, name: this.bundle, annotations, labels: { 'trust.cert-manager.io/bundle': this.bundle } },
+          data: { [key]: text },
+        });
       else if (existing.data?.[key] !== text) {
         this.store.update('ConfigMap', ns, this.bundle, (map) => {
           map.data = { ...map.data, [key]: text };

@@ -12,7 +12,20 @@ import { certificateOnlySecret, isMigration } from '../../src/kube/certificate-o
 import { toBundle, toCertificate, toCertificateRequest, toNamespace, toPodView, toSecretView, toWorkload } from '../../src/kube/convert.js';
 import { ApiError } from '../../src/kube/errors.js';
 import { createIntern } from '../../src/kube/intern.js';
-import type { BundleView, CertificateRequestView, CertificateView, LinkView, NamespaceView, PodMetadataKeys, PodView, SecretView, Workload, WorkloadKind, WorkloadMetadataKeys, WorkloadRef } from '../../src/kube/model.js';
+import type {
+  BundleView,
+  CertificateRequestView,
+  CertificateView,
+  LinkView,
+  NamespaceView,
+  PodMetadataKeys,
+  PodView,
+  SecretView,
+  Workload,
+  WorkloadKind,
+  WorkloadMetadataKeys,
+  WorkloadRef,
+} from '../../src/kube/model.js';
 import type { Cluster, EvictionResult, PodIdentity, WorkloadChange, WorkloadFeed } from '../../src/kube/ports.js';
 import { matchesSelector, parseSelector } from '../../src/kube/selector.js';
 import { FakeCertManager, FakeTrustManager } from './fake-cert-manager.js';
@@ -43,10 +56,35 @@ export class KilledError extends Error {
 
 /** The fake's mesh: Linkerd's control plane, an extension, and a data plane of each workload kind. */
 export const defaultWorkloads: WorkloadSpec[] = [
-  { kind: 'Deployment', namespace: 'linkerd', name: 'linkerd-identity', labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, templateLabels: { 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/control-plane-component': 'identity' } },
-  { kind: 'Deployment', namespace: 'linkerd', name: 'linkerd-destination', replicas: 2, labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, templateLabels: { 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/control-plane-component': 'destination' } },
-  { kind: 'Deployment', namespace: 'linkerd', name: 'linkerd-proxy-injector', labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, templateLabels: { 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/control-plane-component': 'proxy-injector' } },
-  { kind: 'Deployment', namespace: 'linkerd-viz', name: 'web', labels: { 'linkerd.io/extension': 'viz' }, templateAnnotations: { 'linkerd.io/inject': 'enabled' } },
+  {
+    kind: 'Deployment',
+    namespace: 'linkerd',
+    name: 'linkerd-identity',
+    labels: { 'linkerd.io/control-plane-ns': 'linkerd' },
+    templateLabels: { 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/control-plane-component': 'identity' },
+  },
+  {
+    kind: 'Deployment',
+    namespace: 'linkerd',
+    name: 'linkerd-destination',
+    replicas: 2,
+    labels: { 'linkerd.io/control-plane-ns': 'linkerd' },
+    templateLabels: { 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/control-plane-component': 'destination' },
+  },
+  {
+    kind: 'Deployment',
+    namespace: 'linkerd',
+    name: 'linkerd-proxy-injector',
+    labels: { 'linkerd.io/control-plane-ns': 'linkerd' },
+    templateLabels: { 'linkerd.io/control-plane-ns': 'linkerd', 'linkerd.io/control-plane-component': 'proxy-injector' },
+  },
+  {
+    kind: 'Deployment',
+    namespace: 'linkerd-viz',
+    name: 'web',
+    labels: { 'linkerd.io/extension': 'viz' },
+    templateAnnotations: { 'linkerd.io/inject': 'enabled' },
+  },
   { kind: 'Deployment', namespace: 'shop', name: 'web', replicas: 2 },
   { kind: 'StatefulSet', namespace: 'shop', name: 'db', replicas: 2 },
   { kind: 'DaemonSet', namespace: 'shop', name: 'agent', replicas: 2 },
@@ -131,7 +169,16 @@ export class FakeCluster {
     await this.certManager.install(
       {
         metadata: { namespace: c.trustNamespace, name: c.anchorCertificate },
-        spec: { secretName: c.anchorSecret, isCA: true, commonName: 'root.linkerd.cluster.local', durationMs: 365 * DAY, renewBeforeMs: 60 * DAY, issuerRef: { kind: 'Issuer', name: 'linkerd-trust-anchor' }, privateKey: { algorithm: 'ECDSA', rotationPolicy: 'Always' }, revisionHistoryLimit: limit },
+        spec: {
+          secretName: c.anchorSecret,
+          isCA: true,
+          commonName: 'root.linkerd.cluster.local',
+          durationMs: 365 * DAY,
+          renewBeforeMs: 60 * DAY,
+          issuerRef: { kind: 'Issuer', name: 'linkerd-trust-anchor' },
+          privateKey: { algorithm: 'ECDSA', rotationPolicy: 'Always' },
+          revisionHistoryLimit: limit,
+        },
       },
       30 * DAY,
     );
@@ -384,7 +431,16 @@ class FakePort implements Cluster {
         if (!certificate) throw new ApiError(404, `get certificates.cert-manager.io ${object}`, 'HTTP 404: NotFound');
         if (this.fake.takeConflict('triggerIssuance')) this.store.bump('Certificate', namespace, name);
         const others = (certificate.status.conditions ?? []).filter((c) => c.type !== 'Issuing');
-        certificate.status.conditions = [...others, { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered', lastTransitionTime: now.toISOString() }];
+        certificate.status.conditions = [
+          ...others,
+          {
+            type: 'Issuing',
+            status: 'True',
+            reason: 'ManuallyTriggered',
+            message: 'Certificate re-issuance manually triggered',
+            lastTransitionTime: now.toISOString(),
+          },
+        ];
         try {
           this.store.replace('Certificate', certificate);
           return;
@@ -399,7 +455,9 @@ class FakePort implements Cluster {
   async restartWorkload(ref: WorkloadRef, restartedAt: string): Promise<Workload> {
     await this.enter();
     if (!this.store.get(ref.kind, ref.namespace, ref.name)) throw new ApiError(404, `patch ${ref.kind} ${ref.namespace}/${ref.name}`, 'HTTP 404: NotFound');
-    const patched: WorkloadObject = this.fake.write(this.generation, 'restartWorkload', `${ref.kind} ${ref.namespace}/${ref.name}`, () => this.fake.mesh.restart(ref, restartedAt));
+    const patched: WorkloadObject = this.fake.write(this.generation, 'restartWorkload', `${ref.kind} ${ref.namespace}/${ref.name}`, () =>
+      this.fake.mesh.restart(ref, restartedAt),
+    );
     return toWorkload(ref.kind, patched);
   }
 
@@ -428,7 +486,7 @@ class FakePort implements Cluster {
     return this.fake.write(this.generation, 'evictPod', `${pod.namespace}/${pod.name}`, (): EvictionResult => {
       const current = this.store.get('Pod', pod.namespace, pod.name);
       if (!current || current.metadata?.uid !== pod.uid) return { result: 'gone' };
-      if (this.fake.takeBlockedEviction()) return { result: 'blocked', reason: 'Cannot evict pod as it would violate the pod\'s disruption budget.' };
+      if (this.fake.takeBlockedEviction()) return { result: 'blocked', reason: "Cannot evict pod as it would violate the pod's disruption budget." };
       this.fake.mesh.deletePod(pod.namespace, pod.name);
       return { result: 'evicted' };
     });

@@ -41,7 +41,9 @@ export interface WorkloadSpec {
 }
 
 const isIdentity = (pod: V1Pod, names: MeshNames): boolean =>
-  pod.metadata?.namespace === names.linkerdNamespace && pod.metadata.labels?.['linkerd.io/control-plane-component'] === 'identity' && pod.metadata.labels['linkerd.io/control-plane-ns'] !== undefined;
+  pod.metadata?.namespace === names.linkerdNamespace &&
+  pod.metadata.labels?.['linkerd.io/control-plane-component'] === 'identity' &&
+  pod.metadata.labels['linkerd.io/control-plane-ns'] !== undefined;
 const ready = (pod: V1Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const terminating = (pod: V1Pod): boolean => pod.metadata?.deletionTimestamp !== undefined;
 const proxyOf = (pod: V1Pod): V1Container | undefined => pod.spec?.containers.find((c) => c.name === 'linkerd-proxy');
@@ -79,13 +81,25 @@ export class FakeMesh {
     const strategy = spec.strategy ?? 'RollingUpdate';
     const replicas = spec.replicas ?? 1;
     if (kind === 'Deployment') {
-      this.store.create('Deployment', { metadata, spec: { replicas, paused: spec.paused, selector: { matchLabels: { app: name } }, template, strategy: { type: 'RollingUpdate' } }, status: {} });
+      this.store.create('Deployment', {
+        metadata,
+        spec: { replicas, paused: spec.paused, selector: { matchLabels: { app: name } }, template, strategy: { type: 'RollingUpdate' } },
+        status: {},
+      });
     } else if (kind === 'StatefulSet') {
       const revision = `${name}-${shortHash(template)}`;
-      this.store.create('StatefulSet', { metadata, spec: { replicas, serviceName: name, selector: { matchLabels: { app: name } }, template, updateStrategy: { type: strategy } }, status: { replicas: 0, currentRevision: revision, updateRevision: revision } });
+      this.store.create('StatefulSet', {
+        metadata,
+        spec: { replicas, serviceName: name, selector: { matchLabels: { app: name } }, template, updateStrategy: { type: strategy } },
+        status: { replicas: 0, currentRevision: revision, updateRevision: revision },
+      });
     } else {
       this.nodes.set(`${namespace}/${name}`, replicas);
-      this.store.create('DaemonSet', { metadata, spec: { selector: { matchLabels: { app: name } }, template, updateStrategy: { type: strategy } }, status: { currentNumberScheduled: 0, desiredNumberScheduled: replicas, numberMisscheduled: 0, numberReady: 0 } });
+      this.store.create('DaemonSet', {
+        metadata,
+        spec: { selector: { matchLabels: { app: name } }, template, updateStrategy: { type: strategy } },
+        status: { currentNumberScheduled: 0, desiredNumberScheduled: replicas, numberMisscheduled: 0, numberReady: 0 },
+      });
     }
     const past = new Date(this.store.clock.now().getTime() - ageMs);
     for (let i = 0; i < replicas; i++) this.createPod({ kind, namespace, name }, i, past);
@@ -96,7 +110,8 @@ export class FakeMesh {
   restart(ref: WorkloadRef, restartedAt: string): WorkloadObject {
     const updated = this.store.update(ref.kind, ref.namespace, ref.name, (object: WorkloadObject) => {
       const template = object.spec?.template;
-      if (template) template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } };
+      if (template)
+        template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt } };
     });
     if (!updated) throw new Error(`${ref.kind} ${ref.namespace}/${ref.name} not found`);
     this.later(ref);
@@ -227,7 +242,9 @@ export class FakeMesh {
     }
     const current = [...byName.values()];
     if (settled && rolling) {
-      const outdated = current.filter((p) => p.metadata?.labels?.['controller-revision-hash'] !== revision).sort((a, b) => (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
+      const outdated = current
+        .filter((p) => p.metadata?.labels?.['controller-revision-hash'] !== revision)
+        .sort((a, b) => (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
       if (outdated[0]) this.deletePod(ref.namespace, outdated[0].metadata?.name ?? '');
     }
     const updated = current.filter((p) => p.metadata?.labels?.['controller-revision-hash'] === revision && !terminating(p)).length;
@@ -305,7 +322,14 @@ export class FakeMesh {
       labels['pod-template-generation'] = hash;
     }
     const ownerRef = { apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: object.metadata?.uid ?? '', controller: true };
-    const pod = this.admit(ref.namespace, name, { labels, annotations: { ...template.metadata?.annotations }, containers: template.spec?.containers ?? [], ownerRef, nodeName, createdAt });
+    const pod = this.admit(ref.namespace, name, {
+      labels,
+      annotations: { ...template.metadata?.annotations },
+      containers: template.spec?.containers ?? [],
+      ownerRef,
+      nodeName,
+      createdAt,
+    });
     if (!pod) this.store.clock.schedule(1_000, () => this.reconcile(ref));
     return pod;
   }
@@ -313,7 +337,15 @@ export class FakeMesh {
   /** A bare meshed pod (no controller restarts it: only an eviction replaces it, and nothing recreates it). */
   addBarePod(namespace: string, name: string, ageMs: number): void {
     const createdAt = new Date(this.store.clock.now().getTime() - ageMs);
-    if (!this.admit(namespace, name, { labels: { app: name }, annotations: { 'linkerd.io/inject': 'enabled' }, containers: [{ name: 'app', image: 'example/app:1' }], nodeName: 'node-0', createdAt })) {
+    if (
+      !this.admit(namespace, name, {
+        labels: { app: name },
+        annotations: { 'linkerd.io/inject': 'enabled' },
+        containers: [{ name: 'app', image: 'example/app:1' }],
+        nodeName: 'node-0',
+        createdAt,
+      })
+    ) {
       throw new Error('the bundle ConfigMap is missing: the injector refuses the pod');
     }
   }
@@ -325,7 +357,14 @@ export class FakeMesh {
   private admit(
     namespace: string,
     name: string,
-    pod: { labels: Record<string, string>; annotations: Record<string, string>; containers: V1Container[]; ownerRef?: { apiVersion: string; kind: string; name: string; uid: string; controller: boolean }; nodeName: string; createdAt: Date },
+    pod: {
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      containers: V1Container[];
+      ownerRef?: { apiVersion: string; kind: string; name: string; uid: string; controller: boolean };
+      nodeName: string;
+      createdAt: Date;
+    },
   ): V1Pod | undefined {
     const { labels, annotations, createdAt } = pod;
     const containers: V1Container[] = structuredClone(pod.containers);

@@ -34,7 +34,15 @@ export interface CertificateObject {
     privateKey: { algorithm: 'ECDSA'; rotationPolicy?: 'Always' | 'Never' };
     revisionHistoryLimit?: number;
   };
-  status: { conditions?: ConditionJson[]; revision?: number; notBefore?: string; notAfter?: string; renewalTime?: string; lastFailureTime?: string; failedIssuanceAttempts?: number };
+  status: {
+    conditions?: ConditionJson[];
+    revision?: number;
+    notBefore?: string;
+    notAfter?: string;
+    renewalTime?: string;
+    lastFailureTime?: string;
+    failedIssuanceAttempts?: number;
+  };
 }
 
 export interface CertificateRequestObject {
@@ -110,7 +118,10 @@ export const shortHash = (value: unknown, length = 10): string => createHash('sh
 
 export class Store {
   /** Each object as its JSON text: a read parses a fresh copy, a write serializes once. */
-  private readonly objects = new Map<string, { kind: Kind; json: string; namespace?: string; resourceVersion: string; generation?: number; uid?: string; created?: unknown; spec: string }>();
+  private readonly objects = new Map<
+    string,
+    { kind: Kind; json: string; namespace?: string; resourceVersion: string; generation?: number; uid?: string; created?: unknown; spec: string }
+  >();
   private version = 0;
   private uids = 0;
   /** Told of every change (kind, namespace, name), after it is stored. */
@@ -155,7 +166,11 @@ export class Store {
     const action = `update ${kind} ${meta.namespace}/${meta.name}`;
     if (!current) throw new ApiError(404, action, 'HTTP 404: NotFound');
     if (meta.resourceVersion !== current.resourceVersion) {
-      throw new ApiError(409, action, 'HTTP 409: Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again');
+      throw new ApiError(
+        409,
+        action,
+        'HTTP 409: Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again',
+      );
     }
     const after = JSON.stringify((object as { spec?: unknown }).spec ?? null);
     meta.generation = (current.generation ?? 1) + (current.spec === after ? 0 : 1);
@@ -189,7 +204,16 @@ export class Store {
     meta.resourceVersion = String(++this.version);
     const json = JSON.stringify(object);
     const spec = JSON.stringify((object as { spec?: unknown }).spec ?? null);
-    this.objects.set(keyOf(kind, meta.namespace, meta.name ?? ''), { kind, json, namespace: meta.namespace, resourceVersion: meta.resourceVersion, generation: meta.generation, uid: meta.uid, created: meta.creationTimestamp, spec });
+    this.objects.set(keyOf(kind, meta.namespace, meta.name ?? ''), {
+      kind,
+      json,
+      namespace: meta.namespace,
+      resourceVersion: meta.resourceVersion,
+      generation: meta.generation,
+      uid: meta.uid,
+      created: meta.creationTimestamp,
+      spec,
+    });
     this.tell(kind, meta.namespace, meta.name ?? '');
     return JSON.parse(json) as Kinds[K];
   }

@@ -41,7 +41,8 @@ export function violations(proxies: readonly Proxy[]): string[] {
   for (const [bundle, verifiers] of bundles) {
     for (const [issuer, presenters] of issuers) {
       if (trusts(bundle, issuer)) continue;
-      for (const verifier of verifiers) for (const presenter of presenters) if (verifier !== presenter) found.push(`${verifier.pod} cannot verify ${presenter.pod}`);
+      for (const verifier of verifiers)
+        for (const presenter of presenters) if (verifier !== presenter) found.push(`${verifier.pod} cannot verify ${presenter.pod}`);
     }
   }
   return found;
@@ -96,6 +97,5 @@ export async function fresh(options: FakeOptions = {}): Promise<{ fake: FakeClus
   return { fake, seen, anchor: bundleNow(fake) };
 }
 
-
-export const anchorTriggers = (fake: FakeCluster): number => fake.writes.filter((w) => w.call === 'triggerIssuance' && w.object === 'cert-manager/linkerd-trust-anchor').length;
-
+export const anchorTriggers = (fake: FakeCluster): number =>
+  fake.writes.filter((w) => w.call === 'triggerIssuance' && w.object === 'cert-manager/linkerd-trust-anchor').length;

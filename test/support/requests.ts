@@ -3,7 +3,11 @@
 import type { CertificateRequestView, CertificateView } from '../../src/kube/model.js';
 
 /** The issued request of `certificate`'s revision (or `over.revision`), owned by it, holding `pem`. */
-export function requestFor(certificate: Pick<CertificateView, 'namespace' | 'name' | 'uid' | 'revision'>, pem: string, over: Partial<CertificateRequestView> = {}): CertificateRequestView {
+export function requestFor(
+  certificate: Pick<CertificateView, 'namespace' | 'name' | 'uid' | 'revision'>,
+  pem: string,
+  over: Partial<CertificateRequestView> = {},
+): CertificateRequestView {
   const revision = over.revision ?? certificate.revision;
   return {
     namespace: certificate.namespace,
@@ -11,7 +15,10 @@ export function requestFor(certificate: Pick<CertificateView, 'namespace' | 'nam
     certificateName: certificate.name,
     revision,
     ownerUids: certificate.uid ? [certificate.uid] : [],
-    conditions: [{ type: 'Approved', status: 'True' }, { type: 'Ready', status: 'True', reason: 'Issued' }],
+    conditions: [
+      { type: 'Approved', status: 'True' },
+      { type: 'Ready', status: 'True', reason: 'Issued' },
+    ],
     certificatePem: pem,
     caPem: pem,
     ...over,

@@ -25,7 +25,11 @@ export interface Rotation {
 
 /** Valid at NOW and more than a day away from expiry, so a one-day warning window stays quiet. */
 export async function makeRotation(): Promise<Rotation> {
-  const oldAnchor = await makeAnchor({ cn: 'root.linkerd.cluster.local', notBefore: new Date('2024-06-01T00:00:00Z'), notAfter: new Date('2026-06-01T00:00:00Z') });
+  const oldAnchor = await makeAnchor({
+    cn: 'root.linkerd.cluster.local',
+    notBefore: new Date('2024-06-01T00:00:00Z'),
+    notAfter: new Date('2026-06-01T00:00:00Z'),
+  });
   const newAnchor = await makeAnchor({ cn: 'root.linkerd.cluster.local', notBefore: at('08:00'), notAfter: new Date('2027-06-01T00:00:00Z') });
   const oldIssuer = await makeIssuer(oldAnchor, { notBefore: at('06:00'), notAfter: new Date(at('06:00').getTime() + 48 * HOUR_MS) });
   const newIssuer = await makeIssuer(newAnchor, { notBefore: ISSUED, notAfter: new Date(ISSUED.getTime() + 48 * HOUR_MS) });
@@ -110,12 +114,27 @@ export function statePod(spec: PodSpec): StatePod {
 }
 
 /** A cert-manager Certificate, Ready, optionally mid-issuance. */
-export function certificateView(namespace: string, name: string, opts: { issuing?: boolean; conditions?: Condition[]; renewalTime?: Date; renewalDisabled?: boolean } = {}): CertificateView {
+export function certificateView(
+  namespace: string,
+  name: string,
+  opts: { issuing?: boolean; conditions?: Condition[]; renewalTime?: Date; renewalDisabled?: boolean } = {},
+): CertificateView {
   const conditions = opts.conditions ?? [
     { type: 'Ready', status: 'True', observedGeneration: 1 },
     ...(opts.issuing ? [{ type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] : []),
   ];
-  return { namespace, name, uid: '', generation: 1, secretName: name, conditions, revision: 1, failedIssuanceAttempts: 0, renewalTime: opts.renewalTime, renewalDisabled: opts.renewalDisabled ?? false };
+  return {
+    namespace,
+    name,
+    uid: '',
+    generation: 1,
+    secretName: name,
+    conditions,
+    revision: 1,
+    failedIssuanceAttempts: 0,
+    renewalTime: opts.renewalTime,
+    renewalDisabled: opts.renewalDisabled ?? false,
+  };
 }
 
 /** The previous-anchor Secret as the rotator writes it: certificate only, type Opaque. */
@@ -174,7 +193,12 @@ export const bundleView = (over: Partial<BundleView> = {}): BundleView => ({
 });
 
 /** The names of defaultConfig that the bundle is checked against. */
-export const bundleNames: BundleNames = { trustNamespace: 'cert-manager', anchorSecret: 'linkerd-trust-anchor', previousAnchorSecret: 'linkerd-previous-anchor', linkerdNamespace: 'linkerd' };
+export const bundleNames: BundleNames = {
+  trustNamespace: 'cert-manager',
+  anchorSecret: 'linkerd-trust-anchor',
+  previousAnchorSecret: 'linkerd-previous-anchor',
+  linkerdNamespace: 'linkerd',
+};
 
 type TargetSpec = NonNullable<StateSpec['targets']>[number];
 
@@ -210,7 +234,11 @@ export function observedState(spec: StateSpec): ObservedState {
       certs: previousCerts,
     },
     issuer: {
-      certificate: certificateView('linkerd', 'linkerd-identity-issuer', { issuing: spec.issuerIssuing, renewalTime: spec.issuerRenewalTime, renewalDisabled: spec.issuerRenewalDisabled }),
+      certificate: certificateView('linkerd', 'linkerd-identity-issuer', {
+        issuing: spec.issuerIssuing,
+        renewalTime: spec.issuerRenewalTime,
+        renewalDisabled: spec.issuerRenewalDisabled,
+      }),
       cert: spec.issuer.cert,
       signer: spec.signer?.cert,
     },
@@ -250,11 +278,27 @@ export function podsOfMesh(base: Omit<PodSpec, 'name' | 'of'>, each: Partial<Rec
  * both) and issuer renewed (issuer on the new anchor, the bundle still holding both).
  */
 export function steadySpec(r: Rotation, over: Partial<StateSpec> = {}): StateSpec {
-  return { anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.newIssuer, signer: r.newAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.newAnchor] }), ...over };
+  return {
+    anchor: r.newAnchor,
+    previous: [r.newAnchor],
+    issuer: r.newIssuer,
+    signer: r.newAnchor,
+    workloads: meshWorkloads,
+    pods: podsOfMesh({ anchors: [r.newAnchor] }),
+    ...over,
+  };
 }
 
 export function anchorRenewedSpec(r: Rotation, over: Partial<StateSpec> = {}): StateSpec {
-  return { anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.oldIssuer, signer: r.oldAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.oldAnchor, r.newAnchor] }), ...over };
+  return {
+    anchor: r.newAnchor,
+    previous: [r.oldAnchor],
+    issuer: r.oldIssuer,
+    signer: r.oldAnchor,
+    workloads: meshWorkloads,
+    pods: podsOfMesh({ anchors: [r.oldAnchor, r.newAnchor] }),
+    ...over,
+  };
 }
 
 export function issuerRenewedSpec(r: Rotation, over: Partial<StateSpec> = {}): StateSpec {

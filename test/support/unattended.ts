@@ -72,7 +72,13 @@ export class FakeEvents implements EventPort {
   fail: Error | undefined;
   constructor(
     private readonly jobs: Record<string, ObjectRef> = {},
-    private readonly certificate: ObjectRef | undefined = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: 'cert-manager', name: 'linkerd-trust-anchor', uid: 'cert-uid' },
+    private readonly certificate: ObjectRef | undefined = {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      namespace: 'cert-manager',
+      name: 'linkerd-trust-anchor',
+      uid: 'cert-uid',
+    },
   ) {}
 
   createEvent(event: EventRecord): Promise<void> {

@@ -1,10 +1,4 @@
-import {
-  checkCa,
-  checkIssuerKey,
-  checkValidity,
-  daysUntil,
-  type Finding,
-} from '../../../src/certs/index.js';
+import { checkCa, checkIssuerKey, checkValidity, daysUntil, type Finding } from '../../../src/certs/index.js';
 import { makeAnchor, makeIssuer, makeLeaf, type Generated } from '../../support/certs.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -36,9 +30,7 @@ describe('daysUntil', () => {
 describe('checkValidity', () => {
   const before = NOT_BEFORE.getTime();
   const after = NOT_AFTER.getTime();
-  const warn = (message: string): Finding[] => [
-    { severity: 'warning', subject: 'trust anchor', message },
-  ];
+  const warn = (message: string): Finding[] => [{ severity: 'warning', subject: 'trust anchor', message }];
   const fail = (message: string): Finding[] => [{ severity: 'error', subject: 'trust anchor', message }];
 
   it.each<[string, Date, Finding[]]>([

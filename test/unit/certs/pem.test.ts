@@ -1,12 +1,5 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
-import {
-  CertificateError,
-  fingerprints,
-  parsePemBundle,
-  shortFingerprint,
-  toPem,
-  type ParsedCert,
-} from '../../../src/certs/index.js';
+import { CertificateError, fingerprints, parsePemBundle, shortFingerprint, toPem, type ParsedCert } from '../../../src/certs/index.js';
 import { bundleOf, makeAnchor, makeIssuer, makeLeaf, type Generated } from '../../support/certs.js';
 
 const WHAT = 'Secret cert-manager/linkerd-trust-anchor key tls.crt';
@@ -62,11 +55,7 @@ describe('parsePemBundle', () => {
   it('parses several certificates in input order', () => {
     const certs = parsePemBundle(bundleOf(leaf, issuer, anchor), WHAT);
     expect(certs.map((c) => c.subject)).toEqual(['CN=leaf.test', 'CN=issuer.test', 'CN=root.test']);
-    expect(certs.map((c) => c.fingerprint)).toEqual([
-      leaf.cert.fingerprint,
-      issuer.cert.fingerprint,
-      anchor.cert.fingerprint,
-    ]);
+    expect(certs.map((c) => c.fingerprint)).toEqual([leaf.cert.fingerprint, issuer.cert.fingerprint, anchor.cert.fingerprint]);
   });
 
   it.each([
@@ -84,10 +73,7 @@ describe('parsePemBundle', () => {
     ['one long base64 line per block', (pem) => pem.replace(/(?<=-----\n)[^-]+(?=\n-----END)/g, (body) => body.replaceAll('\n', ''))],
   ])('tolerates %s', (_name, transform) => {
     const text = transform(bundleOf(anchor, issuer));
-    expect(parsePemBundle(text, WHAT).map((c) => c.fingerprint)).toEqual([
-      anchor.cert.fingerprint,
-      issuer.cert.fingerprint,
-    ]);
+    expect(parsePemBundle(text, WHAT).map((c) => c.fingerprint)).toEqual([anchor.cert.fingerprint, issuer.cert.fingerprint]);
   });
 
   describe('rejects malformed input without echoing it', () => {
@@ -128,49 +114,19 @@ describe('parsePemBundle', () => {
         /PEM block 1 is not a valid X.509 certificate/,
         () => Buffer.from('not a certificate at all').toString('base64'),
       ],
-      [
-        'an empty CERTIFICATE block',
-        () => '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n',
-        /PEM block 1 is not valid base64/,
-        () => '-----BEGIN',
-      ],
+      ['an empty CERTIFICATE block', () => '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', /PEM block 1 is not valid base64/, () => '-----BEGIN'],
       [
         'a PUBLIC KEY block',
         () => `${anchor.pem}-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQ==\n-----END PUBLIC KEY-----\n`,
         /PEM block 2 is a PUBLIC KEY, not a CERTIFICATE/,
         () => 'MFkwEwYHKoZIzj0CAQ==',
       ],
-      [
-        'text before a block',
-        () => `garbage-before\n${anchor.pem}`,
-        /unexpected text before PEM block 1/,
-        () => 'garbage-before',
-      ],
-      [
-        'text between blocks',
-        () => `${anchor.pem}garbage-between\n${issuer.pem}`,
-        /unexpected text before PEM block 2/,
-        () => 'garbage-between',
-      ],
-      [
-        'text after the last block',
-        () => `${anchor.pem}garbage-after`,
-        /unexpected text after PEM block 1/,
-        () => 'garbage-after',
-      ],
+      ['text before a block', () => `garbage-before\n${anchor.pem}`, /unexpected text before PEM block 1/, () => 'garbage-before'],
+      ['text between blocks', () => `${anchor.pem}garbage-between\n${issuer.pem}`, /unexpected text before PEM block 2/, () => 'garbage-between'],
+      ['text after the last block', () => `${anchor.pem}garbage-after`, /unexpected text after PEM block 1/, () => 'garbage-after'],
       ['no PEM at all', () => 'just-some-words', /no PEM block found/, () => 'just-some-words'],
-      [
-        'raw base64 without PEM lines',
-        () => bodyLines(anchor.pem).join('\n'),
-        /no PEM block found/,
-        () => bodyLines(anchor.pem)[0] ?? '',
-      ],
-      [
-        'an END line without BEGIN',
-        () => '-----END CERTIFICATE-----\n',
-        /no PEM block found/,
-        () => '-----END',
-      ],
+      ['raw base64 without PEM lines', () => bodyLines(anchor.pem).join('\n'), /no PEM block found/, () => bodyLines(anchor.pem)[0] ?? ''],
+      ['an END line without BEGIN', () => '-----END CERTIFICATE-----\n', /no PEM block found/, () => '-----END'],
     ];
 
     it.each(cases)('%s', (_name, build, reason, secret) => {
@@ -193,10 +149,7 @@ describe('parsePemBundle', () => {
     ])('skips a %s key block next to certificates', (_name, relabel) => {
       const key = relabel(anchor.keyPem);
       const certs = parsePemBundle(`${anchor.pem}${key}${issuer.pem}`, WHAT);
-      expect(certs.map((c) => c.fingerprint)).toEqual([
-        anchor.cert.fingerprint,
-        issuer.cert.fingerprint,
-      ]);
+      expect(certs.map((c) => c.fingerprint)).toEqual([anchor.cert.fingerprint, issuer.cert.fingerprint]);
       for (const line of bodyLines(anchor.keyPem)) expect(toPem(certs)).not.toContain(line);
     });
 
@@ -274,7 +227,6 @@ describe('fingerprints', () => {
     expect(set).toEqual(new Set([anchor.cert.fingerprint, other.cert.fingerprint]));
     expect(fingerprints([])).toEqual(new Set());
   });
-
 });
 
 describe('toPem', () => {
@@ -283,19 +235,12 @@ describe('toPem', () => {
     expect(text).toBe(`${issuer.cert.pem}${anchor.cert.pem}`);
     expect(text.endsWith('-----END CERTIFICATE-----\n')).toBe(true);
     expect(text).not.toContain('\n\n');
-    expect(parsePemBundle(text, WHAT).map((cert) => cert.fingerprint)).toEqual([
-      issuer.cert.fingerprint,
-      anchor.cert.fingerprint,
-    ]);
+    expect(parsePemBundle(text, WHAT).map((cert) => cert.fingerprint)).toEqual([issuer.cert.fingerprint, anchor.cert.fingerprint]);
   });
 
   it('writes standard 64-column PEM', () => {
-    expect(anchor.cert.pem).toMatch(
-      /^-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END CERTIFICATE-----\n$/,
-    );
-    expect(new NodeX509(anchor.cert.pem).fingerprint256.replaceAll(':', '').toLowerCase()).toBe(
-      anchor.cert.fingerprint,
-    );
+    expect(anchor.cert.pem).toMatch(/^-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END CERTIFICATE-----\n$/);
+    expect(new NodeX509(anchor.cert.pem).fingerprint256.replaceAll(':', '').toLowerCase()).toBe(anchor.cert.fingerprint);
   });
 
   it('gives an empty text for no certificates', () => {

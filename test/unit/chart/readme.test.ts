@@ -87,7 +87,9 @@ describe('the generator', () => {
   });
 
   test('withIcon replaces the icon line only', () => {
-    expect(withIcon('name: x\nicon: old\nversion: 1\n', '<svg/>')).toBe(`name: x\nicon: data:image/svg+xml;base64,${Buffer.from('<svg/>').toString('base64')}\nversion: 1\n`);
+    expect(withIcon('name: x\nicon: old\nversion: 1\n', '<svg/>')).toBe(
+      `name: x\nicon: data:image/svg+xml;base64,${Buffer.from('<svg/>').toString('base64')}\nversion: 1\n`,
+    );
     expect(() => withIcon('name: x\n', '<svg/>')).toThrow('no icon: line');
   });
 });

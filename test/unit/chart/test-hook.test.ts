@@ -8,17 +8,40 @@ import { loadAll } from 'js-yaml';
 
 // The helm the chart checks use ($HELM, the cached build, helm on PATH, or built into the cache now), and
 // the Kubernetes version they render for (the chart's kubeVersion refuses a go-installed helm's v1.20.0).
-const chartCheck = (flag: string): string => execFileSync('bash', [join(process.cwd(), 'scripts', 'chart-check.sh'), flag], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const chartCheck = (flag: string): string =>
+  execFileSync('bash', [join(process.cwd(), 'scripts', 'chart-check.sh'), flag], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 const helmBinary = chartCheck('--print-helm');
 const kubeVersion = chartCheck('--print-kube-version');
 
-interface Container { name: string; args?: string[]; terminationMessagePolicy?: string; [field: string]: unknown }
-interface PodSpec { containers: Container[]; restartPolicy?: string; serviceAccountName?: string; [field: string]: unknown }
-interface Meta { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-interface Manifest { kind?: string; metadata?: Meta; spec?: PodSpec & { jobTemplate?: { spec: { template: { metadata: Meta; spec: PodSpec } } } } }
+interface Container {
+  name: string;
+  args?: string[];
+  terminationMessagePolicy?: string;
+  [field: string]: unknown;
+}
+interface PodSpec {
+  containers: Container[];
+  restartPolicy?: string;
+  serviceAccountName?: string;
+  [field: string]: unknown;
+}
+interface Meta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface Manifest {
+  kind?: string;
+  metadata?: Meta;
+  spec?: PodSpec & { jobTemplate?: { spec: { template: { metadata: Meta; spec: PodSpec } } } };
+}
 
 function render(args: string[]): Manifest[] {
-  const out = execFileSync(helmBinary, ['template', 'lcr', 'chart', '--namespace', 'rotator-ns', '--kube-version', kubeVersion, ...args], { encoding: 'utf8', maxBuffer: 32 << 20 });
+  const out = execFileSync(helmBinary, ['template', 'lcr', 'chart', '--namespace', 'rotator-ns', '--kube-version', kubeVersion, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 32 << 20,
+  });
   return (loadAll(out) as (Manifest | null)[]).filter((m): m is Manifest => m !== null);
 }
 
@@ -39,7 +62,11 @@ describe('the helm test hook', () => {
     if (!pod?.spec || !template) throw new Error('no test Pod or no CronJob rendered');
 
     expect(pod.metadata?.namespace).toBe('rotator-ns');
-    expect(pod.metadata?.annotations).toEqual({ ...template.metadata.annotations, 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation' });
+    expect(pod.metadata?.annotations).toEqual({
+      ...template.metadata.annotations,
+      'helm.sh/hook': 'test',
+      'helm.sh/hook-delete-policy': 'before-hook-creation',
+    });
     expect(pod.metadata?.annotations?.['linkerd.io/inject']).toBe('disabled');
     expect(pod.metadata?.labels).toEqual(template.metadata.labels);
 

@@ -14,7 +14,16 @@ describe('processExitCode', () => {
   });
 
   it('keeps failures, refusals, timeouts and signals non-zero under --soft-exits', () => {
-    for (const code of [ExitCode.failed, ExitCode.usage, ExitCode.refused, ExitCode.timeout, ExitCode.statusWarning, ExitCode.statusBroken, ExitCode.sigint, ExitCode.sigterm]) {
+    for (const code of [
+      ExitCode.failed,
+      ExitCode.usage,
+      ExitCode.refused,
+      ExitCode.timeout,
+      ExitCode.statusWarning,
+      ExitCode.statusBroken,
+      ExitCode.sigint,
+      ExitCode.sigterm,
+    ]) {
       expect(processExitCode(code, true)).not.toBe(ExitCode.ok);
     }
     expect(processExitCode(ExitCode.gateNotMet, true)).toBe(ExitCode.ok);

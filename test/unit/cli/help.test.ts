@@ -43,7 +43,8 @@ describe('per-command help', () => {
     expect(code).toBe(0);
     const groups = groupsIn(output);
     const expected = new Map<string, string[]>();
-    for (const { spec, group } of optionsOf(name, [...allOptions, { flag: 'which', kind: 'string', describe: '' }])) expected.set(group, [...(expected.get(group) ?? []), spec.flag]);
+    for (const { spec, group } of optionsOf(name, [...allOptions, { flag: 'which', kind: 'string', describe: '' }]))
+      expected.set(group, [...(expected.get(group) ?? []), spec.flag]);
     for (const [group, flags] of expected) expect([group, groups.get(group)]).toEqual([group, flags]);
     expect([...groups.keys()].filter((g) => !expected.has(g))).toEqual(['Options', 'Examples']);
     expect(groups.get('Options')).toEqual(['help', 'version']);
@@ -52,7 +53,11 @@ describe('per-command help', () => {
   });
 
   test.each<[CommandName, string[], string[]]>([
-    ['status', ['kubeconfig', 'expiry-warning-days', 'rotate-after', 'pushgateway-url', 'output'], ['concurrency', 'rollout-timeout', 'lock-name', 'dry-run', 'which']],
+    [
+      'status',
+      ['kubeconfig', 'expiry-warning-days', 'rotate-after', 'pushgateway-url', 'output'],
+      ['concurrency', 'rollout-timeout', 'lock-name', 'dry-run', 'which'],
+    ],
     ['restart-data-plane', ['concurrency', 'rollout-timeout', 'lock-name', 'dry-run'], ['rotate-after', 'force', 'which']],
     ['update-bundle', ['bundle-timeout', 'dry-run'], ['concurrency', 'force']],
     ['renew-certs', ['which', 'certificate-timeout'], ['force']],
@@ -115,7 +120,11 @@ describe('completion', () => {
 
   test.each<[string[], string[], string[]]>([
     [['linkerd-cert-rotator', 're'], ['rotate', 'renew-certs', 'restart-data-plane', 'status', 'version', 'completion'], []],
-    [['linkerd-cert-rotator', 'status', '--'], ['--kubeconfig', '--output', '--expiry-warning-days'], ['--concurrency', '--which']],
+    [
+      ['linkerd-cert-rotator', 'status', '--'],
+      ['--kubeconfig', '--output', '--expiry-warning-days'],
+      ['--concurrency', '--which'],
+    ],
     [['linkerd-cert-rotator', 'renew-certs', '--'], ['--which', '--certificate-timeout'], ['--force']],
   ])('the completions of %j include %j, not %j', async (words, has, hasNot) => {
     const { output } = await exit(['--get-yargs-completions', ...words]);
@@ -140,7 +149,13 @@ describe('did you mean', () => {
 });
 
 describe('formatData', () => {
-  const data = { plan: { phase: 'steady', steps: [{ name: 'renew-anchor', purpose: undefined, targets: ['shop/api'] }] }, when: new Date('2026-01-02T03:04:05Z'), yes: 'yes', n: '010', empty: '' };
+  const data = {
+    plan: { phase: 'steady', steps: [{ name: 'renew-anchor', purpose: undefined, targets: ['shop/api'] }] },
+    when: new Date('2026-01-02T03:04:05Z'),
+    yes: 'yes',
+    n: '010',
+    empty: '',
+  };
 
   test('yaml carries the same document as json', () => {
     const json = formatData('json', data);

@@ -49,7 +49,7 @@ describe('parseArgs: commands and defaults', () => {
     expect((await invocation([name])).command).toBe(name);
   });
 
-  it('--help and -h exit 0 and list every command, version and completion, and how to get a command\'s options', async () => {
+  it("--help and -h exit 0 and list every command, version and completion, and how to get a command's options", async () => {
     for (const flag of ['--help', '-h']) {
       const { code, output } = await exit([flag]);
       expect(code).toBe(0);
@@ -66,7 +66,11 @@ describe('parseArgs: commands and defaults', () => {
     ['a command missing a letter in the middle', ['restart-dataplane'], ['(did you mean restart-data-plane?)']],
     ['an unknown flag', ['rotate', '--bogus'], ['Unknown argument: --bogus']],
     ['a misspelt flag', ['rotate', '--concurency', '3'], ['Unknown argument: --concurency (did you mean --concurrency?)']],
-    ['a singular for a plural', ['restart-data-plane', '--include-namespace', 'shop'], ['Unknown argument: --include-namespace (did you mean --include-namespaces?)']],
+    [
+      'a singular for a plural',
+      ['restart-data-plane', '--include-namespace', 'shop'],
+      ['Unknown argument: --include-namespace (did you mean --include-namespaces?)'],
+    ],
     ['a misspelt negated flag', ['rotate', '--no-watch-rollout'], ['(did you mean --watch-rollouts?)']],
     ['two of them, no camel-case twins', ['status', '--bogus', '--outptu', 'json'], ['Unknown arguments: --bogus, --outptu (did you mean --output?)']],
     ['--which outside renew-certs', ['rotate', '--which', 'anchor'], ['Unknown argument: --which (not an option of rotate: see rotate --help)']],
@@ -95,11 +99,27 @@ describe('parseArgs: commands and defaults', () => {
     const parsed = await invocation(['status'], { LCR_CONCURRENCY: '3', LCR_LOCK_NAME: 'other', LCR_ROLLOUT_TIMEOUT: '2m' });
     expect(parsed.config).toMatchObject({ concurrency: 3, rolloutTimeoutMs: 120_000 });
     expect(parsed.unattended.lockName).toBe('other');
-    expect(await exit(['status'], { LCR_CONCURRENCY: 'many' })).toMatchObject({ code: 2, output: expect.stringContaining('--concurrency must be a positive whole number') as unknown });
+    expect(await exit(['status'], { LCR_CONCURRENCY: 'many' })).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('--concurrency must be a positive whole number') as unknown,
+    });
   });
 
   it('run options', async () => {
-    const parsed = await invocation(['rotate', '--kubeconfig', '/tmp/kc', '--context', 'kind', '--dry-run', '--output', 'json', '--log-level', 'debug', '--log-format', 'json']);
+    const parsed = await invocation([
+      'rotate',
+      '--kubeconfig',
+      '/tmp/kc',
+      '--context',
+      'kind',
+      '--dry-run',
+      '--output',
+      'json',
+      '--log-level',
+      'debug',
+      '--log-format',
+      'json',
+    ]);
     expect(parsed).toMatchObject({ kubeconfig: '/tmp/kc', context: 'kind', dryRun: true, output: 'json', logLevel: 'debug', logFormat: 'json' });
   });
 });
@@ -143,12 +163,21 @@ describe('parseArgs: values', () => {
   });
 
   it('a bad duration in the environment is a usage error too', async () => {
-    expect(await exit(['rotate'], { LCR_POLL_INTERVAL: 'soon' })).toMatchObject({ code: 2, output: expect.stringContaining('--poll-interval must be a duration') as unknown });
+    expect(await exit(['rotate'], { LCR_POLL_INTERVAL: 'soon' })).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('--poll-interval must be a duration') as unknown,
+    });
   });
 
   it.each<[string[], string[]]>([
-    [['--include-namespaces', 'a, b,,c'], ['a', 'b', 'c']],
-    [['--include-namespaces', 'a', '--include-namespaces', 'b,c'], ['a', 'b', 'c']],
+    [
+      ['--include-namespaces', 'a, b,,c'],
+      ['a', 'b', 'c'],
+    ],
+    [
+      ['--include-namespaces', 'a', '--include-namespaces', 'b,c'],
+      ['a', 'b', 'c'],
+    ],
     [['--include-namespaces', ' , '], []],
   ])('lists: %j -> %j', async (args, expected) => {
     expect((await invocation(['rotate', ...args])).config.includeNamespaces).toEqual(expected);

@@ -89,7 +89,10 @@ describe('options', () => {
 
   it.each<[unknown, string[]]>([
     ['a, b,,c', ['a', 'b', 'c']],
-    [['a,b', ' c '], ['a', 'b', 'c']],
+    [
+      ['a,b', ' c '],
+      ['a', 'b', 'c'],
+    ],
     ['', []],
     [undefined, []],
     [42, []],
@@ -103,6 +106,10 @@ describe('options', () => {
       expect(option.default).toBeDefined();
     }
     const fields = allOptions.map((o) => o.field).filter((f) => f !== undefined);
-    expect([...fields].sort()).toEqual(Object.keys(defaultConfig).filter((field) => field !== 'anchorSource').sort());
+    expect([...fields].sort()).toEqual(
+      Object.keys(defaultConfig)
+        .filter((field) => field !== 'anchorSource')
+        .sort(),
+    );
   });
 });

@@ -23,7 +23,13 @@ describe('rotate', () => {
   it('not due: nothing runs, and the decision comes back in the result (the one the hooks heard)', async () => {
     const { fake } = await fresh();
     const heard: PolicyDecision[] = [];
-    const hooks = { decided: (d: PolicyDecision) => heard.push(d), planned: () => Promise.resolve(), stepStarted: () => Promise.resolve(), stepFinished: () => Promise.resolve(), stepFailed: () => Promise.resolve() };
+    const hooks = {
+      decided: (d: PolicyDecision) => heard.push(d),
+      planned: () => Promise.resolve(),
+      stepStarted: () => Promise.resolve(),
+      stepFinished: () => Promise.resolve(),
+      stepFailed: () => Promise.resolve(),
+    };
     const result = await fake.clock.drive(rotate.run({ config, dryRun: false, policy: notDue }, { ...depsFor(fake), hooks }));
     expect(result.executed).toEqual([]);
     expect(result.decision).toMatchObject({ startNew: false, due: false, phase: 'steady' });

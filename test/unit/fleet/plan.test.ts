@@ -1,7 +1,16 @@
 // deriveFleetPlan: the seven steps of every cluster, cut into stages, with barriers across clusters.
 import { barrierOf, deriveFleetPlan, stageOf, type MemberView } from '../../../src/fleet/plan.js';
 import { derivePlan } from '../../../src/rotation/plan.js';
-import { anchorRenewedSpec, issuerRenewedSpec, makeRotation, observedState, podsOfMesh, steadySpec, type Rotation, type StateSpec } from '../../support/state.js';
+import {
+  anchorRenewedSpec,
+  issuerRenewedSpec,
+  makeRotation,
+  observedState,
+  podsOfMesh,
+  steadySpec,
+  type Rotation,
+  type StateSpec,
+} from '../../support/state.js';
 
 let r: Rotation;
 beforeAll(async () => {
@@ -17,11 +26,14 @@ const down = (name: string): MemberView => ({ name, role: 'peer', unreachable: '
 function next(members: MemberView[], startNew = false, issuerFirst?: Map<string, string>): string | undefined {
   const plan = deriveFleetPlan(members, { startNew, issuerFirst });
   if (!plan.next) return undefined;
-  return plan.next.kind === 'copy-anchor' ? `${plan.next.cluster}: copy-anchor` : `${plan.next.cluster}: ${plan.next.step.name}${plan.next.step.purpose ? ` (${plan.next.step.purpose})` : ''}`;
+  return plan.next.kind === 'copy-anchor'
+    ? `${plan.next.cluster}: copy-anchor`
+    : `${plan.next.cluster}: ${plan.next.step.name}${plan.next.step.purpose ? ` (${plan.next.step.purpose})` : ''}`;
 }
 const both = (): ReturnType<typeof podsOfMesh> => podsOfMesh({ anchors: [r.oldAnchor, r.newAnchor] });
 /** The old anchor everywhere: a cluster before the rotation. */
-const onOld = (): StateSpec => steadySpec(r, { anchor: r.oldAnchor, previous: [r.oldAnchor], issuer: r.oldIssuer, signer: r.oldAnchor, pods: podsOfMesh({ anchors: [r.oldAnchor] }) });
+const onOld = (): StateSpec =>
+  steadySpec(r, { anchor: r.oldAnchor, previous: [r.oldAnchor], issuer: r.oldIssuer, signer: r.oldAnchor, pods: podsOfMesh({ anchors: [r.oldAnchor] }) });
 
 describe('starting', () => {
   test('every cluster steady on one anchor: nothing without startNew; with it, the primary renews the anchor', () => {
@@ -90,7 +102,10 @@ describe('stage 2 (adopt) before any anchor drop, in every cluster', () => {
   });
 
   test("cert-manager re-issuing a peer's issuer on its own is awaited without a barrier (it cannot be stopped)", () => {
-    const fleet = [member('east', 'primary', anchorRenewedSpec(r, { pods: both() })), member('west', 'peer', anchorRenewedSpec(r, { pods: both(), issuerIssuing: true }))];
+    const fleet = [
+      member('east', 'primary', anchorRenewedSpec(r, { pods: both() })),
+      member('west', 'peer', anchorRenewedSpec(r, { pods: both(), issuerIssuing: true })),
+    ];
     const plan = deriveFleetPlan(fleet, { startNew: false });
     // Both are stage 2; the primary's renewal needs the barrier, the peer's resume does not, and the primary comes first.
     expect(next(fleet)).toBe('east: renew-issuer');

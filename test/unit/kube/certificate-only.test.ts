@@ -50,8 +50,16 @@ describe('certificateOnlySecret', () => {
   it("fills a Helm-made Secret in place and keeps Helm's ownership and keep policy", () => {
     const body = certificateOnlySecret(helmSecret(), pem, rotatorLabel);
     expect(body.metadata).toMatchObject({ name: 'linkerd-previous-anchor', namespace: 'cert-manager', uid: 'u-1', resourceVersion: '42' });
-    expect(body.metadata?.labels).toEqual({ 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': 'lcr', 'helm.sh/chart': 'linkerd-cert-rotator-0.1.0' });
-    expect(body.metadata?.annotations).toEqual({ 'meta.helm.sh/release-name': 'lcr', 'meta.helm.sh/release-namespace': 'ops', 'helm.sh/resource-policy': 'keep' });
+    expect(body.metadata?.labels).toEqual({
+      'app.kubernetes.io/managed-by': 'Helm',
+      'app.kubernetes.io/instance': 'lcr',
+      'helm.sh/chart': 'linkerd-cert-rotator-0.1.0',
+    });
+    expect(body.metadata?.annotations).toEqual({
+      'meta.helm.sh/release-name': 'lcr',
+      'meta.helm.sh/release-namespace': 'ops',
+      'helm.sh/resource-policy': 'keep',
+    });
     expect(body.metadata?.managedFields).toBeUndefined();
     expect(body.type).toBe('Opaque');
     expect(body.data).toEqual({ 'tls.crt': b64(pem) });
@@ -62,7 +70,7 @@ describe('certificateOnlySecret', () => {
     expect(body.metadata?.labels).toEqual({ team: 'platform', 'app.kubernetes.io/managed-by': 'linkerd-cert-rotator' });
   });
 
-  it("rewrites a legacy kubernetes.io/tls copy in place: same type and uid, empty tls.key, no other data, no cert-manager metadata or owner", () => {
+  it('rewrites a legacy kubernetes.io/tls copy in place: same type and uid, empty tls.key, no other data, no cert-manager metadata or owner', () => {
     const body = certificateOnlySecret(legacyCopy(), pem, rotatorLabel);
     expect(body.type).toBe('kubernetes.io/tls');
     expect(body.metadata).toMatchObject({ uid: 'u-2', resourceVersion: '7' });
@@ -73,7 +81,11 @@ describe('certificateOnlySecret', () => {
   });
 
   it.each([
-    ['a service-account token Secret', { type: 'kubernetes.io/service-account-token' }, /type kubernetes\.io\/service-account-token.*kubectl -n cert-manager create secret generic linkerd-previous-anchor/],
+    [
+      'a service-account token Secret',
+      { type: 'kubernetes.io/service-account-token' },
+      /type kubernetes\.io\/service-account-token.*kubectl -n cert-manager create secret generic linkerd-previous-anchor/,
+    ],
     ['a dockerconfigjson Secret', { type: 'kubernetes.io/dockerconfigjson' }, /must be Opaque/],
     ['an immutable Secret', { immutable: true }, /is immutable.*create secret generic/],
   ])('refuses %s (PreconditionError: exit 3)', (_name, extra, message) => {

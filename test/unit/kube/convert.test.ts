@@ -45,10 +45,26 @@ describe('toSecretView', () => {
   });
 
   it.each<[string, V1Secret, { type: string; hasPrivateKey: boolean; hasCertManagerMetadata: boolean; tlsCrt?: string }]>([
-    ['a clean certificate-only Secret', { metadata: { name: 'p', labels: { 'app.kubernetes.io/managed-by': 'linkerd-cert-rotator' } }, data: { 'tls.crt': b64('x') } }, { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: false, tlsCrt: 'x' }],
-    ['an empty tls.key', { metadata: { name: 'p' }, type: 'Opaque', data: { 'tls.key': '' } }, { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: false }],
-    ['cert-manager only in a label value', { metadata: { name: 'p', labels: { app: 'cert-manager.io/x' } } }, { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: false }],
-    ['a cert-manager.io annotation', { metadata: { name: 'p', annotations: { 'cert-manager.io/issuer-name': 'ca' } } }, { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: true }],
+    [
+      'a clean certificate-only Secret',
+      { metadata: { name: 'p', labels: { 'app.kubernetes.io/managed-by': 'linkerd-cert-rotator' } }, data: { 'tls.crt': b64('x') } },
+      { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: false, tlsCrt: 'x' },
+    ],
+    [
+      'an empty tls.key',
+      { metadata: { name: 'p' }, type: 'Opaque', data: { 'tls.key': '' } },
+      { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: false },
+    ],
+    [
+      'cert-manager only in a label value',
+      { metadata: { name: 'p', labels: { app: 'cert-manager.io/x' } } },
+      { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: false },
+    ],
+    [
+      'a cert-manager.io annotation',
+      { metadata: { name: 'p', annotations: { 'cert-manager.io/issuer-name': 'ca' } } },
+      { type: 'Opaque', hasPrivateKey: false, hasCertManagerMetadata: true },
+    ],
   ])('%s', (_name, secret, expected) => {
     expect(toSecretView(secret)).toMatchObject(expected);
     if (expected.tlsCrt === undefined) expect(toSecretView(secret).tlsCrt).toBeUndefined();
@@ -58,7 +74,10 @@ describe('toSecretView', () => {
 describe('toPodView', () => {
   const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
   const proxy = (env: V1Container['env']): V1Container => ({ name: 'linkerd-proxy', env });
-  const anchorsEnv = [{ name: 'LINKERD2_PROXY_LOG', value: 'warn' }, { name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: pem }];
+  const anchorsEnv = [
+    { name: 'LINKERD2_PROXY_LOG', value: 'warn' },
+    { name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: pem },
+  ];
   const pod = (spec: V1Pod['spec'], over: Partial<V1Pod> = {}): V1Pod => ({
     metadata: { namespace: 'shop', name: 'web-1', creationTimestamp: new Date('2025-06-01T10:00:00Z'), labels: { app: 'web' }, annotations: { a: 'b' } },
     spec,
@@ -70,7 +89,11 @@ describe('toPodView', () => {
     ['a regular linkerd-proxy container', { containers: [{ name: 'app' }, proxy(anchorsEnv)] }, pem],
     ['a native-sidecar init container', { initContainers: [{ name: 'linkerd-init' }, proxy(anchorsEnv)], containers: [{ name: 'app' }] }, pem],
     ['the env on another container', { containers: [{ name: 'app', env: anchorsEnv }, proxy([])] }, undefined],
-    ['the env from a ConfigMap reference', { containers: [proxy([{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', valueFrom: { configMapKeyRef: { name: 'x', key: 'y' } } }])] }, undefined],
+    [
+      'the env from a ConfigMap reference',
+      { containers: [proxy([{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', valueFrom: { configMapKeyRef: { name: 'x', key: 'y' } } }])] },
+      undefined,
+    ],
     ['no proxy', { containers: [{ name: 'app' }] }, undefined],
   ])('trust anchors from %s', (_name, spec, expected) => {
     expect(toPodView(pod(spec)).trustAnchorsPem).toBe(expected);
@@ -122,11 +145,20 @@ describe('toPodView', () => {
 describe('toWorkload', () => {
   it('with keys, keeps only the labels and annotations they name', () => {
     const deployment: V1Deployment = {
-      metadata: { namespace: 'shop', name: 'web', labels: { app: 'web', tier: 'cp' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', skip: 'true' } },
+      metadata: {
+        namespace: 'shop',
+        name: 'web',
+        labels: { app: 'web', tier: 'cp' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', skip: 'true' },
+      },
       spec: { selector: {}, template: { metadata: { annotations: { 'linkerd.io/inject': 'enabled', 'kubectl.kubernetes.io/restartedAt': 'now' } } } },
     };
     const keep = { labels: ['tier'], annotations: ['skip'], templateAnnotations: ['linkerd.io/inject'] };
-    expect(toWorkload('Deployment', deployment, keep)).toMatchObject({ labels: { tier: 'cp' }, annotations: { skip: 'true' }, templateAnnotations: { 'linkerd.io/inject': 'enabled' } });
+    expect(toWorkload('Deployment', deployment, keep)).toMatchObject({
+      labels: { tier: 'cp' },
+      annotations: { skip: 'true' },
+      templateAnnotations: { 'linkerd.io/inject': 'enabled' },
+    });
     expect(toWorkload('Deployment', deployment).annotations).toStrictEqual(deployment.metadata?.annotations);
   });
 
@@ -140,7 +172,13 @@ describe('toWorkload', () => {
         strategy: { type: 'Recreate' },
         template: { metadata: { annotations: { 'linkerd.io/inject': 'enabled' } } },
       },
-      status: { observedGeneration: 3, replicas: 3, updatedReplicas: 2, availableReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] },
+      status: {
+        observedGeneration: 3,
+        replicas: 3,
+        updatedReplicas: 2,
+        availableReplicas: 1,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+      },
     };
     expect(toWorkload('Deployment', deployment)).toEqual({
       kind: 'Deployment',
@@ -154,7 +192,13 @@ describe('toWorkload', () => {
       paused: true,
       strategy: 'Recreate',
       partition: undefined,
-      status: expect.objectContaining({ observedGeneration: 3, replicas: 3, updatedReplicas: 2, availableReplicas: 1, conditions: [expect.objectContaining({ type: 'Progressing', reason: 'ProgressDeadlineExceeded' })] }) as unknown,
+      status: expect.objectContaining({
+        observedGeneration: 3,
+        replicas: 3,
+        updatedReplicas: 2,
+        availableReplicas: 1,
+        conditions: [expect.objectContaining({ type: 'Progressing', reason: 'ProgressDeadlineExceeded' })],
+      }) as unknown,
     });
   });
 
@@ -180,7 +224,11 @@ describe('toWorkload', () => {
       status: { currentNumberScheduled: 5, numberMisscheduled: 0, desiredNumberScheduled: 5, updatedNumberScheduled: 4, numberAvailable: 3, numberReady: 3 },
     };
     const view = toWorkload('DaemonSet', ds);
-    expect(view).toMatchObject({ strategy: 'RollingUpdate', paused: false, status: { desiredNumberScheduled: 5, updatedNumberScheduled: 4, numberAvailable: 3 } });
+    expect(view).toMatchObject({
+      strategy: 'RollingUpdate',
+      paused: false,
+      status: { desiredNumberScheduled: 5, updatedNumberScheduled: 4, numberAvailable: 3 },
+    });
     expect(view.specReplicas).toBeUndefined();
   });
 });
@@ -211,8 +259,13 @@ describe('toCertificate and toBundle (untyped JSON)', () => {
   });
 
   it('a Certificate whose renewal policy is Disabled (cert-manager 1.21): no renewalTime', () => {
-    expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'Disabled' } }, status: { revision: 1 } })).toMatchObject({ renewalDisabled: true, renewalTime: undefined });
-    expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'RenewBefore' } } })).toMatchObject({ renewalDisabled: false });
+    expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'Disabled' } }, status: { revision: 1 } })).toMatchObject({
+      renewalDisabled: true,
+      renewalTime: undefined,
+    });
+    expect(toCertificate({ metadata: { namespace: 'linkerd', name: 'i' }, spec: { renewal: { policy: 'RenewBefore' } } })).toMatchObject({
+      renewalDisabled: false,
+    });
   });
 
   it('a CertificateRequest: name and revision from its annotations, owners of kind Certificate, base64 PEM decoded', () => {
@@ -242,12 +295,26 @@ describe('toCertificate and toBundle (untyped JSON)', () => {
   });
 
   it('a CertificateRequest mid-issuance or with a malformed revision: no certificate, no revision', () => {
-    const json = { metadata: { namespace: 'linkerd', name: 'x', annotations: { 'cert-manager.io/certificate-revision': '3a' } }, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Pending' }] } };
-    expect(toCertificateRequest(json)).toMatchObject({ revision: undefined, certificateName: undefined, ownerUids: [], certificatePem: undefined, caPem: undefined });
+    const json = {
+      metadata: { namespace: 'linkerd', name: 'x', annotations: { 'cert-manager.io/certificate-revision': '3a' } },
+      status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Pending' }] },
+    };
+    expect(toCertificateRequest(json)).toMatchObject({
+      revision: undefined,
+      certificateName: undefined,
+      ownerUids: [],
+      certificatePem: undefined,
+      caPem: undefined,
+    });
   });
 
   it('a Certificate never issued: revision 0, no conditions, no failures', () => {
-    expect(toCertificate({ metadata: { namespace: 'cert-manager', name: 'a' }, spec: {} })).toMatchObject({ revision: 0, conditions: [], failedIssuanceAttempts: 0, lastFailureTime: undefined });
+    expect(toCertificate({ metadata: { namespace: 'cert-manager', name: 'a' }, spec: {} })).toMatchObject({
+      revision: 0,
+      conditions: [],
+      failedIssuanceAttempts: 0,
+      lastFailureTime: undefined,
+    });
   });
 
   it('a Bundle with a namespace selector', () => {
@@ -264,6 +331,12 @@ describe('toCertificate and toBundle (untyped JSON)', () => {
   });
 
   it('a Bundle without a ConfigMap target or selector', () => {
-    expect(toBundle({ metadata: { name: 'b' }, spec: { target: { secret: { key: 'x' } } } })).toEqual({ kind: 'Bundle', name: 'b', configMapKey: '', namespaceSelector: undefined, sources: [] });
+    expect(toBundle({ metadata: { name: 'b' }, spec: { target: { secret: { key: 'x' } } } })).toEqual({
+      kind: 'Bundle',
+      name: 'b',
+      configMapKey: '',
+      namespaceSelector: undefined,
+      sources: [],
+    });
   });
 });

@@ -1,10 +1,24 @@
 import { AbortError, ApiException, FetchError } from '@kubernetes/client-node';
 import { PreconditionError } from '../../../src/errors.js';
-import { ApiError, describeFailure, failureStatus, isTransient, MissingApiError, RequestTimeoutError, statusCode, statusMessage } from '../../../src/kube/errors.js';
+import {
+  ApiError,
+  describeFailure,
+  failureStatus,
+  isTransient,
+  MissingApiError,
+  RequestTimeoutError,
+  statusCode,
+  statusMessage,
+} from '../../../src/kube/errors.js';
 
 /** What client-node throws: the Kubernetes Status JSON as raw text in `body`. */
 const apiException = (code: number, message: string, reason = 'Unknown'): ApiException<string> =>
-  new ApiException(code, `HTTP-Code: ${code}\nMessage: Unknown API Status Code!\nBody: ...`, JSON.stringify({ kind: 'Status', status: 'Failure', message, reason, code }), {});
+  new ApiException(
+    code,
+    `HTTP-Code: ${code}\nMessage: Unknown API Status Code!\nBody: ...`,
+    JSON.stringify({ kind: 'Status', status: 'Failure', message, reason, code }),
+    {},
+  );
 
 const withCode = (code: string): Error => Object.assign(new Error(`socket: ${code}`), { code });
 

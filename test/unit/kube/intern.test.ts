@@ -47,7 +47,11 @@ describe('toPodView keeps only what is read', () => {
       namespace: 'shop',
       name,
       labels: { app: 'web', 'pod-template-hash': '7c9d', 'linkerd.io/control-plane-ns': 'linkerd' },
-      annotations: { 'linkerd.io/created-by': 'linkerd/proxy-injector', 'linkerd-cert-rotator.io/skip': 'true', 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      annotations: {
+        'linkerd.io/created-by': 'linkerd/proxy-injector',
+        'linkerd-cert-rotator.io/skip': 'true',
+        'kubectl.kubernetes.io/last-applied-configuration': '{}',
+      },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9d', uid: '1', controller: true }],
     },
     spec: { containers: [{ name: 'linkerd-proxy', env: [{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: bundle }] }] },

@@ -25,8 +25,14 @@ function file(name: string, text: string): string {
 describe('loadKubeConfig', () => {
   // js-yaml's message quotes the lines around the error: a token or a key of the file.
   it.each([
-    ['a token line before broken YAML', 'users:\n- name: admin\n  user:\n    token: fake-token-0123456789abcdef\n    client-key-data: [unclosed\nclusters: {\n'],
-    ['a key line inside broken YAML', 'users:\n- name: admin\n  user: { client-key-data: "fake-key-LS0tLS1CRUdJTi1QUklWQVRF, token: fake-token-0123456789abcdef\n'],
+    [
+      'a token line before broken YAML',
+      'users:\n- name: admin\n  user:\n    token: fake-token-0123456789abcdef\n    client-key-data: [unclosed\nclusters: {\n',
+    ],
+    [
+      'a key line inside broken YAML',
+      'users:\n- name: admin\n  user: { client-key-data: "fake-key-LS0tLS1CRUdJTi1QUklWQVRF, token: fake-token-0123456789abcdef\n',
+    ],
     ['a tab-indented token', 'users:\n\t- token: fake-token-0123456789abcdef\n'],
   ])('a kubeconfig that fails to parse (%s): the error names the path and the kind of failure, never a line of the file', (_name, text) => {
     const path = file('secret-bad.yaml', text);
@@ -38,7 +44,9 @@ describe('loadKubeConfig', () => {
     }
     expect(thrown).toBeInstanceOf(UsageError);
     const message = (thrown as Error).message;
-    expect(message).toMatch(new RegExp(`^cannot load the kubeconfig ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML( at line \\d+, column \\d+)?$`));
+    expect(message).toMatch(
+      new RegExp(`^cannot load the kubeconfig ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML( at line \\d+, column \\d+)?$`),
+    );
     expect(message).not.toMatch(/fake-token|fake-key|client-key-data|token:|users/);
   });
 
@@ -50,8 +58,16 @@ describe('loadKubeConfig', () => {
 
   it.each([
     ['a missing file', { kubeconfig: join(scratch, 'absent.yaml') }, /^cannot load the kubeconfig .*absent\.yaml: .*ENOENT/],
-    ['a file that is not YAML', { kubeconfig: file('bad.yaml', 'clusters: [unclosed\n') }, /^cannot load the kubeconfig .*bad\.yaml: not valid YAML at line 2, column 1$/],
-    ['a cluster without a server', { kubeconfig: file('noserver.yaml', 'clusters: [{ name: a, cluster: {} }]\n') }, /^cannot load the kubeconfig .*noserver\.yaml: not a valid kubeconfig: clusters\[0\]\.cluster\.server is missing$/],
+    [
+      'a file that is not YAML',
+      { kubeconfig: file('bad.yaml', 'clusters: [unclosed\n') },
+      /^cannot load the kubeconfig .*bad\.yaml: not valid YAML at line 2, column 1$/,
+    ],
+    [
+      'a cluster without a server',
+      { kubeconfig: file('noserver.yaml', 'clusters: [{ name: a, cluster: {} }]\n') },
+      /^cannot load the kubeconfig .*noserver\.yaml: not a valid kubeconfig: clusters\[0\]\.cluster\.server is missing$/,
+    ],
     ['an unknown context', { kubeconfig: file('ok2.yaml', kubeconfig), context: 'prod' }, /^the kubeconfig has no context named prod$/],
   ])('%s is a configuration error (exit 2)', (_name, connection, message) => {
     let thrown: unknown;
@@ -78,7 +94,12 @@ describe('loadKubeConfig without --kubeconfig reads KUBECONFIG', () => {
     process.env.KUBECONFIG = [file('first.yaml', kubeconfig), file('second.yaml', second)].join(delimiter);
     const config = loadKubeConfig({});
     expect(config.getCurrentContext()).toBe('local');
-    expect(config.getContexts().map((c) => c.name).sort()).toEqual(['local', 'other', 'second', 'third']);
+    expect(
+      config
+        .getContexts()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['local', 'other', 'second', 'third']);
   });
 
   it('a missing file in KUBECONFIG is a configuration error naming it', () => {

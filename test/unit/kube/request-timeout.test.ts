@@ -94,13 +94,15 @@ describe('the call helper against a server that never answers', () => {
   it('the lock adapter goes through the same helper: a Lease read that never answers fails within its own budget', async () => {
     const kube = new KubeUnattended(server.config, { logger: silentLogger(), policy: fast });
     const started = Date.now();
-    await expect(kube.getLease('linkerd', 'linkerd-cert-rotator')).rejects.toThrow(/^get leases\.coordination\.k8s\.io linkerd\/linkerd-cert-rotator: no answer within 0\.2s/);
+    await expect(kube.getLease('linkerd', 'linkerd-cert-rotator')).rejects.toThrow(
+      /^get leases\.coordination\.k8s\.io linkerd\/linkerd-cert-rotator: no answer within 0\.2s/,
+    );
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(server.requests[0]).toBe('GET /apis/coordination.k8s.io/v1/namespaces/linkerd/leases/linkerd-cert-rotator');
   });
 });
 
-describe("the unattended view of the adapter", () => {
+describe('the unattended view of the adapter', () => {
   it("is not bound to the run's signal: after an abort the rotation's calls stop, the Lease is still read", async () => {
     const server = await LoopbackServer.start((_req, res) => {
       res.writeHead(404, { 'Content-Type': 'application/json' });
@@ -130,7 +132,9 @@ describe('watches against a server that lists but never streams', () => {
     const server = await LoopbackServer.start((req, res) => (req.url?.includes('watch=true') ? undefined : list(res)));
     try {
       const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
-      await expect(cluster.watchWorkloads('Deployment', () => undefined)).rejects.toThrow(/^watch deployments\.apps \(all\): .*did not open within 0\.2s|no answer within 0\.2s/);
+      await expect(cluster.watchWorkloads('Deployment', () => undefined)).rejects.toThrow(
+        /^watch deployments\.apps \(all\): .*did not open within 0\.2s|no answer within 0\.2s/,
+      );
       expect(server.requests.filter((r) => r.includes('watch=true')).length).toBeGreaterThanOrEqual(2);
     } finally {
       await server.stop();
@@ -163,10 +167,20 @@ const json = (res: ServerResponse, body: unknown, code = 200): void => {
   res.writeHead(code, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(body));
 };
-const discovery = { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'trust-manager.io', versions: [{ groupVersion: 'trust-manager.io/v1alpha2', version: 'v1alpha2' }] }] };
-const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'cert-manager', name: 'linkerd-previous-anchor', resourceVersion: '7' }, type: 'Opaque', data: { 'tls.crt': '' } };
+const discovery = {
+  kind: 'APIGroupList',
+  apiVersion: 'v1',
+  groups: [{ name: 'trust-manager.io', versions: [{ groupVersion: 'trust-manager.io/v1alpha2', version: 'v1alpha2' }] }],
+};
+const secret = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { namespace: 'cert-manager', name: 'linkerd-previous-anchor', resourceVersion: '7' },
+  type: 'Opaque',
+  data: { 'tls.crt': '' },
+};
 const until = async (what: () => boolean): Promise<void> => {
-  for (const deadline = Date.now() + 2_000; !what() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const deadline = Date.now() + 2_000; !what() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
 };
 
 describe('the request signal reaches every call: a timed-out attempt closes its request', () => {
@@ -174,7 +188,9 @@ describe('the request signal reaches every call: a timed-out attempt closes its 
     const server = await LoopbackServer.start((req, res) => (req.url === '/apis' ? json(res, discovery) : undefined));
     try {
       const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
-      await expect(cluster.getBundle('linkerd-identity-trust-roots')).rejects.toThrow(/^get clusterbundles\.trust-manager\.io linkerd-identity-trust-roots: no answer within 0\.2s/);
+      await expect(cluster.getBundle('linkerd-identity-trust-roots')).rejects.toThrow(
+        /^get clusterbundles\.trust-manager\.io linkerd-identity-trust-roots: no answer within 0\.2s/,
+      );
       const hanging = server.requests.filter((r) => r.includes('/clusterbundles/')).length;
       expect(hanging).toBeGreaterThanOrEqual(2);
       await until(() => server.abandoned >= hanging);
@@ -188,7 +204,9 @@ describe('the request signal reaches every call: a timed-out attempt closes its 
     const server = await LoopbackServer.start((req, res) => (req.method === 'GET' ? json(res, secret) : undefined));
     try {
       const cluster = new KubeCluster(server.config, { logger: silentLogger(), policy: fast });
-      await expect(cluster.writeCertificateOnlySecret('cert-manager', 'linkerd-previous-anchor', '', {})).rejects.toThrow(/^update secrets cert-manager\/linkerd-previous-anchor: no answer within 0\.2s/);
+      await expect(cluster.writeCertificateOnlySecret('cert-manager', 'linkerd-previous-anchor', '', {})).rejects.toThrow(
+        /^update secrets cert-manager\/linkerd-previous-anchor: no answer within 0\.2s/,
+      );
       const hanging = server.requests.filter((r) => r.startsWith('PUT ')).length;
       expect(hanging).toBeGreaterThanOrEqual(2);
       await until(() => server.abandoned >= hanging);
@@ -227,7 +245,17 @@ describe('the write fence inside the retries', () => {
     let evictions = 0;
     const server = await LoopbackServer.start((_req, res) => {
       evictions++;
-      if (evictions === 1) return json(res, { kind: 'Status', code: 429, message: "Cannot evict pod as it would violate the pod's disruption budget.", details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget db needs 2 healthy pods and has 2 currently' }] } }, 429);
+      if (evictions === 1)
+        return json(
+          res,
+          {
+            kind: 'Status',
+            code: 429,
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
+            details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget db needs 2 healthy pods and has 2 currently' }] },
+          },
+          429,
+        );
       held = false;
       json(res, { kind: 'Status', code: 500, message: 'etcd is away' }, 500);
     });
@@ -236,7 +264,10 @@ describe('the write fence inside the retries', () => {
         if (!held) throw new LockLostError('stopped before a write: the rotation lock was lost');
       });
       const pod = { namespace: 'shop', name: 'db-0', uid: 'u-1' };
-      await expect(cluster.evictPod(pod)).resolves.toEqual({ result: 'blocked', reason: "Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget db needs 2 healthy pods and has 2 currently)" });
+      await expect(cluster.evictPod(pod)).resolves.toEqual({
+        result: 'blocked',
+        reason: "Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget db needs 2 healthy pods and has 2 currently)",
+      });
       expect(server.requests).toEqual(['POST /api/v1/namespaces/shop/pods/db-0/eviction']);
       await expect(cluster.evictPod(pod)).rejects.toBeInstanceOf(LockLostError);
       expect(server.requests).toHaveLength(2);

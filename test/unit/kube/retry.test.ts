@@ -46,7 +46,10 @@ describe('withRetry', () => {
 
   it('an apiserver away for 60 s: the call succeeds once it is back', async () => {
     const clock = new SkippingClock();
-    const value = await withRetry('list pods (all)', () => (clock.ms < 60_000 ? Promise.reject(refused()) : Promise.resolve('pods')), { logger: silentLogger(), clock });
+    const value = await withRetry('list pods (all)', () => (clock.ms < 60_000 ? Promise.reject(refused()) : Promise.resolve('pods')), {
+      logger: silentLogger(),
+      clock,
+    });
     expect(value).toBe('pods');
     expect(clock.ms).toBeGreaterThanOrEqual(60_000);
     expect(clock.ms).toBeLessThan(66_000);
@@ -56,7 +59,11 @@ describe('withRetry', () => {
     const clock = new SkippingClock();
     const { logger, lines } = capturingLogger();
     let attempts = 0;
-    await withRetry('patch deployments.apps shop/api', () => (++attempts < 3 ? Promise.reject(status(code)) : Promise.resolve('ok')), { logger, clock, random: () => 0 });
+    await withRetry('patch deployments.apps shop/api', () => (++attempts < 3 ? Promise.reject(status(code)) : Promise.resolve('ok')), {
+      logger,
+      clock,
+      random: () => 0,
+    });
     const retries = lines.filter((line) => line.message === retryMessage);
     expect(retries.map((line) => [line.call, line.attempt, line.status, line.retryInMs])).toEqual([
       ['patch deployments.apps shop/api', 1, code, 250],
@@ -114,7 +121,12 @@ describe('withRetry', () => {
 
   it('gives up with RequestTimeoutError once the window has passed', async () => {
     const started = Date.now();
-    await expect(withRetry('get secrets a/b', () => new Promise<never>(() => undefined), { logger: silentLogger(), policy: { requestTimeoutMs: 50, windowMs: 300, minDelayMs: 10, maxDelayMs: 10 } })).rejects.toThrow(RequestTimeoutError);
+    await expect(
+      withRetry('get secrets a/b', () => new Promise<never>(() => undefined), {
+        logger: silentLogger(),
+        policy: { requestTimeoutMs: 50, windowMs: 300, minDelayMs: 10, maxDelayMs: 10 },
+      }),
+    ).rejects.toThrow(RequestTimeoutError);
     // It stops once another attempt and backoff would pass the window: at most one of each short of it.
     expect(Date.now() - started).toBeGreaterThanOrEqual(300 - 50 - 10 - 5);
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -124,7 +136,9 @@ describe('withRetry', () => {
     const abort = new AbortController();
     const started = Date.now();
     setTimeout(() => abort.abort('SIGTERM'), 50);
-    await expect(withRetry('get secrets a/b', () => new Promise<never>(() => undefined), { logger: silentLogger(), signal: abort.signal })).rejects.toEqual(new AbortedError('SIGTERM'));
+    await expect(withRetry('get secrets a/b', () => new Promise<never>(() => undefined), { logger: silentLogger(), signal: abort.signal })).rejects.toEqual(
+      new AbortedError('SIGTERM'),
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
@@ -133,7 +147,11 @@ describe('withRetry', () => {
     const started = Date.now();
     let attempts = 0;
     setTimeout(() => abort.abort('SIGINT'), 50);
-    const call = withRetry('get secrets a/b', () => (attempts++, Promise.reject(refused())), { logger: silentLogger(), signal: abort.signal, policy: { minDelayMs: 10_000, maxDelayMs: 10_000 } });
+    const call = withRetry('get secrets a/b', () => (attempts++, Promise.reject(refused())), {
+      logger: silentLogger(),
+      signal: abort.signal,
+      policy: { minDelayMs: 10_000, maxDelayMs: 10_000 },
+    });
     await expect(call).rejects.toEqual(new AbortedError('SIGINT'));
     expect(attempts).toBe(1);
     expect(Date.now() - started).toBeLessThan(1_000);

@@ -82,7 +82,13 @@ describe('selectorString', () => {
   });
 
   it('round-trips through parseSelector with the same meaning', () => {
-    const text = selectorString({ matchLabels: { a: '1' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['x', 'y'] }, { key: 'old', operator: 'DoesNotExist' }] });
+    const text = selectorString({
+      matchLabels: { a: '1' },
+      matchExpressions: [
+        { key: 'env', operator: 'In', values: ['x', 'y'] },
+        { key: 'old', operator: 'DoesNotExist' },
+      ],
+    });
     const requirements = parseSelector(text);
     expect(matchesSelector(requirements, { a: '1', env: 'y' })).toBe(true);
     expect(matchesSelector(requirements, { a: '1', env: 'z' })).toBe(false);

@@ -14,9 +14,11 @@ const anchorSource: BundleSourceView = { kind: 'Secret', name: 'linkerd-trust-an
 const previousSource: BundleSourceView = { kind: 'Secret', name: 'linkerd-previous-anchor', key: 'tls.crt' };
 const B = 'Bundle linkerd-identity-trust-roots';
 const CB = 'ClusterBundle linkerd-identity-trust-roots';
-const noPrevious = (name: string): string => `${name} has no source Secret linkerd-previous-anchor key tls.crt: the old anchor would leave the bundle at the renewal while every leaf still chains to it`;
+const noPrevious = (name: string): string =>
+  `${name} has no source Secret linkerd-previous-anchor key tls.crt: the old anchor would leave the bundle at the renewal while every leaf still chains to it`;
 const noAnchor = (name: string): string => `${name} has no source Secret linkerd-trust-anchor key tls.crt: the renewed anchor would never reach the bundle`;
-const unmanaged = (name: string, list: string): string => `${name} has sources the rotator does not manage (${list}): its gates wait for the bundle to hold exactly the current and previous anchors`;
+const unmanaged = (name: string, list: string): string =>
+  `${name} has sources the rotator does not manage (${list}): its gates wait for the bundle to hold exactly the current and previous anchors`;
 
 type Case = [string, (rot: Rotation) => Partial<StateSpec>, string[]];
 
@@ -51,7 +53,9 @@ describe('bundleRefusals', () => {
     [
       'the previous-anchor Secret does not exist',
       () => ({ previous: [] }),
-      ['Secret cert-manager/linkerd-previous-anchor does not exist: trust-manager stops updating a bundle whose source is missing, so the renewed anchor would never reach it'],
+      [
+        'Secret cert-manager/linkerd-previous-anchor does not exist: trust-manager stops updating a bundle whose source is missing, so the renewed anchor would never reach it',
+      ],
     ],
     [
       'the previous-anchor Secret has no tls.crt key',
@@ -60,11 +64,13 @@ describe('bundleRefusals', () => {
     ],
     ['an empty tls.crt in the previous-anchor Secret is a source trust-manager takes', () => ({ previousSecret: cleanPreviousSecret({ tlsCrt: '' }) }), []],
     ["the chart's previous-anchor source: all keys of the Secret", () => ({ bundle: { sources: [anchorSource, { ...previousSource, key: '*' }] } }), []],
-    ["the chart's in a ClusterBundle (key \"*\")", () => ({ bundle: { kind: 'ClusterBundle', sources: [anchorSource, { ...previousSource, key: '*' }] } }), []],
+    ['the chart\'s in a ClusterBundle (key "*")', () => ({ bundle: { kind: 'ClusterBundle', sources: [anchorSource, { ...previousSource, key: '*' }] } }), []],
     [
       'all keys of a previous-anchor Secret that holds no certificate yet (a fresh install)',
       () => ({ bundle: { sources: [anchorSource, { ...previousSource, key: '*' }] }, previousSecret: cleanPreviousSecret({ tlsCrt: undefined }) }),
-      ['Secret cert-manager/linkerd-previous-anchor holds no certificate yet (a fresh install): the current anchor would leave the bundle at the renewal; write its certificate into tls.crt first (docs/runbook.md)'],
+      [
+        'Secret cert-manager/linkerd-previous-anchor holds no certificate yet (a fresh install): the current anchor would leave the bundle at the renewal; write its certificate into tls.crt first (docs/runbook.md)',
+      ],
     ],
     [
       'all keys of another Secret as the previous anchor',
@@ -79,17 +85,31 @@ describe('bundleRefusals', () => {
     ],
     [
       'a target ConfigMap emptied',
-      (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.newAnchor] }, { namespace: 'linkerd-multicluster', anchors: [], problem: 'ConfigMap linkerd-multicluster/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate' }] }),
+      (rot) => ({
+        targets: [
+          { namespace: 'linkerd', anchors: [rot.newAnchor] },
+          {
+            namespace: 'linkerd-multicluster',
+            anchors: [],
+            problem: 'ConfigMap linkerd-multicluster/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate',
+          },
+        ],
+      }),
       ['ConfigMap linkerd-multicluster/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate'],
     ],
     [
       'a target ConfigMap unparsable',
-      () => ({ targets: [{ namespace: 'linkerd', problem: 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt: unexpected text before PEM block 1' }] }),
+      () => ({
+        targets: [{ namespace: 'linkerd', problem: 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt: unexpected text before PEM block 1' }],
+      }),
       ['ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt: unexpected text before PEM block 1'],
     ],
     [
       'an untargeted Linkerd namespace without the ConfigMap: both said',
-      (rot) => ({ targets: [{ namespace: 'linkerd-viz', anchors: [rot.newAnchor] }], controlPlane: { namespace: 'linkerd', problem: 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt is missing' } }),
+      (rot) => ({
+        targets: [{ namespace: 'linkerd-viz', anchors: [rot.newAnchor] }],
+        controlPlane: { namespace: 'linkerd', problem: 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt is missing' },
+      }),
       [
         `${B} does not target namespace linkerd, where the identity controller and the proxy injector read ConfigMap linkerd-identity-trust-roots`,
         'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt is missing',
@@ -108,7 +128,15 @@ describe('bundleRefusals', () => {
       unmanaged(B, 'Secret linkerd-trust-anchor key tls.crt, Secret linkerd-previous-anchor key tls.crt'),
     ]);
     const renamed = observedState(
-      steadySpec(r, { targets: [{ namespace: 'mesh', anchors: [r.newAnchor] }], bundle: bundleView({ sources: [{ ...anchorSource, name: 'root' }, { ...previousSource, name: 'root-previous' }] }) }),
+      steadySpec(r, {
+        targets: [{ namespace: 'mesh', anchors: [r.newAnchor] }],
+        bundle: bundleView({
+          sources: [
+            { ...anchorSource, name: 'root' },
+            { ...previousSource, name: 'root-previous' },
+          ],
+        }),
+      }),
     );
     expect(bundleRefusals(renamed, names)).toEqual([]);
   });
@@ -117,10 +145,31 @@ describe('bundleRefusals', () => {
 describe('unusableBundle (restarts refused)', () => {
   it.each<Case>([
     ['every ConfigMap holds anchors', () => ({}), []],
-    ['a stale but parsable bundle is usable (the plan waits for it, restarts do no harm)', (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.oldAnchor] }] }), []],
-    ['an empty ConfigMap without a problem text', () => ({ targets: [{ namespace: 'linkerd', anchors: [] }] }), ['ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate']],
-    ['a missing ConfigMap in another target', (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.newAnchor] }, { namespace: 'linkerd-viz', problem: 'ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing' }] }), ['ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing']],
-    ['the Linkerd namespace read on its own', (rot) => ({ targets: [{ namespace: 'linkerd-viz', anchors: [rot.newAnchor] }], controlPlane: { namespace: 'linkerd', anchors: [] } }), ['ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate']],
+    [
+      'a stale but parsable bundle is usable (the plan waits for it, restarts do no harm)',
+      (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.oldAnchor] }] }),
+      [],
+    ],
+    [
+      'an empty ConfigMap without a problem text',
+      () => ({ targets: [{ namespace: 'linkerd', anchors: [] }] }),
+      ['ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate'],
+    ],
+    [
+      'a missing ConfigMap in another target',
+      (rot) => ({
+        targets: [
+          { namespace: 'linkerd', anchors: [rot.newAnchor] },
+          { namespace: 'linkerd-viz', problem: 'ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing' },
+        ],
+      }),
+      ['ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing'],
+    ],
+    [
+      'the Linkerd namespace read on its own',
+      (rot) => ({ targets: [{ namespace: 'linkerd-viz', anchors: [rot.newAnchor] }], controlPlane: { namespace: 'linkerd', anchors: [] } }),
+      ['ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate'],
+    ],
     ['the Linkerd namespace targeted is named once', () => ({ targets: [{ namespace: 'linkerd', problem: 'unparsable' }] }), ['unparsable']],
   ])('%s', (_name, over, expected) => {
     expect(unusableBundle(observedState(steadySpec(r, over(r))).bundle)).toEqual(expected);
@@ -134,23 +183,54 @@ describe('bundleWaitRefusal (rotate refuses a wait that cannot end)', () => {
   it.each<WaitCase>([
     ['every ConfigMap holds the anchors: no wait, nothing to refuse', () => ({}), undefined],
     ['an emptied ConfigMap in the steady phase', () => ({ targets: [{ namespace: 'linkerd', anchors: [] }] }), empty],
-    ['an unparsable ConfigMap in another target', (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.newAnchor] }, { namespace: 'linkerd-viz', problem: unparsable }] }), unparsable],
-    ['an out-of-date but usable ConfigMap: trust-manager catching up is awaited', (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.oldAnchor] }] }), undefined],
+    [
+      'an unparsable ConfigMap in another target',
+      (rot) => ({
+        targets: [
+          { namespace: 'linkerd', anchors: [rot.newAnchor] },
+          { namespace: 'linkerd-viz', problem: unparsable },
+        ],
+      }),
+      unparsable,
+    ],
+    [
+      'an out-of-date but usable ConfigMap: trust-manager catching up is awaited',
+      (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.oldAnchor] }] }),
+      undefined,
+    ],
     [
       'a missing ConfigMap (a namespace just selected): trust-manager creates it, so it is awaited',
-      (rot) => ({ targets: [{ namespace: 'linkerd', anchors: [rot.newAnchor] }, { namespace: 'linkerd-viz', problem: 'ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing', missing: true }] }),
+      (rot) => ({
+        targets: [
+          { namespace: 'linkerd', anchors: [rot.newAnchor] },
+          { namespace: 'linkerd-viz', problem: 'ConfigMap linkerd-viz/linkerd-identity-trust-roots key ca-bundle.crt is missing', missing: true },
+        ],
+      }),
       undefined,
     ],
   ])('%s', (_name, over, reason) => {
     const state = observedState(steadySpec(r, over(r)));
     const refusal = bundleWaitRefusal(derivePlan(state, { startNew: false }), state.bundle);
     if (reason === undefined) expect(refusal).toBeUndefined();
-    else expect(refusal).toBe(`the bundle cannot be awaited: ${reason}; waiting would not end, and a proxy started now would trust no anchor. Restore it (deleting the ConfigMap makes trust-manager write it again), then run again`);
+    else
+      expect(refusal).toBe(
+        `the bundle cannot be awaited: ${reason}; waiting would not end, and a proxy started now would trust no anchor. Restore it (deleting the ConfigMap makes trust-manager write it again), then run again`,
+      );
   });
 
   it('only a plan that begins by waiting for the bundle is refused (an anchor issuance under way rewrites every target)', () => {
     const state = observedState(steadySpec(r, { targets: [{ namespace: 'linkerd', anchors: [] }] }));
-    expect(bundleWaitRefusal({ steps: [{ name: 'renew-anchor', resume: true, why: '' }, { name: 'wait-bundle', why: '' }] }, state.bundle)).toBeUndefined();
+    expect(
+      bundleWaitRefusal(
+        {
+          steps: [
+            { name: 'renew-anchor', resume: true, why: '' },
+            { name: 'wait-bundle', why: '' },
+          ],
+        },
+        state.bundle,
+      ),
+    ).toBeUndefined();
     expect(bundleWaitRefusal({ steps: [{ name: 'wait-bundle', why: '' }] }, state.bundle)).toContain(empty);
   });
 });
@@ -163,11 +243,23 @@ describe('status findings of the bundle', () => {
 
   it('an emptied ConfigMap is an error and not also a mismatch warning', () => {
     const findings = certificateFindings(observedState(steadySpec(r, { targets: [{ namespace: 'linkerd', anchors: [] }] })), 1);
-    expect(findings).toEqual([{ severity: 'error', subject: 'bundle', message: 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate' }]);
+    expect(findings).toEqual([
+      { severity: 'error', subject: 'bundle', message: 'ConfigMap linkerd/linkerd-identity-trust-roots key ca-bundle.crt holds no certificate' },
+    ]);
   });
 
   it('a usable target out of step stays a warning', () => {
-    const findings = certificateFindings(observedState(steadySpec(r, { targets: [{ namespace: 'linkerd', anchors: [r.newAnchor] }, { namespace: 'linkerd-viz', anchors: [r.oldAnchor] }] })), 1);
+    const findings = certificateFindings(
+      observedState(
+        steadySpec(r, {
+          targets: [
+            { namespace: 'linkerd', anchors: [r.newAnchor] },
+            { namespace: 'linkerd-viz', anchors: [r.oldAnchor] },
+          ],
+        }),
+      ),
+      1,
+    );
     expect(findings).toEqual([{ severity: 'warning', subject: 'bundle', message: 'linkerd-viz: holds 1 anchor(s), not the expected 1' }]);
   });
 });

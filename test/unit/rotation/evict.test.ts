@@ -48,8 +48,12 @@ describe('the Eviction request and the API server refusal', () => {
       details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget db needs 2 healthy pods and has 2 currently' }] },
       code: 429,
     });
-    expect(evictionRefusal({ code: 429, body })).toBe("Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget db needs 2 healthy pods and has 2 currently)");
-    expect(evictionRefusal({ code: 429, body: JSON.stringify({ message: 'Too many requests, please try again later.' }) })).toBe('Too many requests, please try again later.');
+    expect(evictionRefusal({ code: 429, body })).toBe(
+      "Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget db needs 2 healthy pods and has 2 currently)",
+    );
+    expect(evictionRefusal({ code: 429, body: JSON.stringify({ message: 'Too many requests, please try again later.' }) })).toBe(
+      'Too many requests, please try again later.',
+    );
   });
 });
 
@@ -152,7 +156,9 @@ describe('evictStalePods', () => {
     script.refusals.set('db-0', -1);
     const failure = await evictStalePods(ctxFor(script.cluster, new SkippingClock(), 10_000), [target('db-0'), target('db-1')]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(TimeoutError);
-    expect((failure as Error).message).toMatch(/the eviction of stale pod shop\/db-0 \(StatefulSet\/db\).*The disruption budget db needs 2 healthy pods.*Nothing was bypassed/);
+    expect((failure as Error).message).toMatch(
+      /the eviction of stale pod shop\/db-0 \(StatefulSet\/db\).*The disruption budget db needs 2 healthy pods.*Nothing was bypassed/,
+    );
     expect(script.pods.map((p) => p.uid)).toEqual(['uid-db-0', 'uid-db-1']);
     expect(script.calls.every((call) => call === 'evict db-0')).toBe(true);
   });
@@ -166,7 +172,9 @@ describe('evictStalePods', () => {
   it('a replacement that never becomes ready stops the run before the next pod of that StatefulSet', async () => {
     const script = new ScriptedPods([pod('db-0'), pod('db-1')]);
     script.readyAfterLooks = Number.POSITIVE_INFINITY;
-    await expect(evictStalePods(ctxFor(script.cluster, new SkippingClock(), 5_000), [target('db-0'), target('db-1')])).rejects.toThrow(/replacement of evicted pod shop\/db-0 \(StatefulSet\/db\) to be ready/);
+    await expect(evictStalePods(ctxFor(script.cluster, new SkippingClock(), 5_000), [target('db-0'), target('db-1')])).rejects.toThrow(
+      /replacement of evicted pod shop\/db-0 \(StatefulSet\/db\) to be ready/,
+    );
     expect(script.calls.filter((call) => call.startsWith('evict'))).toEqual(['evict db-0']);
   });
 });
@@ -180,7 +188,8 @@ describe('the plan with --delete-stale-pods', () => {
   it('a stale pod no rollout restarts keeps the data-plane step in the plan only when it may be evicted (resuming a stopped run)', () => {
     const lonely = statePod({ name: 'lonely', namespace: 'shop', anchors: [r.oldAnchor], hold: 'bare pod shop/lonely has no controller to restart it' });
     const state = observedState(anchorRenewedSpec(r, { pods: [...podsOfMesh({ anchors: [r.oldAnchor, r.newAnchor] }), lonely] }));
-    const names = (deleteStalePods: boolean): string[] => derivePlan(state, { startNew: false, deleteStalePods }).steps.map((s) => `${s.name}${s.purpose ? `/${s.purpose}` : ''}`);
+    const names = (deleteStalePods: boolean): string[] =>
+      derivePlan(state, { startNew: false, deleteStalePods }).steps.map((s) => `${s.name}${s.purpose ? `/${s.purpose}` : ''}`);
     expect(names(false)[0]).toBe('renew-issuer');
     expect(names(true)[0]).toBe('restart-data-plane/trust-new-anchor');
     expect(names(true)[1]).toBe('renew-issuer');

@@ -1,4 +1,14 @@
-import { bundleMismatches, expectedBundle, identityAdoptedSince, notSurelyAfter, restartableKeys, restartNotBefore, stalePods, type Purpose, type StalePod } from '../../../src/rotation/gates.js';
+import {
+  bundleMismatches,
+  expectedBundle,
+  identityAdoptedSince,
+  notSurelyAfter,
+  restartableKeys,
+  restartNotBefore,
+  stalePods,
+  type Purpose,
+  type StalePod,
+} from '../../../src/rotation/gates.js';
 import type { StatePod } from '../../../src/rotation/state.js';
 import type { Generated } from '../../support/certs.js';
 import { at, ISSUED, makeRotation, mesh, observedState, statePod, type PodSpec, type Rotation } from '../../support/state.js';
@@ -10,7 +20,8 @@ beforeAll(async () => {
 
 /** Mid-rotation: anchor renewed, the issuer chains to the new anchor and was issued at ISSUED (10:00). */
 const state = (pods: StatePod[]) => observedState({ anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.newIssuer, signer: r.newAnchor, pods });
-const identityPod = (over: Partial<PodSpec> = {}): StatePod => statePod({ name: 'identity-0', of: mesh.identity, anchors: [r.newAnchor, r.oldAnchor], startedAt: at('10:30'), ...over });
+const identityPod = (over: Partial<PodSpec> = {}): StatePod =>
+  statePod({ name: 'identity-0', of: mesh.identity, anchors: [r.newAnchor, r.oldAnchor], startedAt: at('10:30'), ...over });
 const reasons = (stale: StalePod[]): [string, string][] => stale.map((s) => [s.pod.pod.name, s.reason]);
 
 describe('stalePods', () => {
@@ -42,19 +53,37 @@ describe('stalePods', () => {
   describe('adopt-new-issuer (identity ready since 10:30:30)', () => {
     it.each<[string, Partial<PodSpec>, string | undefined]>([
       ['created long before', { createdAt: at('09:00'), startedAt: at('09:00') }, 'created before the identity controller ran with the current issuer'],
-      ['created a second before identity was ready', { createdAt: at('10:30:29'), startedAt: at('10:30:29') }, 'created before the identity controller ran with the current issuer'],
-      ['created before identity was ready but started after it', { createdAt: at('10:30:20'), startedAt: at('10:31') }, 'created before the identity controller ran with the current issuer'],
+      [
+        'created a second before identity was ready',
+        { createdAt: at('10:30:29'), startedAt: at('10:30:29') },
+        'created before the identity controller ran with the current issuer',
+      ],
+      [
+        'created before identity was ready but started after it',
+        { createdAt: at('10:30:20'), startedAt: at('10:31') },
+        'created before the identity controller ran with the current issuer',
+      ],
       // Timestamps have whole seconds: a pod stamped in the second identity became ready may have been created before it.
-      ['created in the second identity became ready', { createdAt: at('10:30:30'), startedAt: at('10:30:30') }, 'created before the identity controller ran with the current issuer'],
+      [
+        'created in the second identity became ready',
+        { createdAt: at('10:30:30'), startedAt: at('10:30:30') },
+        'created before the identity controller ran with the current issuer',
+      ],
       ['created the second after identity became ready', { createdAt: at('10:30:31'), startedAt: at('10:30:31') }, undefined],
       ['created later', { createdAt: at('11:00'), startedAt: at('11:00') }, undefined],
     ])('a data-plane pod %s', (_name, over, reason) => {
-      const stale = stalePods(state([identityPod(), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor], ...over })]), 'adopt-new-issuer');
+      const stale = stalePods(
+        state([identityPod(), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor], ...over })]),
+        'adopt-new-issuer',
+      );
       expect(reasons(stale)).toEqual(reason ? [['web-0', reason]] : []);
     });
 
     it('a pod started late but without the new anchor in its bundle is stale', () => {
-      const stale = stalePods(state([identityPod(), statePod({ name: 'web-0', of: mesh.web, anchors: [r.oldAnchor], startedAt: at('11:00') })]), 'adopt-new-issuer');
+      const stale = stalePods(
+        state([identityPod(), statePod({ name: 'web-0', of: mesh.web, anchors: [r.oldAnchor], startedAt: at('11:00') })]),
+        'adopt-new-issuer',
+      );
       expect(reasons(stale)).toEqual([['web-0', 'its bundle lacks the new trust anchor']]);
     });
 
@@ -65,7 +94,10 @@ describe('stalePods', () => {
     });
 
     it('an identity pod started before the issuer was issued is stale, and so is every other pod', () => {
-      const stale = stalePods(state([identityPod({ startedAt: at('09:59') }), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor] })]), 'adopt-new-issuer');
+      const stale = stalePods(
+        state([identityPod({ startedAt: at('09:59') }), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor] })]),
+        'adopt-new-issuer',
+      );
       expect(reasons(stale)).toEqual([
         ['identity-0', 'identity controller started before the current issuer was issued'],
         ['web-0', 'the identity controller is not yet running with the current issuer'],
@@ -73,7 +105,10 @@ describe('stalePods', () => {
     });
 
     it('an identity pod started after the issuance but not ready yet is not stale itself; the others are', () => {
-      const stale = stalePods(state([identityPod({ readySince: null }), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor] })]), 'adopt-new-issuer');
+      const stale = stalePods(
+        state([identityPod({ readySince: null }), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor, r.oldAnchor] })]),
+        'adopt-new-issuer',
+      );
       expect(reasons(stale)).toEqual([['web-0', 'the identity controller is not yet running with the current issuer']]);
     });
   });
@@ -89,7 +124,11 @@ describe('identityAdoptedSince', () => {
     ['not ready', () => [identityPod({ readySince: null })], undefined],
     ['two replicas: the later readiness counts', () => [identityPod(), identityPod({ name: 'identity-1', readySince: at('10:45') })], at('10:45')],
     ['one of two replicas started before the issuance', () => [identityPod(), identityPod({ name: 'identity-1', startedAt: at('09:00') })], undefined],
-    ['an old replica still terminating is ignored', () => [identityPod(), identityPod({ name: 'identity-old', startedAt: at('09:00'), terminating: true })], at('10:30:30')],
+    [
+      'an old replica still terminating is ignored',
+      () => [identityPod(), identityPod({ name: 'identity-old', startedAt: at('09:00'), terminating: true })],
+      at('10:30:30'),
+    ],
     ['only a terminating replica', () => [identityPod({ terminating: true })], undefined],
   ])('%s', (_name, pods, expected) => {
     expect(identityAdoptedSince(state(pods()))).toEqual(expected);
@@ -112,7 +151,10 @@ describe('restartableKeys', () => {
   });
 
   it('a terminating pod does not hide another stale pod of the same workload', () => {
-    const keys = restartableKeys([stale({ name: 'db-0', of: mesh.db, anchors: [r.newAnchor, r.oldAnchor], terminating: true }), stale({ name: 'db-1', of: mesh.db, anchors: [r.newAnchor, r.oldAnchor] })]);
+    const keys = restartableKeys([
+      stale({ name: 'db-0', of: mesh.db, anchors: [r.newAnchor, r.oldAnchor], terminating: true }),
+      stale({ name: 'db-1', of: mesh.db, anchors: [r.newAnchor, r.oldAnchor] }),
+    ]);
     expect([...keys]).toEqual(['StatefulSet/shop/db']);
   });
 });
@@ -122,8 +164,16 @@ describe('expectedBundle and bundleMismatches', () => {
 
   it.each<[string, (rot: Rotation) => { anchor: Generated; previous: Generated[] }, (rot: Rotation) => Generated[]]>([
     ['trimmed: the anchor once', (rot) => ({ anchor: rot.newAnchor, previous: [rot.newAnchor] }), (rot) => [rot.newAnchor]],
-    ['mid-rotation: anchor first, then the previous one', (rot) => ({ anchor: rot.newAnchor, previous: [rot.oldAnchor] }), (rot) => [rot.newAnchor, rot.oldAnchor]],
-    ['duplicates in the previous Secret collapse', (rot) => ({ anchor: rot.newAnchor, previous: [rot.oldAnchor, rot.newAnchor, rot.oldAnchor] }), (rot) => [rot.newAnchor, rot.oldAnchor]],
+    [
+      'mid-rotation: anchor first, then the previous one',
+      (rot) => ({ anchor: rot.newAnchor, previous: [rot.oldAnchor] }),
+      (rot) => [rot.newAnchor, rot.oldAnchor],
+    ],
+    [
+      'duplicates in the previous Secret collapse',
+      (rot) => ({ anchor: rot.newAnchor, previous: [rot.oldAnchor, rot.newAnchor, rot.oldAnchor] }),
+      (rot) => [rot.newAnchor, rot.oldAnchor],
+    ],
     ['no previous Secret', (rot) => ({ anchor: rot.newAnchor, previous: [] }), (rot) => [rot.newAnchor]],
   ])('expectedBundle: %s', (_name, input, expected) => {
     const { anchor, previous } = input(r);
@@ -135,11 +185,30 @@ describe('expectedBundle and bundleMismatches', () => {
     ['same anchors in another order', (rot) => [{ namespace: 'linkerd', anchors: [rot.oldAnchor, rot.newAnchor] }], []],
     ['same anchors with a duplicate', (rot) => [{ namespace: 'linkerd', anchors: [rot.newAnchor, rot.oldAnchor, rot.newAnchor] }], []],
     ['one anchor missing', (rot) => [{ namespace: 'linkerd', anchors: [rot.oldAnchor] }], ['linkerd: holds 1 anchor(s), not the expected 2']],
-    ['an extra anchor', (rot) => [{ namespace: 'linkerd', anchors: [rot.oldAnchor, rot.newAnchor, rot.oldIssuer] }], ['linkerd: holds 3 anchor(s), not the expected 2']],
-    ['as many anchors but another one', (rot) => [{ namespace: 'linkerd', anchors: [rot.newAnchor, rot.newIssuer] }], ['linkerd: holds 2 anchor(s), not the expected 2']],
-    ['a missing ConfigMap with its problem', () => [{ namespace: 'shop', problem: 'ConfigMap shop/x has no key ca-bundle.crt yet' }], ['shop: ConfigMap shop/x has no key ca-bundle.crt yet']],
+    [
+      'an extra anchor',
+      (rot) => [{ namespace: 'linkerd', anchors: [rot.oldAnchor, rot.newAnchor, rot.oldIssuer] }],
+      ['linkerd: holds 3 anchor(s), not the expected 2'],
+    ],
+    [
+      'as many anchors but another one',
+      (rot) => [{ namespace: 'linkerd', anchors: [rot.newAnchor, rot.newIssuer] }],
+      ['linkerd: holds 2 anchor(s), not the expected 2'],
+    ],
+    [
+      'a missing ConfigMap with its problem',
+      () => [{ namespace: 'shop', problem: 'ConfigMap shop/x has no key ca-bundle.crt yet' }],
+      ['shop: ConfigMap shop/x has no key ca-bundle.crt yet'],
+    ],
     ['a missing ConfigMap without a problem', () => [{ namespace: 'shop' }], ['shop: missing']],
-    ['only the bad targets are named', (rot) => [{ namespace: 'linkerd', anchors: [rot.newAnchor, rot.oldAnchor] }, { namespace: 'viz', anchors: [rot.newAnchor] }], ['viz: holds 1 anchor(s), not the expected 2']],
+    [
+      'only the bad targets are named',
+      (rot) => [
+        { namespace: 'linkerd', anchors: [rot.newAnchor, rot.oldAnchor] },
+        { namespace: 'viz', anchors: [rot.newAnchor] },
+      ],
+      ['viz: holds 1 anchor(s), not the expected 2'],
+    ],
     ['no targets: never settled', () => [], ['Bundle linkerd-identity-trust-roots selects no namespace']],
   ])('bundleMismatches: %s', (_name, targets, expected) => {
     const observed = observedState({ anchor: r.newAnchor, previous: [r.oldAnchor], issuer: r.newIssuer, signer: r.newAnchor, targets: targets(r) });

@@ -24,18 +24,58 @@ describe('classifyWorkloads: roles', () => {
     ['a StatefulSet named like identity is no identity', workload('StatefulSet', 'linkerd', 'linkerd-identity', { labels: CP }), {}, 'control-plane'],
     ['control-plane label outside the Linkerd namespace', workload('Deployment', 'plain', 'fake', { labels: CP }), {}, undefined],
     ['Linkerd namespace without the label', workload('Deployment', 'linkerd', 'helper'), {}, undefined],
-    ['custom Linkerd namespace and identity name', workload('Deployment', 'l5d', 'id', { labels: { 'linkerd.io/control-plane-ns': 'l5d' } }), { linkerdNamespace: 'l5d', identityDeployment: 'id' }, 'identity'],
-    ['custom control-plane selector', workload('Deployment', 'linkerd', 'destination', { labels: { tier: 'cp' } }), { controlPlaneSelector: 'tier=cp' }, 'control-plane'],
+    [
+      'custom Linkerd namespace and identity name',
+      workload('Deployment', 'l5d', 'id', { labels: { 'linkerd.io/control-plane-ns': 'l5d' } }),
+      { linkerdNamespace: 'l5d', identityDeployment: 'id' },
+      'identity',
+    ],
+    [
+      'custom control-plane selector',
+      workload('Deployment', 'linkerd', 'destination', { labels: { tier: 'cp' } }),
+      { controlPlaneSelector: 'tier=cp' },
+      'control-plane',
+    ],
     ['extension label', workload('Deployment', 'linkerd-viz', 'web', { labels: { 'linkerd.io/extension': 'viz' } }), {}, 'extension'],
-    ['extension label with no extension selector', workload('Deployment', 'linkerd-viz', 'web', { labels: { 'linkerd.io/extension': 'viz' } }), { extensionSelector: '' }, undefined],
+    [
+      'extension label with no extension selector',
+      workload('Deployment', 'linkerd-viz', 'web', { labels: { 'linkerd.io/extension': 'viz' } }),
+      { extensionSelector: '' },
+      undefined,
+    ],
     ['namespace annotated enabled', workload('Deployment', 'shop', 'web'), {}, 'data-plane'],
-    ['template annotated enabled in a plain namespace', workload('StatefulSet', 'plain', 'db', { templateAnnotations: { 'linkerd.io/inject': 'enabled' } }), {}, 'data-plane'],
-    ['template annotated enabled in an opted-out namespace', workload('DaemonSet', 'off', 'agent', { templateAnnotations: { 'linkerd.io/inject': 'enabled' } }), {}, 'data-plane'],
-    ['template annotated enabled in an unknown namespace', workload('Deployment', 'elsewhere', 'x', { templateAnnotations: { 'linkerd.io/inject': 'enabled' } }), {}, 'data-plane'],
-    ['template disabled in a meshed namespace', workload('Deployment', 'shop', 'batch', { templateAnnotations: { 'linkerd.io/inject': 'disabled' } }), {}, undefined],
+    [
+      'template annotated enabled in a plain namespace',
+      workload('StatefulSet', 'plain', 'db', { templateAnnotations: { 'linkerd.io/inject': 'enabled' } }),
+      {},
+      'data-plane',
+    ],
+    [
+      'template annotated enabled in an opted-out namespace',
+      workload('DaemonSet', 'off', 'agent', { templateAnnotations: { 'linkerd.io/inject': 'enabled' } }),
+      {},
+      'data-plane',
+    ],
+    [
+      'template annotated enabled in an unknown namespace',
+      workload('Deployment', 'elsewhere', 'x', { templateAnnotations: { 'linkerd.io/inject': 'enabled' } }),
+      {},
+      'data-plane',
+    ],
+    [
+      'template disabled in a meshed namespace',
+      workload('Deployment', 'shop', 'batch', { templateAnnotations: { 'linkerd.io/inject': 'disabled' } }),
+      {},
+      undefined,
+    ],
     ['no annotation in a plain namespace', workload('Deployment', 'plain', 'web'), {}, undefined],
     ['namespace annotated disabled', workload('Deployment', 'off', 'web'), {}, undefined],
-    ['inject annotation on the workload, not its template', workload('Deployment', 'plain', 'web', { annotations: { 'linkerd.io/inject': 'enabled' } }), {}, undefined],
+    [
+      'inject annotation on the workload, not its template',
+      workload('Deployment', 'plain', 'web', { annotations: { 'linkerd.io/inject': 'enabled' } }),
+      {},
+      undefined,
+    ],
   ])('%s -> %s', (_name, w, over, role) => {
     expect(classify(w, over).map((m) => m.role)).toEqual(role ? [role] : []);
   });
@@ -53,12 +93,27 @@ describe('classifyWorkloads: holds', () => {
     ['opt-out annotation on the pod template', workload('Deployment', 'shop', 'web', { templateAnnotations: opted }), {}, 'opted-out'],
     ['opt-out annotation set to false', workload('Deployment', 'shop', 'web', { annotations: { [OPT_OUT]: 'false' } }), {}, undefined],
     ['opt-out on the control plane', workload('Deployment', 'linkerd', 'linkerd-destination', { labels: CP, annotations: opted }), {}, 'opted-out'],
-    ['a custom opt-out annotation', workload('Deployment', 'shop', 'web', { annotations: { 'example.com/keep': 'true' } }), { optOutAnnotation: 'example.com/keep' }, 'opted-out'],
+    [
+      'a custom opt-out annotation',
+      workload('Deployment', 'shop', 'web', { annotations: { 'example.com/keep': 'true' } }),
+      { optOutAnnotation: 'example.com/keep' },
+      'opted-out',
+    ],
     ['excluded namespace', workload('Deployment', 'shop', 'web'), { excludeNamespaces: ['shop'] }, 'excluded'],
     ['namespace not included', workload('Deployment', 'shop', 'web'), { includeNamespaces: ['plain'] }, 'excluded'],
     ['included namespace', workload('Deployment', 'shop', 'web'), { includeNamespaces: ['shop'] }, undefined],
-    ['control plane in an excluded namespace', workload('Deployment', 'linkerd', 'linkerd-destination', { labels: CP }), { excludeNamespaces: ['linkerd'] }, undefined],
-    ['extension outside the included namespaces', workload('Deployment', 'linkerd-viz', 'web', { labels: { 'linkerd.io/extension': 'viz' } }), { includeNamespaces: ['shop'] }, undefined],
+    [
+      'control plane in an excluded namespace',
+      workload('Deployment', 'linkerd', 'linkerd-destination', { labels: CP }),
+      { excludeNamespaces: ['linkerd'] },
+      undefined,
+    ],
+    [
+      'extension outside the included namespaces',
+      workload('Deployment', 'linkerd-viz', 'web', { labels: { 'linkerd.io/extension': 'viz' } }),
+      { includeNamespaces: ['shop'] },
+      undefined,
+    ],
     ['paused Deployment', workload('Deployment', 'shop', 'web', { paused: true }), {}, 'paused'],
     ['opted out and paused: opted out wins', workload('Deployment', 'shop', 'web', { paused: true, annotations: opted }), {}, 'opted-out'],
     ['OnDelete StatefulSet', workload('StatefulSet', 'shop', 'db', { strategy: 'OnDelete' }), {}, 'on-delete'],
@@ -92,22 +147,88 @@ describe('classifyPods', () => {
     terminating: false,
     ...over,
   });
-  const rs = (name: string, hash: string, namespace = 'shop'): Partial<PodView> => ({ namespace, owner: { kind: 'ReplicaSet', name: `${name}-${hash}` }, labels: { 'pod-template-hash': hash } });
+  const rs = (name: string, hash: string, namespace = 'shop'): Partial<PodView> => ({
+    namespace,
+    owner: { kind: 'ReplicaSet', name: `${name}-${hash}` },
+    labels: { 'pod-template-hash': hash },
+  });
 
   type Expected = { role: Role; workloadKey?: string; owner: string; hold?: string; deletable: boolean };
   it.each<[string, PodView, Expected]>([
-    ['ReplicaSet pod -> its Deployment', pod('web-7c9d-x', rs('web', '7c9d')), { role: 'data-plane', workloadKey: 'Deployment/shop/web', owner: 'Deployment/web', deletable: false }],
-    ['identity pod', pod('id-x', rs('linkerd-identity', '55f', 'linkerd')), { role: 'identity', workloadKey: 'Deployment/linkerd/linkerd-identity', owner: 'Deployment/linkerd-identity', deletable: false }],
-    ['StatefulSet pod', pod('db-0', { owner: { kind: 'StatefulSet', name: 'db' } }), { role: 'data-plane', workloadKey: 'StatefulSet/shop/db', owner: 'StatefulSet/db', deletable: false }],
-    ['DaemonSet pod', pod('agent-x', { owner: { kind: 'DaemonSet', name: 'agent' } }), { role: 'data-plane', workloadKey: 'DaemonSet/shop/agent', owner: 'DaemonSet/agent', deletable: false }],
-    ['a StatefulSet of the same name in another namespace is not its owner', pod('db-0', { namespace: 'plain', owner: { kind: 'StatefulSet', name: 'db' } }), { role: 'data-plane', owner: 'StatefulSet/db', hold: 'StatefulSet plain/db cannot be restarted by a rollout', deletable: true }],
-    ['Job pod', pod('migrate-x', { owner: { kind: 'Job', name: 'migrate' } }), { role: 'data-plane', owner: 'Job/migrate', hold: 'Job shop/migrate cannot be restarted by a rollout', deletable: true }],
+    [
+      'ReplicaSet pod -> its Deployment',
+      pod('web-7c9d-x', rs('web', '7c9d')),
+      { role: 'data-plane', workloadKey: 'Deployment/shop/web', owner: 'Deployment/web', deletable: false },
+    ],
+    [
+      'identity pod',
+      pod('id-x', rs('linkerd-identity', '55f', 'linkerd')),
+      { role: 'identity', workloadKey: 'Deployment/linkerd/linkerd-identity', owner: 'Deployment/linkerd-identity', deletable: false },
+    ],
+    [
+      'StatefulSet pod',
+      pod('db-0', { owner: { kind: 'StatefulSet', name: 'db' } }),
+      { role: 'data-plane', workloadKey: 'StatefulSet/shop/db', owner: 'StatefulSet/db', deletable: false },
+    ],
+    [
+      'DaemonSet pod',
+      pod('agent-x', { owner: { kind: 'DaemonSet', name: 'agent' } }),
+      { role: 'data-plane', workloadKey: 'DaemonSet/shop/agent', owner: 'DaemonSet/agent', deletable: false },
+    ],
+    [
+      'a StatefulSet of the same name in another namespace is not its owner',
+      pod('db-0', { namespace: 'plain', owner: { kind: 'StatefulSet', name: 'db' } }),
+      { role: 'data-plane', owner: 'StatefulSet/db', hold: 'StatefulSet plain/db cannot be restarted by a rollout', deletable: true },
+    ],
+    [
+      'Job pod',
+      pod('migrate-x', { owner: { kind: 'Job', name: 'migrate' } }),
+      { role: 'data-plane', owner: 'Job/migrate', hold: 'Job shop/migrate cannot be restarted by a rollout', deletable: true },
+    ],
     ['bare pod', pod('debug'), { role: 'data-plane', owner: 'bare pod', hold: 'bare pod shop/debug has no controller to restart it', deletable: true }],
-    ['bare pod in the Linkerd namespace', pod('debug', { namespace: 'linkerd' }), { role: 'control-plane', owner: 'bare pod', hold: 'bare pod linkerd/debug has no controller to restart it', deletable: true }],
-    ['bare pod opted out', pod('debug', { annotations: { [OPT_OUT]: 'true' } }), { role: 'data-plane', owner: 'bare pod', hold: 'bare pod shop/debug has no controller to restart it', deletable: false }],
-    ['pod of an opted-out workload', pod('keep-1-x', rs('keep', '1')), { role: 'data-plane', workloadKey: 'Deployment/shop/keep', owner: 'Deployment/keep', hold: `Deployment shop/keep is opted out (${OPT_OUT}=true): restart it by hand`, deletable: false }],
-    ['pod of an OnDelete StatefulSet', pod('legacy-0', { owner: { kind: 'StatefulSet', name: 'legacy' } }), { role: 'data-plane', workloadKey: 'StatefulSet/shop/legacy', owner: 'StatefulSet/legacy', hold: 'StatefulSet shop/legacy uses the OnDelete update strategy: a rollout restart would not replace its pods', deletable: true }],
-    ['pod of a paused Deployment', pod('frozen-2-x', rs('frozen', '2')), { role: 'data-plane', workloadKey: 'Deployment/shop/frozen', owner: 'Deployment/frozen', hold: 'Deployment shop/frozen is paused: resume it (kubectl rollout resume) or opt it out', deletable: false }],
+    [
+      'bare pod in the Linkerd namespace',
+      pod('debug', { namespace: 'linkerd' }),
+      { role: 'control-plane', owner: 'bare pod', hold: 'bare pod linkerd/debug has no controller to restart it', deletable: true },
+    ],
+    [
+      'bare pod opted out',
+      pod('debug', { annotations: { [OPT_OUT]: 'true' } }),
+      { role: 'data-plane', owner: 'bare pod', hold: 'bare pod shop/debug has no controller to restart it', deletable: false },
+    ],
+    [
+      'pod of an opted-out workload',
+      pod('keep-1-x', rs('keep', '1')),
+      {
+        role: 'data-plane',
+        workloadKey: 'Deployment/shop/keep',
+        owner: 'Deployment/keep',
+        hold: `Deployment shop/keep is opted out (${OPT_OUT}=true): restart it by hand`,
+        deletable: false,
+      },
+    ],
+    [
+      'pod of an OnDelete StatefulSet',
+      pod('legacy-0', { owner: { kind: 'StatefulSet', name: 'legacy' } }),
+      {
+        role: 'data-plane',
+        workloadKey: 'StatefulSet/shop/legacy',
+        owner: 'StatefulSet/legacy',
+        hold: 'StatefulSet shop/legacy uses the OnDelete update strategy: a rollout restart would not replace its pods',
+        deletable: true,
+      },
+    ],
+    [
+      'pod of a paused Deployment',
+      pod('frozen-2-x', rs('frozen', '2')),
+      {
+        role: 'data-plane',
+        workloadKey: 'Deployment/shop/frozen',
+        owner: 'Deployment/frozen',
+        hold: 'Deployment shop/frozen is paused: resume it (kubectl rollout resume) or opt it out',
+        deletable: false,
+      },
+    ],
   ])('%s', (_name, p, expected) => {
     const [m] = classifyPods([p], workloads, config());
     expect(m).toMatchObject(expected);
@@ -138,21 +259,43 @@ describe('what the classification keeps', () => {
   });
 
   it('status conditions keep what rolloutState reads, not their messages and times', () => {
-    const progressing = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-7c9d" has timed out progressing.', lastTransitionTime: new Date('2025-06-01T10:00:00Z'), observedGeneration: 3 };
-    const w = workload('Deployment', 'shop', 'web', { generation: 3, status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [progressing] } });
+    const progressing = {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+      message: 'ReplicaSet "web-7c9d" has timed out progressing.',
+      lastTransitionTime: new Date('2025-06-01T10:00:00Z'),
+      observedGeneration: 3,
+    };
+    const w = workload('Deployment', 'shop', 'web', {
+      generation: 3,
+      status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [progressing] },
+    });
     const [m] = classify(w);
-    expect(m?.workload.status).toStrictEqual({ observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', observedGeneration: 3 }] });
+    expect(m?.workload.status).toStrictEqual({
+      observedGeneration: 3,
+      replicas: 1,
+      updatedReplicas: 1,
+      availableReplicas: 1,
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', observedGeneration: 3 }],
+    });
     expect(m && rolloutState(m.workload, 3)).toStrictEqual(rolloutState(w, 3));
   });
 
   it('the kept metadata still decides: a custom selector key and an opt-out on the template', () => {
     const w = workload('Deployment', 'linkerd', 'destination', { labels: { tier: 'cp', app: 'x' }, templateAnnotations: { [OPT_OUT]: 'true', other: 'y' } });
     const [m] = classify(w, { controlPlaneSelector: 'tier=cp' });
-    expect(m).toMatchObject({ role: 'control-plane', hold: { kind: 'opted-out' }, workload: { labels: { tier: 'cp' }, templateAnnotations: { [OPT_OUT]: 'true' } } });
+    expect(m).toMatchObject({
+      role: 'control-plane',
+      hold: { kind: 'opted-out' },
+      workload: { labels: { tier: 'cp' }, templateAnnotations: { [OPT_OUT]: 'true' } },
+    });
   });
 
   it('workloadMetadataKeys names the keys of both selectors, the opt-out and the inject annotations', () => {
-    expect(workloadMetadataKeys(config({ controlPlaneSelector: 'tier=cp,!legacy', extensionSelector: 'linkerd.io/extension in (viz)', optOutAnnotation: 'x/skip' }))).toStrictEqual({
+    expect(
+      workloadMetadataKeys(config({ controlPlaneSelector: 'tier=cp,!legacy', extensionSelector: 'linkerd.io/extension in (viz)', optOutAnnotation: 'x/skip' })),
+    ).toStrictEqual({
       labels: ['tier', 'legacy', 'linkerd.io/extension'],
       annotations: ['x/skip'],
       templateAnnotations: ['linkerd.io/inject', 'x/skip'],
@@ -162,7 +305,13 @@ describe('what the classification keeps', () => {
   // Pods listed with podMetadataKeys must classify exactly as pods with all their metadata: a read
   // of a key classifyPods does not name there would differ here.
   it.each<[string, Partial<V1Pod['metadata']>]>([
-    ['a ReplicaSet pod found by its pod-template-hash', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9d', uid: '1', controller: true }], labels: { 'pod-template-hash': '7c9d', app: 'web' } }],
+    [
+      'a ReplicaSet pod found by its pod-template-hash',
+      {
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9d', uid: '1', controller: true }],
+        labels: { 'pod-template-hash': '7c9d', app: 'web' },
+      },
+    ],
     ['an opted-out bare pod', { annotations: { [OPT_OUT]: 'true', 'linkerd.io/created-by': 'injector' } }],
     ['a bare pod', { annotations: { 'linkerd.io/created-by': 'injector' } }],
   ])('%s classifies the same with only podMetadataKeys kept', (_name, metadata) => {

@@ -7,7 +7,9 @@ import { anchorTriggers, expectRotatedFrom, fresh, phaseOf, runRotate } from '..
 
 /** A mesh of one workload of each kind (and the control plane), so the many runs stay fast. */
 const small: FakeOptions = {
-  workloads: defaultWorkloads.filter((w) => w.name !== 'linkerd-proxy-injector' && w.namespace !== 'linkerd-viz' && w.namespace !== 'plain').map((w) => ({ ...w, replicas: 1 })),
+  workloads: defaultWorkloads
+    .filter((w) => w.name !== 'linkerd-proxy-injector' && w.namespace !== 'linkerd-viz' && w.namespace !== 'plain')
+    .map((w) => ({ ...w, replicas: 1 })),
   timings: { issueMs: 1_000, issueStatusMs: 200, bundleMs: 500 },
 };
 
@@ -32,22 +34,32 @@ describe('a run killed after each of its writes is finished by the next run', ()
     [6, 10],
     [11, 14],
     [15, 18],
-  ])('killed after write %i..%i: the next run ends steady, no violation, the anchor renewed once', async (from, to) => {
-    for (let n = from; n <= Math.min(to, writesOfFullRotation); n++) {
-      const { fake, seen, anchor } = await fresh(small);
-      fake.killAfterWrites(n);
-      await expect(runRotate(fake)).rejects.toThrow(KilledError);
-      expect(fake.writes).toHaveLength(n);
-      expect(fake.clock.sleepers).toBe(0);
-      // The next run starts at once (odd n) or a few seconds later (even n, when rollouts and issuances moved on).
-      await fake.clock.advance(n % 2 === 0 ? 5_000 : 0);
-      phases.add(await phaseOf(fake));
-      const resumed = await runRotate(fake, { resume: true });
-      // Steady when the run ends, not a few seconds later: it waits for old pods still terminating (see below).
-      expect({ n, seen, final: resumed.finalPhase, phase: await phaseOf(fake), anchorTriggers: anchorTriggers(fake) }).toEqual({ n, seen: [], final: 'steady', phase: 'steady', anchorTriggers: 1 });
-      expectRotatedFrom(fake, anchor);
-    }
-  }, 60_000);
+  ])(
+    'killed after write %i..%i: the next run ends steady, no violation, the anchor renewed once',
+    async (from, to) => {
+      for (let n = from; n <= Math.min(to, writesOfFullRotation); n++) {
+        const { fake, seen, anchor } = await fresh(small);
+        fake.killAfterWrites(n);
+        await expect(runRotate(fake)).rejects.toThrow(KilledError);
+        expect(fake.writes).toHaveLength(n);
+        expect(fake.clock.sleepers).toBe(0);
+        // The next run starts at once (odd n) or a few seconds later (even n, when rollouts and issuances moved on).
+        await fake.clock.advance(n % 2 === 0 ? 5_000 : 0);
+        phases.add(await phaseOf(fake));
+        const resumed = await runRotate(fake, { resume: true });
+        // Steady when the run ends, not a few seconds later: it waits for old pods still terminating (see below).
+        expect({ n, seen, final: resumed.finalPhase, phase: await phaseOf(fake), anchorTriggers: anchorTriggers(fake) }).toEqual({
+          n,
+          seen: [],
+          final: 'steady',
+          phase: 'steady',
+          anchorTriggers: 1,
+        });
+        expectRotatedFrom(fake, anchor);
+      }
+    },
+    60_000,
+  );
 
   it('the kills left the cluster in every phase of an unfinished rotation', () => {
     expect([...phases].sort()).toEqual(['anchor-renewed', 'anchor-renewing', 'bundle-trimmed', 'issuer-renewed', 'issuer-renewing']);
@@ -66,7 +78,13 @@ describe('a resume that finds only terminating pods left', () => {
     const before = await phaseOf(fake);
     const writes = fake.writes.length;
     const resumed = await runRotate(fake, { resume: true });
-    expect({ before, phase: resumed.finalPhase, now: await phaseOf(fake), passes: resumed.executed.map((record) => record.step), writes: fake.writes.length - writes }).toEqual({
+    expect({
+      before,
+      phase: resumed.finalPhase,
+      now: await phaseOf(fake),
+      passes: resumed.executed.map((record) => record.step),
+      writes: fake.writes.length - writes,
+    }).toEqual({
       before: 'bundle-trimmed',
       phase: 'steady',
       now: 'steady',

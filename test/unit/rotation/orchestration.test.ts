@@ -158,7 +158,7 @@ describe('resume from phases cert-manager or a person left', () => {
   });
 });
 
-describe("cert-manager renews the issuer by itself during a rotation", () => {
+describe('cert-manager renews the issuer by itself during a rotation', () => {
   /** cert-manager's own issuer renewal right after write `k` of the run (it chains to whichever anchor the anchor Secret holds then). */
   function renewIssuerAfterWrite(fake: FakeCluster, k: number): void {
     let done = false;

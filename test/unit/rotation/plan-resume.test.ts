@@ -2,8 +2,20 @@
 import { derivePlan } from '../../../src/rotation/plan.js';
 import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
-import { anchorRenewedSpec, at, issuerRenewedSpec, makeRotation, mesh, meshWorkloads, observedState, podsOfMesh, statePod, steadySpec, type Rotation, type StateSpec } from '../../support/state.js';
-
+import {
+  anchorRenewedSpec,
+  at,
+  issuerRenewedSpec,
+  makeRotation,
+  mesh,
+  meshWorkloads,
+  observedState,
+  podsOfMesh,
+  statePod,
+  steadySpec,
+  type Rotation,
+  type StateSpec,
+} from '../../support/state.js';
 
 const DESTINATION = 'Deployment/linkerd/linkerd-destination';
 const WEB = 'Deployment/shop/web';
@@ -54,7 +66,11 @@ describe('issuer renewed: it chains to the new anchor, the bundle still holds th
   it('identity adopted the issuer (ready at 10:30:30): only pods created before that restart', () => {
     const pods = podsOfMesh(
       { anchors: both },
-      { destination: { startedAt: at('10:15') }, web: { createdAt: at('10:30:29'), startedAt: at('10:30:31') }, db: { createdAt: at('10:30:31'), startedAt: at('10:30:31') } },
+      {
+        destination: { startedAt: at('10:15') },
+        web: { createdAt: at('10:30:29'), startedAt: at('10:30:31') },
+        db: { createdAt: at('10:30:31'), startedAt: at('10:30:31') },
+      },
     );
     expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: true }))).toEqual([
       s('restart-control-plane', 'adopt-new-issuer', [DESTINATION]),
@@ -77,7 +93,10 @@ describe('issuer renewed: it chains to the new anchor, the bundle still holds th
 
 describe('bundle trimmed: the previous-anchor Secret holds the current anchor', () => {
   const trimmed = (over: Partial<StateSpec> = {}): StateSpec =>
-    steadySpec(r, { pods: podsOfMesh({ anchors: [r.newAnchor] }, { destination: { anchors: both }, web: { anchors: both }, legacy: { anchors: both } }), ...over });
+    steadySpec(r, {
+      pods: podsOfMesh({ anchors: [r.newAnchor] }, { destination: { anchors: both }, web: { anchors: both }, legacy: { anchors: both } }),
+      ...over,
+    });
 
   it.each([true, false])('pods still trusting the old anchor restart (startNew %s), opted-out ones are no targets', (startNew) => {
     const plan = derivePlan(observedState(trimmed()), { startNew });
@@ -98,7 +117,9 @@ describe('bundle trimmed: the previous-anchor Secret holds the current anchor', 
 
   it('a pod with unreadable anchors restarts', () => {
     const pods = [...podsOfMesh({ anchors: [r.newAnchor] }), statePod({ name: 'db-1', of: mesh.db, anchors: undefined })];
-    expect(shape(derivePlan(observedState(trimmed({ pods })), { startNew: false }))).toEqual([s('restart-data-plane', 'drop-old-anchor', ['StatefulSet/shop/db'])]);
+    expect(shape(derivePlan(observedState(trimmed({ pods })), { startNew: false }))).toEqual([
+      s('restart-data-plane', 'drop-old-anchor', ['StatefulSet/shop/db']),
+    ]);
   });
 });
 

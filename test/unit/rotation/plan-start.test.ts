@@ -2,8 +2,19 @@
 import { derivePlan } from '../../../src/rotation/plan.js';
 import { s, shape, type Shape } from '../../support/plan-shape.js';
 import type { Generated } from '../../support/certs.js';
-import { cleanPreviousSecret, makeRotation, meshWorkloads, observedState, podsOfMesh, statePod, mesh, type Rotation, type StateSpec, anchorRenewedSpec, steadySpec } from '../../support/state.js';
-
+import {
+  cleanPreviousSecret,
+  makeRotation,
+  meshWorkloads,
+  observedState,
+  podsOfMesh,
+  statePod,
+  mesh,
+  type Rotation,
+  type StateSpec,
+  anchorRenewedSpec,
+  steadySpec,
+} from '../../support/state.js';
 
 const IDENTITY = 'Deployment/linkerd/linkerd-identity';
 const VIZ = 'Deployment/linkerd-viz/web';
@@ -105,7 +116,10 @@ describe('anchor renewed (by the rotator or by cert-manager on its own): the bun
   // identity, viz, web and the opted-out legacy pod still carry only the old anchor.
   const renewed = (over: Partial<StateSpec> = {}): StateSpec =>
     anchorRenewedSpec(r, {
-      pods: podsOfMesh({ anchors: both }, { identity: { anchors: [r.oldAnchor] }, viz: { anchors: [r.oldAnchor] }, web: { anchors: [r.oldAnchor] }, legacy: { anchors: [r.oldAnchor] } }),
+      pods: podsOfMesh(
+        { anchors: both },
+        { identity: { anchors: [r.oldAnchor] }, viz: { anchors: [r.oldAnchor] }, web: { anchors: [r.oldAnchor] }, legacy: { anchors: [r.oldAnchor] } },
+      ),
       ...over,
     });
 
@@ -120,7 +134,13 @@ describe('anchor renewed (by the rotator or by cert-manager on its own): the bun
   });
 
   it.each<[string, (rot: Rotation) => StateSpec['targets']]>([
-    ['a ConfigMap still holds only the old anchor', (rot) => [{ namespace: 'linkerd', anchors: [rot.oldAnchor, rot.newAnchor] }, { namespace: 'linkerd-viz', anchors: [rot.oldAnchor] }]],
+    [
+      'a ConfigMap still holds only the old anchor',
+      (rot) => [
+        { namespace: 'linkerd', anchors: [rot.oldAnchor, rot.newAnchor] },
+        { namespace: 'linkerd-viz', anchors: [rot.oldAnchor] },
+      ],
+    ],
     ['a ConfigMap is missing', () => [{ namespace: 'linkerd', problem: 'ConfigMap linkerd/linkerd-identity-trust-roots has no key ca-bundle.crt yet' }]],
   ])('bundle not settled (%s): wait-bundle first, then restarts of whatever is stale by then', (_name, targets) => {
     const plan = derivePlan(observedState(renewed({ targets: targets(r) })), { startNew: true });
@@ -143,12 +163,18 @@ describe('anchor renewed (by the rotator or by cert-manager on its own): the bun
       ...podsOfMesh({ anchors: both }, { db: { anchors: [r.oldAnchor] } }),
       statePod({ name: 'web-old', of: mesh.web, anchors: [r.oldAnchor], terminating: true }),
     ];
-    expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: true }))).toEqual([s('restart-data-plane', 'trust-new-anchor', [DB]), ...FROM_RENEW_ISSUER]);
+    expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: true }))).toEqual([
+      s('restart-data-plane', 'trust-new-anchor', [DB]),
+      ...FROM_RENEW_ISSUER,
+    ]);
   });
 
   it('a workload half rolled out (one new pod, one old) is still a target', () => {
     const pods = [...podsOfMesh({ anchors: both }), statePod({ name: 'web-1', of: mesh.web, anchors: [r.oldAnchor] })];
-    expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: false }))).toEqual([s('restart-data-plane', 'trust-new-anchor', [WEB]), ...FROM_RENEW_ISSUER]);
+    expect(shape(derivePlan(observedState(renewed({ pods })), { startNew: false }))).toEqual([
+      s('restart-data-plane', 'trust-new-anchor', [WEB]),
+      ...FROM_RENEW_ISSUER,
+    ]);
   });
 
   it('a pod whose anchors cannot be read counts as stale', () => {

@@ -15,7 +15,13 @@ beforeAll(async () => {
 
 /** A steady mesh without the opted-out workload of the default fixture. */
 const clean = (over: Parameters<typeof steadySpec>[1] = {}): ReturnType<typeof observedState> =>
-  observedState(steadySpec(r, { workloads: [mesh.identity, mesh.web], pods: [statePod({ name: 'identity-0', of: mesh.identity, anchors: [r.newAnchor] }), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor] })], ...over }));
+  observedState(
+    steadySpec(r, {
+      workloads: [mesh.identity, mesh.web],
+      pods: [statePod({ name: 'identity-0', of: mesh.identity, anchors: [r.newAnchor] }), statePod({ name: 'web-0', of: mesh.web, anchors: [r.newAnchor] })],
+      ...over,
+    }),
+  );
 
 describe('issuerRenewal: when cert-manager renews the issuer by itself', () => {
   it('reads status.renewalTime and the interval a fresh issuer of the same spec gets', () => {
@@ -82,7 +88,10 @@ describe('newRotationRefusals', () => {
 
   it('terminating held pods do not count', () => {
     const legacy = meshed('data-plane', 'Deployment', 'legacy', 'api', 'opted-out');
-    const state = clean({ issuerRenewalTime: far, pods: [...clean().pods, statePod({ name: 'api-0', of: legacy, anchors: [r.newAnchor], terminating: true })] });
+    const state = clean({
+      issuerRenewalTime: far,
+      pods: [...clean().pods, statePod({ name: 'api-0', of: legacy, anchors: [r.newAnchor], terminating: true })],
+    });
     expect(heldOwners(state, options)).toEqual([]);
   });
 

@@ -19,7 +19,10 @@ describe('RestartProgress', () => {
   });
 
   it.each([
-    [{ step: 'restart-data-plane', purpose: 'trust-new-anchor', total: 1010, done: 340, inFlight: 8, slowest: { workload: 'shop/api', seconds: 42 } }, 'restart-data-plane (trust-new-anchor): 340/1010 done, 8 in flight, slowest shop/api 42s'],
+    [
+      { step: 'restart-data-plane', purpose: 'trust-new-anchor', total: 1010, done: 340, inFlight: 8, slowest: { workload: 'shop/api', seconds: 42 } },
+      'restart-data-plane (trust-new-anchor): 340/1010 done, 8 in flight, slowest shop/api 42s',
+    ],
     [{ step: 'restart-control-plane', total: 3, done: 3, inFlight: 0 }, 'restart-control-plane: 3/3 done, 0 in flight'],
   ])('progressLine %#', (snapshot, line) => {
     expect(progressLine(snapshot)).toBe(line);

@@ -25,8 +25,16 @@ const certificate = (over: Partial<CertificateView> = {}): CertificateView => ({
   failedIssuanceAttempts: 0,
   ...over,
 });
-const issuing = certificate({ conditions: [{ type: 'Ready', status: 'True' }, { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] });
-const pending = [{ type: 'Approved', status: 'True' }, { type: 'Ready', status: 'False', reason: 'Pending' }];
+const issuing = certificate({
+  conditions: [
+    { type: 'Ready', status: 'True' },
+    { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' },
+  ],
+});
+const pending = [
+  { type: 'Approved', status: 'True' },
+  { type: 'Ready', status: 'False', reason: 'Pending' },
+];
 
 /** What the matcher answers, with the PEM named rather than printed. */
 function outcome(result: Published): string {
@@ -37,11 +45,20 @@ function outcome(result: Published): string {
 
 describe('publishedCertificate: the certificate of a Certificate’s current revision, from its CertificateRequests', () => {
   it.each<[string, () => CertificateView, () => CertificateRequestView[], string]>([
-    ['the request of the current revision, issued and owned', () => certificate(), () => [requestFor(certificate(), current.pem)], 'found current in cert-manager/linkerd-trust-anchor-4'],
+    [
+      'the request of the current revision, issued and owned',
+      () => certificate(),
+      () => [requestFor(certificate(), current.pem)],
+      'found current in cert-manager/linkerd-trust-anchor-4',
+    ],
     [
       'revisionHistoryLimit > 1: older revisions are kept and ignored',
       () => certificate(),
-      () => [requestFor(certificate(), other.pem, { revision: 3 }), requestFor(certificate(), current.pem), requestFor(certificate(), other.pem, { revision: 2 })],
+      () => [
+        requestFor(certificate(), other.pem, { revision: 3 }),
+        requestFor(certificate(), current.pem),
+        requestFor(certificate(), other.pem, { revision: 2 }),
+      ],
       'found current in cert-manager/linkerd-trust-anchor-4',
     ],
     [
@@ -50,7 +67,12 @@ describe('publishedCertificate: the certificate of a Certificate’s current rev
       () => [requestFor(issuing, current.pem), requestFor(issuing, next.pem, { revision: 5 })],
       'found current in cert-manager/linkerd-trust-anchor-4',
     ],
-    ['no status.revision yet: never issued by cert-manager', () => certificate({ revision: 0 }), () => [requestFor(certificate(), current.pem, { revision: 0 })], 'no-revision'],
+    [
+      'no status.revision yet: never issued by cert-manager',
+      () => certificate({ revision: 0 }),
+      () => [requestFor(certificate(), current.pem, { revision: 0 })],
+      'no-revision',
+    ],
     [
       'revisionHistoryLimit 1 mid-issuance: revision 4 garbage-collected, revision 5 pending',
       () => issuing,
@@ -58,11 +80,26 @@ describe('publishedCertificate: the certificate of a Certificate’s current rev
       'not-found',
     ],
     ['no request at all (an anchor made outside cert-manager)', () => certificate(), () => [], 'not-found'],
-    ['a request of revision 4 owned by an earlier Certificate of that name (deleted and made again)', () => certificate(), () => [requestFor(certificate({ uid: 'uid-earlier' }), other.pem)], 'not-found'],
+    [
+      'a request of revision 4 owned by an earlier Certificate of that name (deleted and made again)',
+      () => certificate(),
+      () => [requestFor(certificate({ uid: 'uid-earlier' }), other.pem)],
+      'not-found',
+    ],
     ['a request of revision 4 of another Certificate', () => certificate(), () => [requestFor(certificate({ name: 'webhook' }), other.pem)], 'not-found'],
-    ['a request of revision 4 without the name annotation', () => certificate(), () => [requestFor(certificate(), other.pem, { certificateName: undefined })], 'not-found'],
+    [
+      'a request of revision 4 without the name annotation',
+      () => certificate(),
+      () => [requestFor(certificate(), other.pem, { certificateName: undefined })],
+      'not-found',
+    ],
     ['a request of revision 4 in another namespace', () => certificate(), () => [requestFor(certificate({ namespace: 'linkerd' }), other.pem)], 'not-found'],
-    ['the request of revision 4 not issued (pending)', () => certificate(), () => [requestFor(certificate(), current.pem, { conditions: pending })], 'not-issued'],
+    [
+      'the request of revision 4 not issued (pending)',
+      () => certificate(),
+      () => [requestFor(certificate(), current.pem, { conditions: pending })],
+      'not-issued',
+    ],
     [
       'the request of revision 4 failed',
       () => certificate(),
@@ -70,9 +107,24 @@ describe('publishedCertificate: the certificate of a Certificate’s current rev
       'not-issued',
     ],
     ['the request of revision 4 Ready but empty', () => certificate(), () => [requestFor(certificate(), '')], 'not-issued'],
-    ['two requests of revision 4 that disagree', () => certificate(), () => [requestFor(certificate(), current.pem), requestFor(certificate(), other.pem, { name: 'dup' })], 'ambiguous'],
-    ['two requests of revision 4 that agree', () => certificate(), () => [requestFor(certificate(), current.pem), requestFor(certificate(), current.pem, { name: 'dup' })], 'found current in cert-manager/linkerd-trust-anchor-4'],
-    ['an uid unknown (no owner to check): annotations decide', () => certificate({ uid: '' }), () => [requestFor(certificate({ uid: 'x' }), current.pem)], 'found current in cert-manager/linkerd-trust-anchor-4'],
+    [
+      'two requests of revision 4 that disagree',
+      () => certificate(),
+      () => [requestFor(certificate(), current.pem), requestFor(certificate(), other.pem, { name: 'dup' })],
+      'ambiguous',
+    ],
+    [
+      'two requests of revision 4 that agree',
+      () => certificate(),
+      () => [requestFor(certificate(), current.pem), requestFor(certificate(), current.pem, { name: 'dup' })],
+      'found current in cert-manager/linkerd-trust-anchor-4',
+    ],
+    [
+      'an uid unknown (no owner to check): annotations decide',
+      () => certificate({ uid: '' }),
+      () => [requestFor(certificate({ uid: 'x' }), current.pem)],
+      'found current in cert-manager/linkerd-trust-anchor-4',
+    ],
   ])('%s', (_name, cert, requests, expected) => {
     expect(outcome(publishedCertificate(cert(), requests()))).toBe(expected);
   });
@@ -94,7 +146,16 @@ describe('readCurrent: the Certificate and its current certificate, waiting out 
   function fakeCluster(timeline: (ms: number) => { certificate: CertificateView; requests: CertificateRequestView[] }) {
     let ms = 0;
     const reads: string[] = [];
-    const secret: SecretView = { namespace: 'cert-manager', name: 'linkerd-trust-anchor', type: 'kubernetes.io/tls', resourceVersion: '1', tlsCrt: other.pem, hasPrivateKey: true, otherKeys: ['tls.key'], hasCertManagerMetadata: true };
+    const secret: SecretView = {
+      namespace: 'cert-manager',
+      name: 'linkerd-trust-anchor',
+      type: 'kubernetes.io/tls',
+      resourceVersion: '1',
+      tlsCrt: other.pem,
+      hasPrivateKey: true,
+      otherKeys: ['tls.key'],
+      hasCertManagerMetadata: true,
+    };
     const cluster = {
       getCertificate: () => Promise.resolve(timeline(ms).certificate),
       listCertificateRequests: () => Promise.resolve(timeline(ms).requests),
@@ -111,7 +172,9 @@ describe('readCurrent: the Certificate and its current certificate, waiting out 
 
   it('revision 4 gone mid-issuance: waits for revision 5 and returns it with the Certificate as it then is', async () => {
     const done = certificate({ revision: 5 });
-    const { cluster, clock, reads, elapsed } = fakeCluster((ms) => (ms < 5000 ? { certificate: issuing, requests: [] } : { certificate: done, requests: [requestFor(done, next.pem)] }));
+    const { cluster, clock, reads, elapsed } = fakeCluster((ms) =>
+      ms < 5000 ? { certificate: issuing, requests: [] } : { certificate: done, requests: [requestFor(done, next.pem)] },
+    );
     const result = await readCurrent(cluster, config, ref, { clock });
     expect({ revision: result.certificate.revision, cert: result.cert.pem, source: result.source, reads, waited: elapsed() }).toEqual({
       revision: 5,
@@ -126,7 +189,9 @@ describe('readCurrent: the Certificate and its current certificate, waiting out 
     const { cluster, clock, reads, elapsed } = fakeCluster(() => ({ certificate: certificate(), requests: [] }));
     const error = await readCurrent(cluster, config, ref, { clock }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PreconditionError);
-    expect((error as Error).message).toMatch(/^cannot read the trust anchor's current certificate without its Secret cert-manager\/linkerd-trust-anchor, which holds the private key: no CertificateRequest .*--read-key-secrets \(LCR_READ_KEY_SECRETS=true; the Helm chart's rotator.readKeySecrets=true/);
+    expect((error as Error).message).toMatch(
+      /^cannot read the trust anchor's current certificate without its Secret cert-manager\/linkerd-trust-anchor, which holds the private key: no CertificateRequest .*--read-key-secrets \(LCR_READ_KEY_SECRETS=true; the Helm chart's rotator.readKeySecrets=true/,
+    );
     expect({ reads, waited: elapsed() }).toEqual({ reads: [], waited: 0 });
   });
 
@@ -139,7 +204,11 @@ describe('readCurrent: the Certificate and its current certificate, waiting out 
   it('with --read-key-secrets, nothing published: the certificate from the Secret', async () => {
     const { cluster, clock, reads } = fakeCluster(() => ({ certificate: certificate({ revision: 0 }), requests: [] }));
     const result = await readCurrent(cluster, { ...config, readKeySecrets: true }, ref, { clock });
-    expect({ cert: result.cert.pem, source: result.source, reads }).toEqual({ cert: other.pem, source: 'Secret cert-manager/linkerd-trust-anchor', reads: ['cert-manager/linkerd-trust-anchor'] });
+    expect({ cert: result.cert.pem, source: result.source, reads }).toEqual({
+      cert: other.pem,
+      source: 'Secret cert-manager/linkerd-trust-anchor',
+      reads: ['cert-manager/linkerd-trust-anchor'],
+    });
   });
 
   it('with --read-key-secrets and a published certificate: the request wins, the Secret is not read', async () => {
@@ -149,7 +218,10 @@ describe('readCurrent: the Certificate and its current certificate, waiting out 
   });
 
   it('a malformed published certificate: refused', async () => {
-    const { cluster, clock } = fakeCluster(() => ({ certificate: certificate(), requests: [requestFor(certificate(), '-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n')] }));
+    const { cluster, clock } = fakeCluster(() => ({
+      certificate: certificate(),
+      requests: [requestFor(certificate(), '-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n')],
+    }));
     await expect(readCurrent(cluster, config, ref, { clock })).rejects.toThrow(PreconditionError);
   });
 });

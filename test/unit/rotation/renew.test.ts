@@ -39,7 +39,12 @@ describe('baselineOf', () => {
 describe('judgeIssuance', () => {
   it.each<[string, CertificateView, string | undefined, string]>([
     ['revision not past the baseline', issued({ revision: 3 }), 'new-fp', 'status.revision to pass 3'],
-    ['Issuing still True', issued({ conditions: [READY, { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] }), 'new-fp', 'the Issuing condition to clear'],
+    [
+      'Issuing still True',
+      issued({ conditions: [READY, { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered' }] }),
+      'new-fp',
+      'the Issuing condition to clear',
+    ],
     ['Ready missing', issued({ conditions: [] }), 'new-fp', 'Ready=True'],
     ['Ready False', issued({ conditions: [{ type: 'Ready', status: 'False', reason: 'DoesNotExist' }] }), 'new-fp', 'Ready=True'],
     ['Ready for an older generation', issued({ conditions: [{ ...READY, observedGeneration: 1 }] }), 'new-fp', 'Ready for the current generation'],
@@ -122,7 +127,13 @@ describe('a renewal that rotates nothing', () => {
      * re-issues at once). Its Secret holds the key, so reading it fails the test.
      */
     function fakeCluster(policy: string | undefined, reissued: () => Generated) {
-      let certificate: CertificateView = { ...before, name: 'linkerd-trust-anchor', namespace: 'cert-manager', secretName: 'linkerd-trust-anchor', rotationPolicy: policy };
+      let certificate: CertificateView = {
+        ...before,
+        name: 'linkerd-trust-anchor',
+        namespace: 'cert-manager',
+        secretName: 'linkerd-trust-anchor',
+        rotationPolicy: policy,
+      };
       let pem = anchor.pem;
       const triggers: string[] = [];
       const cluster = {
@@ -152,7 +163,9 @@ describe('a renewal that rotates nothing', () => {
 
     it('re-issued with the same key anyway: a StepError that says the rotation stops before any restart', async () => {
       const { ctx, triggers } = fakeCluster(undefined, () => sameKey);
-      await expect(renewCertificate(ctx, target)).rejects.toThrow(/^the trust anchor re-issued by Certificate cert-manager\/linkerd-trust-anchor \([0-9a-f]{12}\) is no rotation: .*same public key.*; stopping before any restart$/);
+      await expect(renewCertificate(ctx, target)).rejects.toThrow(
+        /^the trust anchor re-issued by Certificate cert-manager\/linkerd-trust-anchor \([0-9a-f]{12}\) is no rotation: .*same public key.*; stopping before any restart$/,
+      );
       expect(triggers).toEqual(['linkerd-trust-anchor']);
     });
 

@@ -109,7 +109,11 @@ class ScriptedWorkloads {
     const object = this.objects.get(key);
     if (!object) throw new Error(`${key} not found`);
     for (const feed of this.feeds.filter((f) => f.kind === object.kind && f.span !== undefined)) {
-      feed.onChange({ ref: { kind: object.kind, namespace: object.namespace, name: object.name }, workload: deleted ? undefined : structuredClone(object), span: feed.span ?? 0 });
+      feed.onChange({
+        ref: { kind: object.kind, namespace: object.namespace, name: object.name },
+        workload: deleted ? undefined : structuredClone(object),
+        span: feed.span ?? 0,
+      });
     }
   }
 }
@@ -165,7 +169,14 @@ describe('restartAll with a watch per kind', () => {
     const pass = track(restartAll({ ...context(api, clock), progress }, shop, 2, undefined, { step: 'restart-data-plane', purpose: 'adopt-new-issuer' }));
     await settle();
     await clock.advance(5_000);
-    expect(watched.progress?.snapshot()).toEqual({ step: 'restart-data-plane', purpose: 'adopt-new-issuer', total: 5, done: 0, inFlight: 2, slowest: { workload: 'shop/api', seconds: 5 } });
+    expect(watched.progress?.snapshot()).toEqual({
+      step: 'restart-data-plane',
+      purpose: 'adopt-new-issuer',
+      total: 5,
+      done: 0,
+      inFlight: 2,
+      slowest: { workload: 'shop/api', seconds: 5 },
+    });
     api.finish(keys[0] as string);
     await settle();
     expect(watched.progress?.snapshot()).toMatchObject({ done: 1, inFlight: 2, slowest: { workload: 'shop/web', seconds: 5 } });
@@ -180,7 +191,12 @@ describe('restartAll with a watch per kind', () => {
   });
 
   it('opens one watch per kind among the targets, never one per workload', async () => {
-    const mixed = [...shop, meshed('data-plane', 'StatefulSet', 'shop', 'db'), meshed('data-plane', 'DaemonSet', 'shop', 'agent'), meshed('data-plane', 'StatefulSet', 'shop', 'queue')];
+    const mixed = [
+      ...shop,
+      meshed('data-plane', 'StatefulSet', 'shop', 'db'),
+      meshed('data-plane', 'DaemonSet', 'shop', 'agent'),
+      meshed('data-plane', 'StatefulSet', 'shop', 'queue'),
+    ];
     const api = new ScriptedWorkloads(mixed.map((t) => t.workload));
     const pass = track(restartAll(context(api, new ManualClock()), mixed, 8));
     await settle();

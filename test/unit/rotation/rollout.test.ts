@@ -20,10 +20,18 @@ describe('rolloutState: Deployment (3 replicas)', () => {
       deployment({ ...rolledOut, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] }),
       { state: 'failed', reason: 'Deployment shop/web exceeded its progress deadline' },
     ],
-    ['Progressing for another reason is no failure', deployment({ ...rolledOut, conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }] }), DONE],
+    [
+      'Progressing for another reason is no failure',
+      deployment({ ...rolledOut, conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }] }),
+      DONE,
+    ],
     ['fewer updated replicas than wanted', deployment({ replicas: 4, updatedReplicas: 1, availableReplicas: 3 }), progressing('1 of 3 updated replicas')],
     ['old replicas remaining', deployment({ replicas: 4, updatedReplicas: 3, availableReplicas: 3 }), progressing('1 old replicas to terminate')],
-    ['updated replicas not all available', deployment({ replicas: 3, updatedReplicas: 3, availableReplicas: 2 }), progressing('2 of 3 updated replicas available')],
+    [
+      'updated replicas not all available',
+      deployment({ replicas: 3, updatedReplicas: 3, availableReplicas: 2 }),
+      progressing('2 of 3 updated replicas available'),
+    ],
     ['done', deployment(rolledOut), DONE],
     ['more available than updated is done', deployment({ ...rolledOut, availableReplicas: 4 }), DONE],
     ['scaled to zero', deployment({}, { specReplicas: 0 }), DONE],
@@ -52,8 +60,16 @@ describe('rolloutState: StatefulSet (3 replicas)', () => {
     ['OnDelete', sts(rolledOut, { strategy: 'OnDelete' }), { state: 'failed', reason: 'rollout status is only available for the RollingUpdate strategy' }],
     ['controller has not seen the patch', sts({ ...rolledOut, observedGeneration: 1 }), progressing('the controller to observe the new generation')],
     ['not all ready', sts({ ...rolledOut, readyReplicas: 2 }), progressing('2 of 3 pods ready')],
-    ['partition 1, one pod updated', sts({ ...rolledOut, updatedReplicas: 1, updateRevision: 'db-3' }, { partition: 1 }), progressing('1 of 2 pods updated (partition 1)')],
-    ['partition 1, two pods updated (revisions differ, as they will)', sts({ ...rolledOut, updatedReplicas: 2, updateRevision: 'db-3' }, { partition: 1 }), DONE],
+    [
+      'partition 1, one pod updated',
+      sts({ ...rolledOut, updatedReplicas: 1, updateRevision: 'db-3' }, { partition: 1 }),
+      progressing('1 of 2 pods updated (partition 1)'),
+    ],
+    [
+      'partition 1, two pods updated (revisions differ, as they will)',
+      sts({ ...rolledOut, updatedReplicas: 2, updateRevision: 'db-3' }, { partition: 1 }),
+      DONE,
+    ],
     ['partition 0 behaves as no partition', sts({ ...rolledOut, updateRevision: 'db-3' }, { partition: 0 }), progressing('pods to move to revision db-3')],
     ['revision mismatch', sts({ ...rolledOut, updateRevision: 'db-3' }), progressing('pods to move to revision db-3')],
     ['done', sts(rolledOut), DONE],
@@ -81,11 +97,23 @@ describe('rolloutState: DaemonSet (5 nodes)', () => {
 describe('restartRefusal', () => {
   it.each<[string, Workload, string | undefined]>([
     ['a running Deployment', workload('Deployment', 'shop', 'web'), undefined],
-    ['a paused Deployment', workload('Deployment', 'shop', 'web', { paused: true }), 'Deployment shop/web is paused: resume it (kubectl rollout resume) or opt it out'],
+    [
+      'a paused Deployment',
+      workload('Deployment', 'shop', 'web', { paused: true }),
+      'Deployment shop/web is paused: resume it (kubectl rollout resume) or opt it out',
+    ],
     ['a Recreate Deployment', workload('Deployment', 'shop', 'web', { strategy: 'Recreate' }), undefined],
     ['a RollingUpdate StatefulSet', workload('StatefulSet', 'shop', 'db'), undefined],
-    ['an OnDelete StatefulSet', workload('StatefulSet', 'shop', 'db', { strategy: 'OnDelete' }), 'StatefulSet shop/db uses the OnDelete update strategy: a rollout restart would not replace its pods'],
-    ['an OnDelete DaemonSet', workload('DaemonSet', 'shop', 'agent', { strategy: 'OnDelete' }), 'DaemonSet shop/agent uses the OnDelete update strategy: a rollout restart would not replace its pods'],
+    [
+      'an OnDelete StatefulSet',
+      workload('StatefulSet', 'shop', 'db', { strategy: 'OnDelete' }),
+      'StatefulSet shop/db uses the OnDelete update strategy: a rollout restart would not replace its pods',
+    ],
+    [
+      'an OnDelete DaemonSet',
+      workload('DaemonSet', 'shop', 'agent', { strategy: 'OnDelete' }),
+      'DaemonSet shop/agent uses the OnDelete update strategy: a rollout restart would not replace its pods',
+    ],
     ['a RollingUpdate DaemonSet', workload('DaemonSet', 'shop', 'agent'), undefined],
   ])('%s', (_name, w, expected) => {
     expect(restartRefusal(w)).toBe(expected);

@@ -4,7 +4,18 @@ import { defaultConfig } from '../../../src/config.js';
 import { derivePlan } from '../../../src/rotation/plan.js';
 import type { ObservedState } from '../../../src/rotation/state.js';
 import { controlPlaneRoles, decideRenewal, restartPreview, type RenewalRequest, type RenewalVerdict } from '../../../src/rotation/task-request.js';
-import { anchorRenewedSpec, issuerRenewedSpec, makeRotation, mesh, NOW, observedState, statePod, steadySpec, type Rotation, type StateSpec } from '../../support/state.js';
+import {
+  anchorRenewedSpec,
+  issuerRenewedSpec,
+  makeRotation,
+  mesh,
+  NOW,
+  observedState,
+  statePod,
+  steadySpec,
+  type Rotation,
+  type StateSpec,
+} from '../../support/state.js';
 
 const HOUR = 3_600_000;
 const config = { ...defaultConfig, issuerRenewalMarginMs: 2 * HOUR };
@@ -26,7 +37,8 @@ const clean = (over: Partial<StateSpec> = {}): ObservedState =>
   );
 
 // renew-certs judges against the plan that may start a rotation, as the command does.
-const decide = (request: RenewalRequest, state: ObservedState, cfg = config): RenewalVerdict => decideRenewal(request, state, derivePlan(state, { startNew: true }), cfg);
+const decide = (request: RenewalRequest, state: ObservedState, cfg = config): RenewalVerdict =>
+  decideRenewal(request, state, derivePlan(state, { startNew: true }), cfg);
 
 describe('decideRenewal', () => {
   it('steady, nothing in the way: --which next renews the anchor, and so does --which anchor', () => {
@@ -38,7 +50,9 @@ describe('decideRenewal', () => {
     const state = clean({ issuerRenewalTime: new Date(NOW.getTime() + HOUR) });
     const verdict = decide('anchor', state);
     expect(verdict.verdict).toBe('refuse');
-    expect(verdict.verdict === 'refuse' && verdict.reason).toMatch(/^refusing to renew the trust anchor, nothing was changed: \(1\) .*: run renew-certs --which issuer first, or rotate$/);
+    expect(verdict.verdict === 'refuse' && verdict.reason).toMatch(
+      /^refusing to renew the trust anchor, nothing was changed: \(1\) .*: run renew-certs --which issuer first, or rotate$/,
+    );
     // The issuer itself may be renewed: the margin protects the anchor renewal only.
     expect(decide('issuer', state)).toMatchObject({ verdict: 'run', which: 'issuer' });
   });
@@ -46,7 +60,10 @@ describe('decideRenewal', () => {
   it('a meshed pod nobody restarts refuses the anchor, as rotate refuses to start; --delete-stale-pods lets it run', () => {
     const bare = statePod({ name: 'debug', namespace: 'shop', anchors: [r.newAnchor], hold: 'bare pod shop/debug has no controller to restart it' });
     const state = clean({ pods: [...clean().pods, bare] });
-    expect(decide('anchor', state)).toMatchObject({ verdict: 'refuse', reason: expect.stringMatching(/^refusing to renew the trust anchor, nothing was changed: \(1\) .*shop\/debug/) as unknown });
+    expect(decide('anchor', state)).toMatchObject({
+      verdict: 'refuse',
+      reason: expect.stringMatching(/^refusing to renew the trust anchor, nothing was changed: \(1\) .*shop\/debug/) as unknown,
+    });
     expect(decide('anchor', state, { ...config, deleteStalePods: true })).toMatchObject({ verdict: 'run', which: 'anchor' });
   });
 

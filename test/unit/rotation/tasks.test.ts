@@ -2,7 +2,19 @@
 import { derivePlan, type Phase } from '../../../src/rotation/plan.js';
 import { judgeTask, nextRenewal, nothingToRenew, type Task, type TaskVerdict } from '../../../src/rotation/tasks.js';
 import type { Generated } from '../../support/certs.js';
-import { anchorRenewedSpec, at, cleanPreviousSecret, issuerRenewedSpec, makeRotation, meshWorkloads, observedState, podsOfMesh, steadySpec, type Rotation, type StateSpec } from '../../support/state.js';
+import {
+  anchorRenewedSpec,
+  at,
+  cleanPreviousSecret,
+  issuerRenewedSpec,
+  makeRotation,
+  meshWorkloads,
+  observedState,
+  podsOfMesh,
+  steadySpec,
+  type Rotation,
+  type StateSpec,
+} from '../../support/state.js';
 
 let r: Rotation;
 let both: Generated[];
@@ -14,22 +26,44 @@ beforeAll(async () => {
 /** The states a rotation (or a task run out of order, or a crash) can leave, by name. */
 const states: Record<string, { phase: Phase; spec: () => StateSpec }> = {
   steady: { phase: 'steady', spec: () => steadySpec(r) },
-  'steady, empty previous-anchor Secret (fresh install)': { phase: 'steady', spec: () => steadySpec(r, { previous: [], previousSecret: cleanPreviousSecret({ tlsCrt: '' }) }) },
+  'steady, empty previous-anchor Secret (fresh install)': {
+    phase: 'steady',
+    spec: () => steadySpec(r, { previous: [], previousSecret: cleanPreviousSecret({ tlsCrt: '' }) }),
+  },
   'steady, legacy previous-anchor Secret': {
     phase: 'steady',
     spec: () => steadySpec(r, { previousSecret: cleanPreviousSecret({ type: 'kubernetes.io/tls', hasPrivateKey: true, tlsCrt: r.newAnchor.pem }) }),
   },
   'anchor renewing': { phase: 'anchor-renewing', spec: () => steadySpec(r, { anchorIssuing: true }) },
-  'anchor renewed, before gate 1': { phase: 'anchor-renewed', spec: () => anchorRenewedSpec(r, { pods: podsOfMesh({ anchors: both }, { web: { anchors: [r.oldAnchor] } }) }) },
+  'anchor renewed, before gate 1': {
+    phase: 'anchor-renewed',
+    spec: () => anchorRenewedSpec(r, { pods: podsOfMesh({ anchors: both }, { web: { anchors: [r.oldAnchor] } }) }),
+  },
   'anchor renewed, gate 1 met': { phase: 'anchor-renewed', spec: () => anchorRenewedSpec(r) },
-  'anchor renewed, bundle not settled': { phase: 'anchor-renewed', spec: () => anchorRenewedSpec(r, { targets: [{ namespace: 'linkerd', anchors: [r.oldAnchor] }] }) },
+  'anchor renewed, bundle not settled': {
+    phase: 'anchor-renewed',
+    spec: () => anchorRenewedSpec(r, { targets: [{ namespace: 'linkerd', anchors: [r.oldAnchor] }] }),
+  },
   'issuer renewing': { phase: 'issuer-renewing', spec: () => anchorRenewedSpec(r, { issuerIssuing: true }) },
-  'issuer renewed, before gate 2': { phase: 'issuer-renewed', spec: () => issuerRenewedSpec(r, { pods: podsOfMesh({ anchors: both }, { identity: { startedAt: at('09:00') } }) }) },
+  'issuer renewed, before gate 2': {
+    phase: 'issuer-renewed',
+    spec: () => issuerRenewedSpec(r, { pods: podsOfMesh({ anchors: both }, { identity: { startedAt: at('09:00') } }) }),
+  },
   'issuer renewed, gate 2 met': { phase: 'issuer-renewed', spec: () => issuerRenewedSpec(r) },
-  'bundle trimmed, restarts pending': { phase: 'bundle-trimmed', spec: () => steadySpec(r, { pods: podsOfMesh({ anchors: [r.newAnchor] }, { web: { anchors: both } }) }) },
+  'bundle trimmed, restarts pending': {
+    phase: 'bundle-trimmed',
+    spec: () => steadySpec(r, { pods: podsOfMesh({ anchors: [r.newAnchor] }, { web: { anchors: both } }) }),
+  },
   'inconsistent: old anchor dropped while the issuer chained to it': {
     phase: 'inconsistent',
-    spec: () => ({ anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.oldIssuer, signer: undefined, workloads: meshWorkloads, pods: podsOfMesh({ anchors: both }) }),
+    spec: () => ({
+      anchor: r.newAnchor,
+      previous: [r.newAnchor],
+      issuer: r.oldIssuer,
+      signer: undefined,
+      workloads: meshWorkloads,
+      pods: podsOfMesh({ anchors: both }),
+    }),
   },
 };
 
@@ -75,7 +109,10 @@ describe('judgeTask: every task in every phase', () => {
       expect(verdict.verdict).toBe(expected);
       // A refusal or a no-op names the phase it was judged in, and a refusal says what to run instead.
       if (verdict.verdict !== 'run') expect(verdict.reason).toContain(`phase ${phase}`);
-      if (verdict.verdict === 'refuse') expect(verdict.reason).toMatch(/run (rotate|restart-control-plane|restart-data-plane|renew-certs|update-bundle)|restart them by hand|wait for trust-manager/);
+      if (verdict.verdict === 'refuse')
+        expect(verdict.reason).toMatch(
+          /run (rotate|restart-control-plane|restart-data-plane|renew-certs|update-bundle)|restart them by hand|wait for trust-manager/,
+        );
     });
   });
 });
@@ -87,15 +124,21 @@ describe('what the refusals say', () => {
   };
 
   test('update-bundle before the issuer chains to the current anchor names the next step', () => {
-    expect(reason('anchor renewed, gate 1 met', 'update-bundle')).toMatch(/the issuer does not chain to the current anchor [0-9a-f]{12} yet.*the next step is renew-issuer: run renew-certs --which issuer/);
+    expect(reason('anchor renewed, gate 1 met', 'update-bundle')).toMatch(
+      /the issuer does not chain to the current anchor [0-9a-f]{12} yet.*the next step is renew-issuer: run renew-certs --which issuer/,
+    );
   });
 
   test('renew-certs --which issuer before gate 1 names a pod that lacks the anchor and the restart commands', () => {
-    expect(reason('anchor renewed, before gate 1', 'renew-issuer')).toMatch(/gate 1 .* is not met: 1 meshed pod\(s\) must restart first, e.g\. shop\/web-0 \(Deployment\/web\): its bundle lacks the new trust anchor; run restart-control-plane, then restart-data-plane/);
+    expect(reason('anchor renewed, before gate 1', 'renew-issuer')).toMatch(
+      /gate 1 .* is not met: 1 meshed pod\(s\) must restart first, e.g\. shop\/web-0 \(Deployment\/web\): its bundle lacks the new trust anchor; run restart-control-plane, then restart-data-plane/,
+    );
   });
 
   test('update-bundle before gate 2 names the identity controller', () => {
-    expect(reason('issuer renewed, before gate 2', 'update-bundle')).toMatch(/gate 2 .* linkerd\/identity-0 \(Deployment\/linkerd-identity\): identity controller started before the current issuer was issued/);
+    expect(reason('issuer renewed, before gate 2', 'update-bundle')).toMatch(
+      /gate 2 .* linkerd\/identity-0 \(Deployment\/linkerd-identity\): identity controller started before the current issuer was issued/,
+    );
   });
 
   test('a second anchor renewal while a rotation is unfinished points at rotate', () => {
@@ -115,7 +158,10 @@ describe('what the refusals say', () => {
 
   test('restarts with no target namespace are refused', () => {
     const state = observedState(steadySpec(r, { targets: [] }));
-    expect(judgeTask('restart-data-plane', state, derivePlan(state, { startNew: false }))).toMatchObject({ verdict: 'refuse', reason: expect.stringContaining('no target namespace') as unknown });
+    expect(judgeTask('restart-data-plane', state, derivePlan(state, { startNew: false }))).toMatchObject({
+      verdict: 'refuse',
+      reason: expect.stringContaining('no target namespace') as unknown,
+    });
   });
 });
 
@@ -135,6 +181,8 @@ describe('renew-certs without --which', () => {
 
   test('nothing due: the message names the next step and its command', () => {
     const plan = derivePlan(observedState(issuerRenewedSpec(r)), { startNew: true });
-    expect(nothingToRenew(plan)).toBe('no certificate is due in the safe order now (phase issuer-renewed); the next step is update-bundle: run update-bundle (or rotate)');
+    expect(nothingToRenew(plan)).toBe(
+      'no certificate is due in the safe order now (phase issuer-renewed); the next step is update-bundle: run update-bundle (or rotate)',
+    );
   });
 });

@@ -24,7 +24,9 @@ function checkDoneAt(doneAt: number | undefined): { check: () => Promise<Check<s
   return {
     check: () => {
       looks++;
-      return Promise.resolve(looks === doneAt ? { done: true, value: `value at look ${looks}` } : { done: false, waitingFor: `look ${looks} saw 2 stale pods` });
+      return Promise.resolve(
+        looks === doneAt ? { done: true, value: `value at look ${looks}` } : { done: false, waitingFor: `look ${looks} saw 2 stale pods` },
+      );
     },
     looks: () => looks,
   };
@@ -106,7 +108,8 @@ describe('waitUntil', () => {
 
 describe('inBatches', () => {
   /** Lets every pending promise callback run, a few rounds deep. */
-  const tick = (rounds: number): Promise<void> => (rounds <= 0 ? Promise.resolve() : new Promise<void>((resolve) => setImmediate(resolve)).then(() => tick(rounds - 1)));
+  const tick = (rounds: number): Promise<void> =>
+    rounds <= 0 ? Promise.resolve() : new Promise<void>((resolve) => setImmediate(resolve)).then(() => tick(rounds - 1));
 
   function tracked(duration: (item: number) => number, fail?: (item: number) => boolean) {
     const stats = { inFlight: 0, max: 0, started: [] as number[], settled: [] as number[] };
@@ -146,7 +149,10 @@ describe('inBatches', () => {
   it('propagates the first error, starts nothing after it, and waits for the running tasks', async () => {
     const items = Array.from({ length: 10 }, (_, i) => i);
     // Item 1 fails first (after 1 round), item 2 later (after 3 rounds).
-    const { stats, task } = tracked((item) => (item === 1 ? 1 : 3), (item) => item === 1 || item === 2);
+    const { stats, task } = tracked(
+      (item) => (item === 1 ? 1 : 3),
+      (item) => item === 1 || item === 2,
+    );
     await expect(inBatches(items, 3, task)).rejects.toThrow('task 1 failed');
     expect(stats.started).toEqual([0, 1, 2]);
     expect([...stats.settled].sort()).toEqual([0, 1, 2]);

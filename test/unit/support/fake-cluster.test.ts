@@ -7,7 +7,8 @@ import { rolloutState } from '../../../src/rotation/rollout.js';
 import { FakeCluster, KilledError } from '../../support/fake-cluster.js';
 
 const pems = (text: string | undefined): string[] => (text ?? '').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-const secretPem = (fake: FakeCluster, namespace: string, name: string): string => Buffer.from(fake.store.get('Secret', namespace, name)?.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
+const secretPem = (fake: FakeCluster, namespace: string, name: string): string =>
+  Buffer.from(fake.store.get('Secret', namespace, name)?.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
 
 describe('FakeCluster', () => {
   it('a restart: generation moves at once, the controller observes it later, pods roll one at a time, status reaches done', async () => {
@@ -80,7 +81,9 @@ describe('FakeCluster', () => {
     await fake.clock.drive(port.triggerIssuance('linkerd', 'linkerd-identity-issuer', fake.clock.now()));
     await fake.clock.advance(10_000);
     fake.conflicts('triggerIssuance', 8);
-    await expect(fake.clock.drive(port.triggerIssuance('linkerd', 'linkerd-identity-issuer', fake.clock.now()))).rejects.toThrow(expect.objectContaining({ code: 409 }) as Error);
+    await expect(fake.clock.drive(port.triggerIssuance('linkerd', 'linkerd-identity-issuer', fake.clock.now()))).rejects.toThrow(
+      expect.objectContaining({ code: 409 }) as Error,
+    );
     expect(fake.writes).toHaveLength(1);
   });
 

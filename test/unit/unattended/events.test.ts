@@ -7,7 +7,13 @@ import { ManualClock } from '../../support/clock.js';
 import { FakeEvents } from '../../support/unattended.js';
 import { capturingLogger } from '../../support/logger.js';
 
-const identity: RunIdentity = { holder: 'rotator-29170080-x7k2p', holderRef: { kind: 'pod', namespace: 'linkerd-cert-rotator', name: 'rotator-29170080-x7k2p' }, runId: 'mx1-abc', podName: 'rotator-29170080-x7k2p', podNamespace: 'linkerd-cert-rotator' };
+const identity: RunIdentity = {
+  holder: 'rotator-29170080-x7k2p',
+  holderRef: { kind: 'pod', namespace: 'linkerd-cert-rotator', name: 'rotator-29170080-x7k2p' },
+  runId: 'mx1-abc',
+  podName: 'rotator-29170080-x7k2p',
+  podNamespace: 'linkerd-cert-rotator',
+};
 const job = { apiVersion: 'batch/v1', kind: 'Job', namespace: 'linkerd-cert-rotator', name: 'rotator-29170080', uid: 'job-uid' };
 
 describe('resolveEventTarget', () => {
@@ -20,14 +26,26 @@ describe('resolveEventTarget', () => {
     const port = new FakeEvents({});
     const certificate = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: 'cert-manager', name: 'linkerd-trust-anchor', uid: 'cert-uid' };
     expect(await resolveEventTarget(port, identity, defaultConfig, silentLogger())).toEqual(certificate);
-    expect(await resolveEventTarget(port, { holder: 'laptop-42', holderRef: { kind: 'process', host: 'laptop', pid: 42 }, runId: 'x' }, defaultConfig, silentLogger())).toEqual(certificate);
+    expect(
+      await resolveEventTarget(
+        port,
+        { holder: 'laptop-42', holderRef: { kind: 'process', host: 'laptop', pid: 42 }, runId: 'x' },
+        defaultConfig,
+        silentLogger(),
+      ),
+    ).toEqual(certificate);
   });
 
   it('falls back to the Certificate (without uid) when neither the pod nor the Certificate can be read', async () => {
     const port = new FakeEvents({});
     port.ownerJob = () => Promise.reject(new Error('forbidden'));
     port.certificateRef = () => Promise.reject(new Error('forbidden'));
-    expect(await resolveEventTarget(port, identity, defaultConfig, silentLogger())).toEqual({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: 'cert-manager', name: 'linkerd-trust-anchor' });
+    expect(await resolveEventTarget(port, identity, defaultConfig, silentLogger())).toEqual({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      namespace: 'cert-manager',
+      name: 'linkerd-trust-anchor',
+    });
   });
 });
 
@@ -45,7 +63,14 @@ describe('RunEvents', () => {
     const times = port.events.map((e) => e.time.getTime());
     expect(times[1]).toBeGreaterThan(times[0] as number);
     expect(times[2]).toBeGreaterThan(times[1] as number);
-    expect(port.events[2]).toMatchObject({ type: 'Warning', reason: 'StepFailed', regarding: job, reportingController: 'linkerd-cert-rotator', reportingInstance: identity.holder, labels: { [runIdLabel]: 'mx1-abc' } });
+    expect(port.events[2]).toMatchObject({
+      type: 'Warning',
+      reason: 'StepFailed',
+      regarding: job,
+      reportingController: 'linkerd-cert-rotator',
+      reportingInstance: identity.holder,
+      labels: { [runIdLabel]: 'mx1-abc' },
+    });
   });
 
   it('keeps notes under the 1 kB limit and free of PEM blocks', async () => {
@@ -80,8 +105,21 @@ describe('notes', () => {
 
   it('a step end says how long and which objects changed, naming at most eight', () => {
     const writes = Array.from({ length: 10 }, (_, i) => ({ kind: 'restart' as const, object: `Deployment shop/app-${i}` }));
-    const note = stepEndedNote({ index: 4, name: 'restart-data-plane', purpose: 'trust-new-anchor', startedAt: new Date(), durationMs: 42_000, result: 'succeeded', writes });
-    expect(note).toBe(`step 4: restart-data-plane (trust-new-anchor) succeeded after 42s; restarted 10 workload(s): ${writes.slice(0, 8).map((w) => w.object).join(', ')} and 2 more`);
+    const note = stepEndedNote({
+      index: 4,
+      name: 'restart-data-plane',
+      purpose: 'trust-new-anchor',
+      startedAt: new Date(),
+      durationMs: 42_000,
+      result: 'succeeded',
+      writes,
+    });
+    expect(note).toBe(
+      `step 4: restart-data-plane (trust-new-anchor) succeeded after 42s; restarted 10 workload(s): ${writes
+        .slice(0, 8)
+        .map((w) => w.object)
+        .join(', ')} and 2 more`,
+    );
   });
 
   it('describes every kind of write', () => {
@@ -91,7 +129,9 @@ describe('notes', () => {
         { kind: 'write-secret', object: 'Secret cert-manager/linkerd-previous-anchor' },
         { kind: 'delete-pod', object: 'Pod jobs/batch-1' },
       ]),
-    ).toBe('triggered re-issuance of Certificate linkerd/linkerd-identity-issuer; wrote the certificate only into Secret cert-manager/linkerd-previous-anchor; deleted 1 stale pod(s): Pod jobs/batch-1');
+    ).toBe(
+      'triggered re-issuance of Certificate linkerd/linkerd-identity-issuer; wrote the certificate only into Secret cert-manager/linkerd-previous-anchor; deleted 1 stale pod(s): Pod jobs/batch-1',
+    );
     expect(describeWrites([])).toBe('changed nothing');
   });
 

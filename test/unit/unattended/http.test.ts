@@ -10,9 +10,21 @@ const payload = { text: 'x', blocks: [] };
 
 describe('WebhookNotifier errors', () => {
   it.each<[string, () => Promise<Response>, RegExp]>([
-    ['a refused connection', () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${hook}`), { code: 'ECONNREFUSED' }) })), /^POST https:\/\/hooks\.slack\.com\/… failed: ECONNREFUSED$/],
-    ['a message quoting the URL', () => Promise.reject(new TypeError(`Failed to parse URL from ${hook}`)), /^POST https:\/\/hooks\.slack\.com\/… failed: TypeError$/],
-    ['an error answer', () => Promise.resolve(new Response('invalid_token', { status: 403 })), /^POST https:\/\/hooks\.slack\.com\/… answered HTTP 403: invalid_token$/],
+    [
+      'a refused connection',
+      () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ECONNREFUSED ${hook}`), { code: 'ECONNREFUSED' }) })),
+      /^POST https:\/\/hooks\.slack\.com\/… failed: ECONNREFUSED$/,
+    ],
+    [
+      'a message quoting the URL',
+      () => Promise.reject(new TypeError(`Failed to parse URL from ${hook}`)),
+      /^POST https:\/\/hooks\.slack\.com\/… failed: TypeError$/,
+    ],
+    [
+      'an error answer',
+      () => Promise.resolve(new Response('invalid_token', { status: 403 })),
+      /^POST https:\/\/hooks\.slack\.com\/… answered HTTP 403: invalid_token$/,
+    ],
   ])('%s', async (_name, answer, message) => {
     const failure = await new WebhookNotifier(hook, answer as typeof fetch).send(payload).catch((e: unknown) => e);
     expect((failure as Error).message).toMatch(message);
@@ -67,9 +79,14 @@ describe('Pushgateway', () => {
       const pushgateway = new Pushgateway(`${gw.base}/`, 'east');
       await pushgateway.push(metrics(), 'replace');
       await pushgateway.push(metrics(), 'merge');
-      expect(gw.received.map((r) => `${r.method} ${r.url}`)).toEqual(['PUT /metrics/job/linkerd-cert-rotator/cluster/east', 'POST /metrics/job/linkerd-cert-rotator/cluster/east']);
+      expect(gw.received.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'PUT /metrics/job/linkerd-cert-rotator/cluster/east',
+        'POST /metrics/job/linkerd-cert-rotator/cluster/east',
+      ]);
       expect(gw.received[0]?.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-      expect(gw.received[0]?.body).toBe('# HELP linkerd_cert_rotator_meshed_pods Meshed pods seen.\n# TYPE linkerd_cert_rotator_meshed_pods gauge\nlinkerd_cert_rotator_meshed_pods 6\n');
+      expect(gw.received[0]?.body).toBe(
+        '# HELP linkerd_cert_rotator_meshed_pods Meshed pods seen.\n# TYPE linkerd_cert_rotator_meshed_pods gauge\nlinkerd_cert_rotator_meshed_pods 6\n',
+      );
     } finally {
       await closeServer(gw.server);
     }
@@ -82,7 +99,11 @@ describe('Pushgateway', () => {
       await new Pushgateway(gw.base, 'prod eu').push(metrics(), 'replace');
       await new Pushgateway(gw.base, 'eu/prod').push(metrics(), 'merge');
       // prom-client escapes the key's name too: the Pushgateway routes on the decoded path, where %40 is "@".
-      expect(gw.received.map((r) => r.url)).toEqual(['/metrics/job/linkerd-cert-rotator', '/metrics/job/linkerd-cert-rotator/cluster/prod%20eu', '/metrics/job/linkerd-cert-rotator/cluster%40base64/ZXUvcHJvZA']);
+      expect(gw.received.map((r) => r.url)).toEqual([
+        '/metrics/job/linkerd-cert-rotator',
+        '/metrics/job/linkerd-cert-rotator/cluster/prod%20eu',
+        '/metrics/job/linkerd-cert-rotator/cluster%40base64/ZXUvcHJvZA',
+      ]);
       expect(decodeURIComponent(gw.received[2]?.url ?? '')).toBe('/metrics/job/linkerd-cert-rotator/cluster@base64/ZXUvcHJvZA');
     } finally {
       await closeServer(gw.server);

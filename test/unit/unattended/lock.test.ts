@@ -9,24 +9,64 @@ import { FakeLeaseStore } from '../../support/unattended.js';
 
 const T0 = new Date('2025-06-01T12:00:00Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
-const lease = (fields: Partial<LeaseRecord>): LeaseRecord => ({ namespace: 'rotator', name: 'linkerd-cert-rotator', transitions: 0, resourceVersion: '7', ...fields });
+const lease = (fields: Partial<LeaseRecord>): LeaseRecord => ({
+  namespace: 'rotator',
+  name: 'linkerd-cert-rotator',
+  transitions: 0,
+  resourceVersion: '7',
+  ...fields,
+});
 
 describe('decideLock', () => {
   it.each<[string, LeaseRecord | undefined, number, ReturnType<typeof decideLock>]>([
     ['no Lease yet: create it', undefined, 0, { action: 'create' }],
     ['released (no holder): take it', lease({ durationSeconds: 120, renewTime: at(0) }), 10, { action: 'take', reason: 'free' }],
-    ['held by another, renewed 10 s ago: wait until it expires', lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }), 10, { action: 'wait', holder: 'job-a', expiresAt: at(120) }],
-    ['held by another, one second before expiry: wait', lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }), 119, { action: 'wait', holder: 'job-a', expiresAt: at(120) }],
-    ['held by another, expired (a killed run): take it over', lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }), 120, { action: 'take', from: 'job-a', reason: 'expired' }],
-    ['held by another, never renewed: expiry from acquireTime', lease({ holder: 'job-a', durationSeconds: 60, acquireTime: at(0) }), 30, { action: 'wait', holder: 'job-a', expiresAt: at(60) }],
-    ['held by another without times: cannot be alive, take it', lease({ holder: 'job-a', durationSeconds: 60 }), 0, { action: 'take', from: 'job-a', reason: 'expired' }],
-    ['held by this holder (a restarted container): take it back', lease({ holder: 'me', durationSeconds: 120, renewTime: at(0) }), 5, { action: 'take', from: 'me', reason: 'self' }],
+    [
+      'held by another, renewed 10 s ago: wait until it expires',
+      lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }),
+      10,
+      { action: 'wait', holder: 'job-a', expiresAt: at(120) },
+    ],
+    [
+      'held by another, one second before expiry: wait',
+      lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }),
+      119,
+      { action: 'wait', holder: 'job-a', expiresAt: at(120) },
+    ],
+    [
+      'held by another, expired (a killed run): take it over',
+      lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }),
+      120,
+      { action: 'take', from: 'job-a', reason: 'expired' },
+    ],
+    [
+      'held by another, never renewed: expiry from acquireTime',
+      lease({ holder: 'job-a', durationSeconds: 60, acquireTime: at(0) }),
+      30,
+      { action: 'wait', holder: 'job-a', expiresAt: at(60) },
+    ],
+    [
+      'held by another without times: cannot be alive, take it',
+      lease({ holder: 'job-a', durationSeconds: 60 }),
+      0,
+      { action: 'take', from: 'job-a', reason: 'expired' },
+    ],
+    [
+      'held by this holder (a restarted container): take it back',
+      lease({ holder: 'me', durationSeconds: 120, renewTime: at(0) }),
+      5,
+      { action: 'take', from: 'me', reason: 'self' },
+    ],
   ])('%s', (_name, current, now, expected) => {
     expect(decideLock(current, 'me', at(now))).toEqual(expected);
   });
 
   it('a live-looking Lease whose holder is known to be gone is taken over at once', () => {
-    expect(decideLock(lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }), 'me', at(10), true)).toEqual({ action: 'take', from: 'job-a', reason: 'gone' });
+    expect(decideLock(lease({ holder: 'job-a', durationSeconds: 120, renewTime: at(0) }), 'me', at(10), true)).toEqual({
+      action: 'take',
+      from: 'job-a',
+      reason: 'gone',
+    });
   });
 
   it('leaseExpiry prefers renewTime over acquireTime', () => {
@@ -34,8 +74,24 @@ describe('decideLock', () => {
   });
 });
 
-const spec = (fields: Partial<LockSpec> = {}): LockSpec => ({ namespace: 'rotator', name: 'linkerd-cert-rotator', holder: 'me', durationMs: 90_000, waitMs: 0, pollMs: 1_000, ...fields });
-const liveOther = (renewedAt: Date, durationSeconds = 90): Omit<LeaseRecord, 'resourceVersion'> => ({ namespace: 'rotator', name: 'linkerd-cert-rotator', holder: 'job-a', durationSeconds, renewTime: renewedAt, acquireTime: renewedAt, transitions: 3 });
+const spec = (fields: Partial<LockSpec> = {}): LockSpec => ({
+  namespace: 'rotator',
+  name: 'linkerd-cert-rotator',
+  holder: 'me',
+  durationMs: 90_000,
+  waitMs: 0,
+  pollMs: 1_000,
+  ...fields,
+});
+const liveOther = (renewedAt: Date, durationSeconds = 90): Omit<LeaseRecord, 'resourceVersion'> => ({
+  namespace: 'rotator',
+  name: 'linkerd-cert-rotator',
+  holder: 'job-a',
+  durationSeconds,
+  renewTime: renewedAt,
+  acquireTime: renewedAt,
+  transitions: 3,
+});
 
 describe('LeaseLock', () => {
   let clock: ManualClock;
@@ -282,7 +338,9 @@ describe('fenceWrites', () => {
     await fenced.getSecret('shop', 'x');
     await fenced.listMeshedPods();
     await expect((async () => fenced.evictPod({ namespace: 'shop', name: 'api-0', uid: 'u' }))()).rejects.toThrow(LockLostError);
-    await expect((async () => fenced.restartWorkload({ kind: 'Deployment', namespace: 'shop', name: 'api' }, 'now'))()).rejects.toThrow(/stopped before a write/);
+    await expect((async () => fenced.restartWorkload({ kind: 'Deployment', namespace: 'shop', name: 'api' }, 'now'))()).rejects.toThrow(
+      /stopped before a write/,
+    );
     expect(calls).toEqual(['restartWorkload', 'getSecret', 'listMeshedPods']);
   });
 });

@@ -1,7 +1,16 @@
 // The Prometheus exposition: the writer's format, checked by an independent strict reader, and the values.
 import { issuerRenewal } from '../../../src/rotation/preflight.js';
 import { buildStatus } from '../../../src/status/report.js';
-import { exposition, registryOf, runFamilies, snapshotFamilies, snapshotOf, statusExposition, type Family, type Snapshot } from '../../../src/unattended/metrics.js';
+import {
+  exposition,
+  registryOf,
+  runFamilies,
+  snapshotFamilies,
+  snapshotOf,
+  statusExposition,
+  type Family,
+  type Snapshot,
+} from '../../../src/unattended/metrics.js';
 import type { RunReport } from '../../../src/unattended/recorder.js';
 import { parseExposition, sampleValue } from '../../support/prometheus.js';
 import { makeRotation, meshWorkloads, observedState, podsOfMesh } from '../../support/state.js';
@@ -11,8 +20,26 @@ const g = (name: string, samples: Family['samples'], help = 'Help.'): Family => 
 
 describe('exposition (prom-client)', () => {
   it('writes HELP and TYPE before the samples, labels in braces in the order given, a blank line between families, one newline at the end', async () => {
-    const text = await exposition([g('a_seconds', [{ labels: { role: 'anchor', kind: 'x' }, value: 1.5 }, { labels: { role: 'issuer', kind: 'y' }, value: 2 }]), g('b', [{ value: 3 }], 'Counted.')]);
-    expect(text).toBe(['# HELP a_seconds Help.', '# TYPE a_seconds gauge', 'a_seconds{role="anchor",kind="x"} 1.5', 'a_seconds{role="issuer",kind="y"} 2', '', '# HELP b Counted.', '# TYPE b gauge', 'b 3', ''].join('\n'));
+    const text = await exposition([
+      g('a_seconds', [
+        { labels: { role: 'anchor', kind: 'x' }, value: 1.5 },
+        { labels: { role: 'issuer', kind: 'y' }, value: 2 },
+      ]),
+      g('b', [{ value: 3 }], 'Counted.'),
+    ]);
+    expect(text).toBe(
+      [
+        '# HELP a_seconds Help.',
+        '# TYPE a_seconds gauge',
+        'a_seconds{role="anchor",kind="x"} 1.5',
+        'a_seconds{role="issuer",kind="y"} 2',
+        '',
+        '# HELP b Counted.',
+        '# TYPE b gauge',
+        'b 3',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('escapes label values and help text so the reader gets them back', async () => {
@@ -88,10 +115,22 @@ describe('snapshot metrics (status --output prometheus)', () => {
 
   it('snapshotOf reads the dates from the observed certificates and the counts from the status', async () => {
     const r = await makeRotation();
-    const state = observedState({ anchor: r.newAnchor, previous: [r.newAnchor], issuer: r.newIssuer, signer: r.newAnchor, workloads: meshWorkloads, pods: podsOfMesh({ anchors: [r.newAnchor] }) });
+    const state = observedState({
+      anchor: r.newAnchor,
+      previous: [r.newAnchor],
+      issuer: r.newIssuer,
+      signer: r.newAnchor,
+      workloads: meshWorkloads,
+      pods: podsOfMesh({ anchors: [r.newAnchor] }),
+    });
     const status = buildStatus(state, 1);
     const s = snapshotOf(state, status, { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false });
-    expect(s).toMatchObject({ anchor: { fingerprint: r.newAnchor.cert.fingerprint, notAfter: r.newAnchor.cert.notAfter }, issuer: { notAfter: r.newIssuer.cert.notAfter }, phase: 'steady', meshedPods: 6 });
+    expect(s).toMatchObject({
+      anchor: { fingerprint: r.newAnchor.cert.fingerprint, notAfter: r.newAnchor.cert.notAfter },
+      issuer: { notAfter: r.newIssuer.cert.notAfter },
+      phase: 'steady',
+      meshedPods: 6,
+    });
     // The issuer's renewal is judged once, by the status (estimated here: no status.renewalTime); the snapshot carries that instant.
     expect(status.issuer.renewalTimeEstimated).toBe(true);
     expect(s.issuerRenewalAt?.toISOString()).toBe(status.issuer.renewalTime);
@@ -164,7 +203,8 @@ describe('run metrics (pushed after each run)', () => {
 
   it('every metric name ends in its unit or says it has none: _timestamp_seconds, _seconds, or a count', () => {
     const names = new Set([...snapshotFamilies(snapshot), ...runFamilies(report())].filter((f) => f.samples.length > 0).map((f) => f.name.slice(p.length)));
-    for (const name of names) expect(name).toMatch(/(_timestamp_seconds|_duration_seconds|_exit_code|_steps|_pods|_pods_deleted|_workloads_restarted|_phase|_health)$/);
+    for (const name of names)
+      expect(name).toMatch(/(_timestamp_seconds|_duration_seconds|_exit_code|_steps|_pods|_pods_deleted|_workloads_restarted|_phase|_health)$/);
     expect([...names].filter((n) => /seconds_/.test(n))).toEqual([]);
   });
 

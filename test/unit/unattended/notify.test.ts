@@ -25,7 +25,14 @@ const report = (fields: Partial<RunReport> = {}): RunReport => ({
   anchorBefore: oldAnchor.cert.fingerprint,
   after: snapshotWith({ anchor: { ...snapshotWith().anchor, fingerprint: newAnchor.cert.fingerprint } }),
   steps: [
-    { index: 1, name: 'renew-anchor', startedAt: at(0), durationMs: 3_100, result: 'succeeded', writes: [{ kind: 'trigger-issuance', object: 'Certificate cert-manager/linkerd-trust-anchor' }] },
+    {
+      index: 1,
+      name: 'renew-anchor',
+      startedAt: at(0),
+      durationMs: 3_100,
+      result: 'succeeded',
+      writes: [{ kind: 'trigger-issuance', object: 'Certificate cert-manager/linkerd-trust-anchor' }],
+    },
     {
       index: 2,
       name: 'restart-data-plane',
@@ -61,7 +68,19 @@ describe('notificationPayload', () => {
       exitCode: 5,
       error: 'timed out after 10s waiting for Deployment lcr-stuck/stuck to roll out',
       after: snapshotWith({ anchor: { ...snapshotWith().anchor, fingerprint: newAnchor.cert.fingerprint }, phase: 'anchor-renewed' }),
-      steps: [...report().steps, { index: 3, name: 'restart-data-plane', purpose: 'trust-new-anchor', startedAt: at(70), durationMs: 10_000, result: 'failed', writes: [], error: 'timed out' }],
+      steps: [
+        ...report().steps,
+        {
+          index: 3,
+          name: 'restart-data-plane',
+          purpose: 'trust-new-anchor',
+          startedAt: at(70),
+          durationMs: 10_000,
+          result: 'failed',
+          writes: [],
+          error: 'timed out',
+        },
+      ],
     });
     const { text } = notificationPayload(failed);
     expect(text).toMatch(/^:x: linkerd-cert-rotator rotate FAILED \(exit code 5, after 2m5s\)/);

@@ -15,7 +15,17 @@ async function parse(argv: string[], env: Record<string, string> = {}): Promise<
 
 describe('parseArgs: unattended options', () => {
   it.each<[string, string[], Record<string, string>, Partial<UnattendedOptions>]>([
-    ['defaults: 25 days, 60 days, a 3 m Lease, no wait', [], {}, { lockName: 'linkerd-cert-rotator', lockDurationMs: 180_000, lockWaitMs: 0, policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
+    [
+      'defaults: 25 days, 60 days, a 3 m Lease, no wait',
+      [],
+      {},
+      {
+        lockName: 'linkerd-cert-rotator',
+        lockDurationMs: 180_000,
+        lockWaitMs: 0,
+        policy: { rotateAfterMs: 25 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false },
+      },
+    ],
     ['--lock-wait from the environment', [], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 600_000 }],
     ['--lock-wait flag over environment', ['--lock-wait', '30s'], { LCR_LOCK_WAIT: '10m' }, { lockWaitMs: 30_000 }],
     ['--rotate-after in hours', ['--rotate-after', '720h'], {}, { policy: { rotateAfterMs: 30 * DAY, rotateBeforeExpiryMs: 60 * DAY, force: false } }],
@@ -23,13 +33,29 @@ describe('parseArgs: unattended options', () => {
     ['soft exits off by default', [], {}, { softExits: false }],
     ['--soft-exits from the environment (the chart sets it)', [], { LCR_SOFT_EXITS: 'true' }, { softExits: true }],
     ['--soft-exits=false flag over environment', ['--soft-exits=false'], { LCR_SOFT_EXITS: 'true' }, { softExits: false }],
-    ['URLs and names', ['--pushgateway-url', 'http://pushgateway.monitoring:9091', '--webhook-url', 'https://hooks.slack.com/services/T/B/X', '--cluster-name', 'prod-eu', '--lock-namespace', 'ops', '--lock-name', 'rotator.lock'], {}, {
-      pushgatewayUrl: 'http://pushgateway.monitoring:9091',
-      webhookUrl: 'https://hooks.slack.com/services/T/B/X',
-      clusterName: 'prod-eu',
-      lockNamespace: 'ops',
-      lockName: 'rotator.lock',
-    }],
+    [
+      'URLs and names',
+      [
+        '--pushgateway-url',
+        'http://pushgateway.monitoring:9091',
+        '--webhook-url',
+        'https://hooks.slack.com/services/T/B/X',
+        '--cluster-name',
+        'prod-eu',
+        '--lock-namespace',
+        'ops',
+        '--lock-name',
+        'rotator.lock',
+      ],
+      {},
+      {
+        pushgatewayUrl: 'http://pushgateway.monitoring:9091',
+        webhookUrl: 'https://hooks.slack.com/services/T/B/X',
+        clusterName: 'prod-eu',
+        lockNamespace: 'ops',
+        lockName: 'rotator.lock',
+      },
+    ],
   ])('%s', async (_name, argv, env, expected) => {
     expect((await parse(['rotate', ...argv], env)).unattended).toMatchObject(expected);
   });
@@ -48,8 +74,16 @@ describe('validateUnattended', () => {
     ['a relative URL', { 'webhook-url': '/hooks/x' }, '--webhook-url is not a valid absolute http(s) URL (the value is not shown: it may hold a secret)'],
     ['another scheme', { 'pushgateway-url': 'ftp://gw' }, '--pushgateway-url must be an http(s) URL, got the "ftp:" scheme'],
     ['a webhook of another scheme', { 'webhook-url': 'ftp://hooks.example.com/T0/B0/secret' }, '--webhook-url must be an https URL, got the "ftp:" scheme'],
-    ['a plain-http webhook on another host', { 'webhook-url': 'http://hooks.example.com/services/T0/B0/secret' }, '--webhook-url must be an https URL: plain http would send its secret in clear text; http is accepted for a loopback host only, got http://hooks.example.com'],
-    ['a webhook with a password', { 'webhook-url': 'https://user:hunter2@hooks.example.com/x' }, '--webhook-url must not carry a user name or password (the value is not shown)'],
+    [
+      'a plain-http webhook on another host',
+      { 'webhook-url': 'http://hooks.example.com/services/T0/B0/secret' },
+      '--webhook-url must be an https URL: plain http would send its secret in clear text; http is accepted for a loopback host only, got http://hooks.example.com',
+    ],
+    [
+      'a webhook with a password',
+      { 'webhook-url': 'https://user:hunter2@hooks.example.com/x' },
+      '--webhook-url must not carry a user name or password (the value is not shown)',
+    ],
     ['an invalid lock namespace', { 'lock-namespace': 'Ops' }, '"Ops" is not a valid namespace name (--lock-namespace)'],
     ['an invalid lock name', { 'lock-name': 'lock_1' }, '--lock-name must be a valid object name, got "lock_1"'],
     ['a boolean that is neither', { force: 'maybe' }, '--force must be true or false, got "maybe"'],
@@ -91,7 +125,10 @@ describe('validateUnattended', () => {
   });
 
   it('accepts zero for the wait and the policy windows (0 rotate-after: rotate on every run)', () => {
-    expect(validateUnattended({ 'lock-wait': '0', 'rotate-after': '0s', 'rotate-before-expiry': '0' })).toMatchObject({ lockWaitMs: 0, policy: { rotateAfterMs: 0, rotateBeforeExpiryMs: 0 } });
+    expect(validateUnattended({ 'lock-wait': '0', 'rotate-after': '0s', 'rotate-before-expiry': '0' })).toMatchObject({
+      lockWaitMs: 0,
+      policy: { rotateAfterMs: 0, rotateBeforeExpiryMs: 0 },
+    });
   });
 });
 
@@ -103,7 +140,12 @@ describe('lockSpecFor and runIdentity', () => {
     const identity = runIdentity({ POD_NAME: 'rotator-29170080-x7k2p', POD_NAMESPACE: 'linkerd-cert-rotator' }, host);
     expect(identity).toMatchObject({ holder: 'rotator-29170080-x7k2p', podName: 'rotator-29170080-x7k2p', podNamespace: 'linkerd-cert-rotator' });
     expect(identity.runId).toMatch(/^[a-z0-9]+-a1b2c3$/);
-    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({ namespace: 'linkerd', name: 'linkerd-cert-rotator', holder: 'rotator-29170080-x7k2p', durationMs: 180_000 });
+    expect(lockSpecFor(options, identity, defaultConfig)).toMatchObject({
+      namespace: 'linkerd',
+      name: 'linkerd-cert-rotator',
+      holder: 'rotator-29170080-x7k2p',
+      durationMs: 180_000,
+    });
   });
 
   it('outside a pod: host and pid, and the Linkerd namespace', () => {

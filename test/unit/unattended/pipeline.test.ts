@@ -48,7 +48,9 @@ describe('one run report, every sink', () => {
 
   it('a cluster that could not be read after the run: only the run gauges are pushed, the Event says the phase is unknown, the notification names the anchor before', () => {
     const r = report({ after: undefined });
-    const families = runPushFamilies(r).filter((f) => f.samples.length > 0).map((f) => f.name.slice(p.length));
+    const families = runPushFamilies(r)
+      .filter((f) => f.samples.length > 0)
+      .map((f) => f.name.slice(p.length));
     expect(families).toContain('last_run_exit_code');
     expect(families.filter((n) => /certificate|phase|health|stale|meshed|observed/.test(n))).toEqual([]);
     expect(runEndedEvent(r).note).toContain('phase now unknown');
@@ -102,7 +104,11 @@ describe('pushStatusMetrics', () => {
     expect(metrics.pushes.map((push) => push.mode)).toEqual(['merge', 'merge']);
     expect(sampleValue(parseExposition(metrics.pushes[0]?.exposition ?? ''), `${p}meshed_pods`)).toBe(9);
     const broken = parseExposition(metrics.pushes[1]?.exposition ?? '');
-    expect(broken.samples.map((s) => `${s.name.slice(p.length)}/${s.labels.health}=${s.value}`)).toEqual(['status_health/healthy=0', 'status_health/warning=0', 'status_health/broken=1']);
+    expect(broken.samples.map((s) => `${s.name.slice(p.length)}/${s.labels.health}=${s.value}`)).toEqual([
+      'status_health/healthy=0',
+      'status_health/warning=0',
+      'status_health/broken=1',
+    ]);
   });
 
   it('without a Pushgateway does nothing, and a failed push is a warning', async () => {

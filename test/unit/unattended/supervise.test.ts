@@ -47,7 +47,14 @@ function world(): World {
   const metrics = new FakeMetricsSink();
   const notifier = new FakeNotifier();
   const holders = { alive: (): Promise<boolean | undefined> => Promise.resolve(true) };
-  const unattended: UnattendedPorts = { identity: { holder: 'job-pod-b', holderRef: { kind: 'pod', namespace: 'linkerd', name: 'job-pod-b' }, runId: 'run-1' }, lease, holders, events, metrics, notifier };
+  const unattended: UnattendedPorts = {
+    identity: { holder: 'job-pod-b', holderRef: { kind: 'pod', namespace: 'linkerd', name: 'job-pod-b' }, runId: 'run-1' },
+    lease,
+    holders,
+    events,
+    metrics,
+    notifier,
+  };
   return { deps: { cluster, logger: silentLogger(), clock, unattended }, clock, lease, events, metrics, notifier };
 }
 
@@ -57,7 +64,11 @@ const steps: PlanStep[] = [
 ];
 const plan: Plan = { phase: 'steady', summary: 'steady on anchor ab12: a full rotation starts', steps };
 const decision = decideRotation(
-  { anchor: { fingerprint: 'ab'.repeat(32), notBefore: new Date('2025-04-01T00:00:00Z'), notAfter: new Date('2026-04-01T00:00:00Z') }, phase: 'steady', now: new Date('2025-06-01T12:00:00Z') },
+  {
+    anchor: { fingerprint: 'ab'.repeat(32), notBefore: new Date('2025-04-01T00:00:00Z'), notAfter: new Date('2026-04-01T00:00:00Z') },
+    phase: 'steady',
+    now: new Date('2025-06-01T12:00:00Z'),
+  },
   { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false },
 );
 
@@ -103,7 +114,9 @@ describe('supervise', () => {
     expect(w.metrics.pushes.map((p) => p.mode)).toEqual(['replace']);
     const pushed = parseExposition(w.metrics.pushes[0]?.exposition ?? '');
     expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_exit_code', { command: 'rotate', result: 'succeeded' })).toBe(0);
-    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_success_timestamp_seconds', { command: 'rotate' })).toBe(sampleValue(pushed, 'linkerd_cert_rotator_last_run_finish_timestamp_seconds'));
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_success_timestamp_seconds', { command: 'rotate' })).toBe(
+      sampleValue(pushed, 'linkerd_cert_rotator_last_run_finish_timestamp_seconds'),
+    );
     expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_workloads_restarted')).toBe(1);
     expect(sampleValue(pushed, 'linkerd_cert_rotator_step_duration_seconds', { step: 'renew-anchor' })).toBe(3);
     expect(w.notifier.sent).toHaveLength(1);
@@ -123,7 +136,9 @@ describe('supervise', () => {
     const pushed = parseExposition(w.metrics.pushes[0]?.exposition ?? '');
     expect(w.metrics.pushes.map((p) => p.mode)).toEqual(['replace']);
     expect(sampleValue(pushed, 'linkerd_cert_rotator_last_run_exit_code', { result: 'nothing-to-do' })).toBe(0);
-    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_success_timestamp_seconds')).toBe(sampleValue(pushed, 'linkerd_cert_rotator_last_run_finish_timestamp_seconds'));
+    expect(sampleValue(pushed, 'linkerd_cert_rotator_last_success_timestamp_seconds')).toBe(
+      sampleValue(pushed, 'linkerd_cert_rotator_last_run_finish_timestamp_seconds'),
+    );
     expect(w.notifier.sent).toEqual([]);
   });
 
