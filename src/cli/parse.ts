@@ -1,14 +1,13 @@
 import yargs, { type Options } from 'yargs';
 import type { RotatorConfig } from '../config.js';
-import { defaultConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { validateUnattended, type UnattendedOptions } from '../unattended/options.js';
-import { parseDuration } from '../duration.js';
 import { formatData, type Output } from './format.js';
 import { aliases, examples, optionsOf } from './help.js';
 import { unknownArgumentMessage, type Vocabulary } from './suggest.js';
 import { buildInfo, programVersion, versionLine, type BuildInfo } from './version.js';
-import { allOptions, configOptions, envOf, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
+import { configFromFlags } from '../options/config.js';
+import { allOptions, envOf, envPrefix, parseBoolean as toBoolean, parseList, type OptionSpec } from '../options/table.js';
 
 /** @internal exported for its unit tests */
 export const commands = {
@@ -63,44 +62,7 @@ function envDefault(spec: OptionSpec, env: Record<string, string | undefined>): 
  * @internal exported for its unit tests
  */
 export function validate(command: CommandName, raw: Raw): Invocation {
-  const config: Record<string, unknown> = { ...defaultConfig };
-  for (const spec of configOptions) {
-    const value = raw[spec.flag];
-    const field = spec.field as keyof RotatorConfig;
-    switch (spec.kind) {
-      case 'string':
-        config[field] = typeof value === 'string' ? value.trim() : '';
-        break;
-      case 'list':
-        config[field] = parseList(value);
-        break;
-      case 'boolean':
-        config[field] = toBoolean(spec.flag, value);
-        break;
-      case 'number': {
-        const number = Number(value);
-        if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${spec.flag} must be a positive whole number, got "${String(value)}"`);
-        config[field] = number;
-        break;
-      }
-      case 'duration': {
-        const ms = parseDuration(String(value));
-        if (ms === undefined || ms <= 0) throw new UsageError(`--${spec.flag} must be a duration such as 90s, 5m, 1h30m or 25d, got "${String(value)}"`);
-        config[field] = ms;
-        break;
-      }
-    }
-  }
-  const result = config as unknown as RotatorConfig;
-  for (const spec of configOptions.filter((s) => s.kind === 'string' && s.flag !== 'control-plane-selector')) {
-    if (!result[spec.field as keyof RotatorConfig]) throw new UsageError(`--${spec.flag} must not be empty`);
-  }
-  const overlap = result.includeNamespaces.filter((ns) => result.excludeNamespaces.includes(ns));
-  if (overlap.length > 0) throw new UsageError(`namespaces both included and excluded: ${overlap.join(', ')}`);
-  const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-  for (const ns of [result.linkerdNamespace, result.trustNamespace, ...result.includeNamespaces, ...result.excludeNamespaces]) {
-    if (!dns.test(ns) || ns.length > 63) throw new UsageError(`"${ns}" is not a valid namespace name`);
-  }
+  const result = configFromFlags(raw);
   const choice = <T extends string>(flag: string, allowed: readonly T[]): T => {
     const value = String(raw[flag]) as T;
     if (!allowed.includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);

@@ -29,20 +29,26 @@ export function createPreviousAnchorHint(namespace: string, name: string, anchor
  * `tls.key`, which the apiserver accepts. Any other type, or an immutable Secret, is refused:
  * changing it would need a delete and a create, which the rotator never does.
  */
-export function certificateOnlySecret(current: V1Secret, pem: string, labels: Record<string, string>): V1Secret {
+/** The Secret's type, when the rotator may update it in place; a PreconditionError otherwise. */
+function refuseUnwritable(current: V1Secret): string {
   const metadata = current.metadata ?? {};
   const object = `${metadata.namespace ?? ''}/${metadata.name ?? ''}`;
   const type = current.type ?? 'Opaque';
+  const hint = (): string => createPreviousAnchorHint(metadata.namespace ?? '', metadata.name ?? '');
   if (type !== 'Opaque' && type !== 'kubernetes.io/tls') {
     throw new PreconditionError(
-      `Secret ${object} has type ${type}; the previous-anchor Secret must be Opaque: the rotator only updates it in place (no create, no delete), so delete it and ${createPreviousAnchorHint(metadata.namespace ?? '', metadata.name ?? '')}`,
+      `Secret ${object} has type ${type}; the previous-anchor Secret must be Opaque: the rotator only updates it in place (no create, no delete), so delete it and ${hint()}`,
     );
   }
   if (current.immutable === true) {
-    throw new PreconditionError(
-      `Secret ${object} is immutable, so the rotator cannot write the previous anchor into it: delete it and ${createPreviousAnchorHint(metadata.namespace ?? '', metadata.name ?? '')}`,
-    );
+    throw new PreconditionError(`Secret ${object} is immutable, so the rotator cannot write the previous anchor into it: delete it and ${hint()}`);
   }
+  return type;
+}
+
+export function certificateOnlySecret(current: V1Secret, pem: string, labels: Record<string, string>): V1Secret {
+  const metadata = current.metadata ?? {};
+  const type = refuseUnwritable(current);
   const ownerReferences = metadata.ownerReferences?.filter((owner) => !isCertManager(owner.apiVersion));
   // managedFields left out: on an update the apiserver then keeps and extends its own record.
   const kept = { ...metadata, managedFields: undefined };

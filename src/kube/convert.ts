@@ -221,6 +221,7 @@ const noKeys: PodMetadataKeys = { labels: [], annotations: [] };
  * labels and annotations in `keep` are copied, and its shared strings go through `intern`, so
  * that nothing of the client-node object stays reachable from the view.
  */
+// eslint-disable-next-line complexity -- a field-by-field mapping: each `?.` and `??` is a missing field's default, not a branch of logic
 export function toPodView(pod: V1Pod, keep: PodMetadataKeys = noKeys, intern: Intern = createIntern()): PodView {
   const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller) ?? pod.metadata?.ownerReferences?.[0];
   const proxies = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].filter((c) => c.name === proxyContainer);
@@ -250,6 +251,7 @@ export type AnyWorkload = V1Deployment | V1StatefulSet | V1DaemonSet;
  * Deployments, StatefulSets and DaemonSets flattened into one shape; with `keep`, only the labels
  * and annotations it names (a list of the whole mesh), else all of them (one workload read or watched).
  */
+// eslint-disable-next-line complexity -- a field-by-field mapping: each `?.` and `??` is a missing field's default, not a branch of logic
 export function toWorkload(kind: Workload['kind'], object: AnyWorkload, keep?: WorkloadMetadataKeys): Workload {
   const status = asRecord(object.status);
   const spec = asRecord(object.spec);

@@ -1,6 +1,6 @@
 import { certificateFindings } from '../rotation/health.js';
 import { daysUntil, shortFingerprint, type Finding, type ParsedCert } from '../certs/index.js';
-import { describeStale, stalePods } from '../rotation/gates.js';
+import { describeStale, stalePods, type StalePod } from '../rotation/gates.js';
 import { derivePlan, type Phase } from '../rotation/plan.js';
 import type { ObservedState } from '../rotation/state.js';
 import type { RotatorConfig } from '../config.js';
@@ -39,6 +39,13 @@ const summarize = (cert: ParsedCert, now: Date): CertSummary => ({
   daysLeft: daysUntil(cert.notAfter, now),
 });
 
+/** The pods the rotation still has to restart in this phase (none once steady). */
+function stalePodsOfPhase(phase: Phase, state: ObservedState, judged: { lacking: StalePod[]; old: StalePod[] }): StalePod[] {
+  if (phase === 'steady') return [];
+  if (phase === 'issuer-renewed') return stalePods(state, 'adopt-new-issuer');
+  return phase === 'bundle-trimmed' ? judged.old : judged.lacking;
+}
+
 /**
  * Builds the report from a snapshot: a pure function of the state and the warning window. With
  * the run's options it also says, in a steady state, why a new rotation would be refused.
@@ -69,8 +76,7 @@ export function buildStatus(
       message: `${untrusting.length} meshed pod(s) do not trust the anchor that signed the current issuer`,
     });
   }
-  const staleNow =
-    plan.phase === 'steady' ? [] : plan.phase === 'issuer-renewed' ? stalePods(state, 'adopt-new-issuer') : plan.phase === 'bundle-trimmed' ? old : lacking;
+  const staleNow = stalePodsOfPhase(plan.phase, state, { lacking, old });
   if (staleNow.length > 0)
     findings.push({ severity: 'warning', subject: 'data plane', message: `${staleNow.length} meshed pod(s) must restart for the rotation to finish` });
   if (plan.phase !== 'steady') findings.push({ severity: 'warning', subject: 'rotation', message: `unfinished: ${plan.summary}` });
