@@ -13,7 +13,7 @@ import {
 } from '../../../src/unattended/metrics.js';
 import type { RunReport } from '../../../src/unattended/recorder.js';
 import { parseExposition, sampleValue } from '../../support/prometheus.js';
-import { makeRotation, meshWorkloads, observedState, podsOfMesh } from '../../support/state.js';
+import { makeRotation, observedState, steadySpec } from '../../support/state.js';
 
 const p = 'linkerd_cert_rotator_';
 const g = (name: string, samples: Family['samples'], help = 'Help.'): Family => ({ name, help, type: 'gauge', samples });
@@ -115,14 +115,7 @@ describe('snapshot metrics (status --output prometheus)', () => {
 
   it('snapshotOf reads the dates from the observed certificates and the counts from the status', async () => {
     const r = await makeRotation();
-    const state = observedState({
-      anchor: r.newAnchor,
-      previous: [r.newAnchor],
-      issuer: r.newIssuer,
-      signer: r.newAnchor,
-      workloads: meshWorkloads,
-      pods: podsOfMesh({ anchors: [r.newAnchor] }),
-    });
+    const state = observedState(steadySpec(r));
     const status = buildStatus(state, 1);
     const s = snapshotOf(state, status, { rotateAfterMs: 25 * 86_400_000, rotateBeforeExpiryMs: 60 * 86_400_000, force: false });
     expect(s).toMatchObject({

@@ -1,7 +1,7 @@
 // The rotation policy: a new rotation only when due or forced; an unfinished one always finished.
 import type { Phase } from '../../../src/rotation/plan.js';
 import { decideRotation, policyGate, rotationDueAt, type PolicyDecision, type RotationPolicy } from '../../../src/unattended/policy.js';
-import { makeRotation, meshWorkloads, observedState, podsOfMesh, type Rotation } from '../../support/state.js';
+import { makeRotation, meshWorkloads, observedState, podsOfMesh, steadySpec, type Rotation } from '../../support/state.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -70,14 +70,7 @@ describe('policyGate, the startNew callback of rotate', () => {
   });
 
   it('in a steady state decides from the anchor and reports the decision', () => {
-    const state = observedState({
-      anchor: r.newAnchor,
-      previous: [r.newAnchor],
-      issuer: r.newIssuer,
-      signer: r.newAnchor,
-      workloads: meshWorkloads,
-      pods: podsOfMesh({ anchors: [r.newAnchor] }),
-    });
+    const state = observedState(steadySpec(r));
     const seen: PolicyDecision[] = [];
     // newAnchor was issued at 08:00 on the test day: hours old, not due.
     const decision = policyGate(policy, (d) => seen.push(d))(state);
