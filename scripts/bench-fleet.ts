@@ -12,10 +12,10 @@
  * and the second cluster cost over one cluster's rotation.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { measureRotator, type MeasuredRun } from './bench/measure.js';
+import { expectRotated, machineFacts, measureRotator, type MeasuredRun } from './bench/measure.js';
 import { stepTimings } from './bench/steps.js';
 import { ratio, seconds, table } from './bench/table.js';
 import { clusterDown, clusterUp, repoRoot } from '../test/harness/cluster.js';
@@ -51,11 +51,6 @@ interface Measured {
 
 const restarts = (run: MeasuredRun): number => run.logs.filter((l) => l.message === 'restarted').length;
 
-function expectSuccess(label: string, run: MeasuredRun): void {
-  if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
-  if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
-}
-
 async function single(kubeconfig: string): Promise<Measured> {
   const label = 'one cluster (east alone, unlinked)';
   const monitor = new InvariantMonitor(kubeconfig, 1_000);
@@ -63,7 +58,7 @@ async function single(kubeconfig: string): Promise<Measured> {
   progress(`${label}: rotate --force`);
   const run = await measureRotator(entry, kubeconfig, ['rotate', '--force'], {});
   await monitor.stop();
-  expectSuccess(label, run);
+  expectRotated(label, run);
   progress(`${label}: ${seconds(run.wallMs)} s, ${monitor.violations.length} violations / ${monitor.samples} samples`);
   return {
     label,
@@ -87,7 +82,7 @@ async function fleet(kubeconfig: string, peer: PeerCluster): Promise<Measured> {
   const args = ['rotate', '--force', '--cluster-name', 'east', '--peer', `west=${peer.context}`, '--peer-kubeconfig', peer.kubeconfig];
   const run = await measureRotator(entry, kubeconfig, args, {});
   await monitor.stop();
-  expectSuccess(label, run);
+  expectRotated(label, run);
   progress(`${label}: ${seconds(run.wallMs)} s, ${monitor.violations.length} violations / ${monitor.samples} samples`);
   // The step timings cover both clusters' steps (each log line names its cluster).
   return {
@@ -104,15 +99,7 @@ async function fleet(kubeconfig: string, peer: PeerCluster): Promise<Measured> {
 async function main(): Promise<number> {
   rmSync(snapshot, { recursive: true, force: true });
   cpSync(join(repoRoot, 'dist'), snapshot, { recursive: true });
-  const results: Record<string, unknown> = {
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      date: new Date().toISOString(),
-    },
-  };
+  const results: Record<string, unknown> = { machine: machineFacts() };
   progress('bringing up the primary cluster (east)');
   const cluster = clusterUp(mkdtempSync(join(tmpdir(), 'lcr-bench-east-')));
   const injector = await startInjector(cluster.kubeconfig);

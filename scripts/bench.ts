@@ -14,12 +14,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { load } from 'js-yaml';
 import { runBaseline, type BaselineRun } from './bench/baseline.js';
-import { measureRotator, type MeasuredRun } from './bench/measure.js';
+import { expectRotated, machineFacts, measureRotator, type MeasuredRun } from './bench/measure.js';
 import { ensureScale } from './bench/scale.js';
 import { imageSizes, startupTimes } from './bench/startup.js';
 import { stepTimings, type RunTiming } from './bench/steps.js';
@@ -49,15 +49,7 @@ const { values: flags } = parseArgs({
 const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
 const scales = (flags.scales ?? '').split(',').filter(Boolean).map(Number);
 const factor = Number(flags['baseline-factor']);
-const results: Record<string, unknown> = {
-  machine: {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    date: new Date().toISOString(),
-  },
-};
+const results: Record<string, unknown> = { machine: machineFacts() };
 
 const progress = (text: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -141,8 +133,7 @@ async function rotation(label: string, proxy: FaultProxy, proxyKubeconfig: strin
   const memory = samples ? memoryPeaks(samples) : undefined;
   if (samplesDir) rmSync(samplesDir, { recursive: true, force: true });
   await monitor.stop();
-  if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
-  if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
+  expectRotated(label, run);
   const timing = stepTimings(run.logs, run.startedAt, run.wallMs);
   const split = memory
     ? ` (sampled: rss ${memory.rss.toFixed(0)}, heapTotal ${memory.heapTotal.toFixed(0)}, heapUsed ${memory.heapUsed.toFixed(0)}, external ${memory.external.toFixed(0)}, arrayBuffers ${memory.arrayBuffers.toFixed(0)} MiB)`

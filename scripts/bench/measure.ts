@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** One measured run of the built CLI. */
@@ -55,4 +55,21 @@ export async function measureRotator(entry: string, kubeconfig: string, args: st
   }
   rmSync(dir, { recursive: true, force: true });
   return { code, wallMs, startedAt, peakRssKiB, cpuSeconds, logs, stdout, stderr };
+}
+
+/** Fails the benchmark unless the measured `rotate` exited 0 and ran a rotation (a no-op run measures nothing). */
+export function expectRotated(label: string, run: MeasuredRun): void {
+  if (run.code !== 0) throw new Error(`${label}: rotate exited ${String(run.code)}:\n${run.stderr.slice(-3000)}`);
+  if (!run.logs.some((line) => line.message === 'rotation complete')) throw new Error(`${label}: rotate ran no rotation:\n${run.stdout}`);
+}
+
+/** The machine a benchmark ran on, for its results file. */
+export function machineFacts(): Record<string, unknown> {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
 }
