@@ -1,7 +1,8 @@
 import type { RotatorConfig } from '../config.js';
 import { planRotation } from '../rotation/rotate.js';
 import { restartControlPlane, restartDataPlane } from '../rotation/steps.js';
-import { controlPlaneRoles, restartPreview } from '../rotation/task-request.js';
+import { controlPlaneRoles } from '../rotation/mesh.js';
+import { restartPreview } from '../rotation/task-request.js';
 import { judgeTask } from '../rotation/tasks.js';
 import { contextOf, mayRun, type CommandDeps, type NothingToDo } from './deps.js';
 

@@ -12,6 +12,9 @@ const templateHashLabel = 'pod-template-hash';
 /** Where a workload or pod sits in the restart order. */
 export type Role = 'identity' | 'control-plane' | 'extension' | 'data-plane';
 
+/** The roles `restart-control-plane` restarts, in its order: the identity controller, the rest, extensions. */
+export const controlPlaneRoles: readonly Role[] = ['identity', 'control-plane', 'extension'];
+
 /** A meshed workload and whether the rotator may restart it. */
 export interface MeshWorkload {
   key: string;

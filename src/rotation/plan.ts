@@ -1,6 +1,7 @@
 import { shortFingerprint } from '../certs/index.js';
 import { bundleMismatches, expectedBundle, previousTrimmed, restartableKeys, stalePods, type Purpose } from './gates.js';
 import type { ObservedState } from './state.js';
+import { controlPlaneRoles } from './mesh.js';
 
 /** The actions a rotation is made of, in DOMAIN.md's seven-step order. */
 export type StepName = 'renew-anchor' | 'wait-bundle' | 'restart-control-plane' | 'restart-data-plane' | 'renew-issuer' | 'update-bundle';
@@ -33,8 +34,6 @@ export interface Plan {
 
 const issuing = (conditions: readonly { type: string; status: string }[]): boolean => conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
 
-const controlPlaneRoles = new Set(['identity', 'control-plane', 'extension']);
-
 /** Restart steps for a purpose: computed from the state when `known`, else predicted as "every stale workload". */
 function restarts(state: ObservedState, purpose: Purpose, known: boolean, why: string, evict: boolean): PlanStep[] {
   if (!known) {
@@ -47,7 +46,7 @@ function restarts(state: ObservedState, purpose: Purpose, known: boolean, why: s
   const identityStale = purpose === 'adopt-new-issuer' && stale.some((s) => s.pod.role === 'identity');
   const keys = [...restartableKeys(stale)];
   const roleOf = new Map(state.workloads.map((w) => [w.key, w.role]));
-  const cp = keys.filter((key) => controlPlaneRoles.has(roleOf.get(key) ?? ''));
+  const cp = keys.filter((key) => controlPlaneRoles.some((role) => role === roleOf.get(key)));
   const dp = keys.filter((key) => roleOf.get(key) === 'data-plane');
   const steps: PlanStep[] = [];
   if (cp.length > 0) steps.push({ name: 'restart-control-plane', purpose, why, targets: identityStale ? undefined : cp.sort() });

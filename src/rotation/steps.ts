@@ -15,7 +15,7 @@ import {
   type Purpose,
   type StalePod,
 } from './gates.js';
-import type { MeshWorkload, Role } from './mesh.js';
+import { controlPlaneRoles, type MeshWorkload, type Role } from './mesh.js';
 import { anchorTarget, issuerTarget, refuseKeepingKey, renewCertificate } from './renew.js';
 import { issuerRenewalBeforeGate, issuerRenewalFinding } from './preflight.js';
 import { restartAll } from './restart.js';
@@ -69,11 +69,9 @@ export async function restartControlPlane(ctx: RunContext, purpose?: Purpose): P
     restarted += result.restarted;
     waitedMs += result.waitedMs;
   }
-  waitedMs += await awaitOldPodsGone(ctx, cpRoles, purpose);
+  waitedMs += await awaitOldPodsGone(ctx, controlPlaneRoles, purpose);
   return { restarted, waitedMs };
 }
-
-const cpRoles: readonly Role[] = ['identity', 'control-plane', 'extension'];
 
 /**
  * The last pass (drop-old-anchor) ends when its old pods are gone, not when its rollouts are done: a

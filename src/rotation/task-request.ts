@@ -37,9 +37,6 @@ export function decideRenewal(request: RenewalRequest, state: ObservedState, pla
   return { verdict: 'run', which, note: verdict.note };
 }
 
-/** The roles `restart-control-plane` restarts, in its order: the identity controller, the rest, extensions. */
-export const controlPlaneRoles: readonly Role[] = ['identity', 'control-plane', 'extension'];
-
 /** What a restart task would touch (its dry run): the workloads it restarts, and why the others in its roles are not. */
 export function restartPreview(
   state: Pick<ObservedState, 'anchor' | 'previous' | 'issuer' | 'workloads' | 'pods'>,

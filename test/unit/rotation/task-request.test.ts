@@ -3,7 +3,8 @@
 import { defaultConfig } from '../../../src/config.js';
 import { derivePlan } from '../../../src/rotation/plan.js';
 import type { ObservedState } from '../../../src/rotation/state.js';
-import { controlPlaneRoles, decideRenewal, restartPreview, type RenewalRequest, type RenewalVerdict } from '../../../src/rotation/task-request.js';
+import { controlPlaneRoles } from '../../../src/rotation/mesh.js';
+import { decideRenewal, restartPreview, type RenewalRequest, type RenewalVerdict } from '../../../src/rotation/task-request.js';
 import {
   anchorRenewedSpec,
   issuerRenewedSpec,
