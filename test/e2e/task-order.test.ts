@@ -7,6 +7,7 @@ import { names } from '../harness/fixture.js';
 import { InvariantMonitor } from '../harness/monitor.js';
 import { runRotator, type RotatorRun } from '../harness/rotator.js';
 import { ensureSteady, statusOf } from '../harness/steady.js';
+import { signedBy } from '../harness/kube.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -76,7 +77,7 @@ describe('single tasks out of the safe order', () => {
     await ok(['renew-certs']);
     const issuer = await kube.issuer();
     expect(issuer.fingerprint256).not.toBe(oldIssuer.fingerprint256);
-    expect(issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey)).toBe(true);
+    expect(signedBy(issuer, anchor)).toBe(true);
     await expectRefused(
       ['update-bundle'],
       /phase issuer-renewed: gate 2 .* is not met: \d+ meshed pod\(s\) must restart first, e\.g\. .*the identity controller is not yet running with the current issuer/,
@@ -126,7 +127,7 @@ describe('single tasks out of the safe order', () => {
     const repair = await runRotator(kubeconfig, ['rotate']);
     expect({ code: repair.code, stderr: repair.code === 0 ? '' : repair.stderr.slice(-1500) }).toEqual({ code: 0, stderr: '' });
     const issuer = await kube.issuer();
-    expect(issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey)).toBe(true);
+    expect(signedBy(issuer, anchor)).toBe(true);
     const after = await statusOf(kubeconfig);
     expect({ code: after.code, phase: after.report.phase }).toEqual({ code: 0, phase: 'steady' });
     // Every pod trusts only the current anchor, and every leaf chains to it: one sample of a fresh monitor.

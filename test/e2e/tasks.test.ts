@@ -2,6 +2,7 @@ import { e2eKube, e2eKubeconfig } from '../harness/env.js';
 import { InvariantMonitor } from '../harness/monitor.js';
 import { runRotator } from '../harness/rotator.js';
 import { ensureSteady, statusOf } from '../harness/steady.js';
+import { signedBy } from '../harness/kube.js';
 
 const kube = e2eKube();
 const kubeconfig = e2eKubeconfig();
@@ -56,7 +57,7 @@ describe('the single task commands, driven in the safe order by hand', () => {
     const renewIssuer = await runRotator(kubeconfig, ['renew-certs']);
     expect(renewIssuer.code).toBe(0);
     const issuer = await kube.issuer();
-    expect(issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey)).toBe(true);
+    expect(signedBy(issuer, anchor)).toBe(true);
 
     // Dropping the old anchor before every proxy adopted the new issuer is refused (gate 2).
     const tooEarly = await runRotator(kubeconfig, ['update-bundle']);

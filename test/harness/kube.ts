@@ -2,6 +2,9 @@ import * as k8s from '@kubernetes/client-node';
 import { X509Certificate } from 'node:crypto';
 import { names } from './fixture.js';
 
+/** True when `anchor` issued and signed `cert` (names match and the signature verifies with its key). */
+export const signedBy = (cert: X509Certificate, anchor: X509Certificate): boolean => cert.checkIssued(anchor) && cert.verify(anchor.publicKey);
+
 /** Direct cluster reads and writes for assertions, independent of the rotator's code. */
 export class TestKube {
   readonly config = new k8s.KubeConfig();

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { names } from './fixture.js';
 import { leafIssuers } from './injector.js';
+import { signedBy } from './kube.js';
 
 /**
  * The mTLS invariant, checked from outside the rotator with node:crypto (not the rotator's
@@ -146,7 +147,7 @@ export class InvariantMonitor extends Sampling {
   private signerOf(issuer: X509Certificate): string {
     let seen = this.issuers.get(fp(issuer));
     if (!seen?.signer) {
-      const signer = [...this.anchors.values()].find((anchor) => issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey));
+      const signer = [...this.anchors.values()].find((anchor) => signedBy(issuer, anchor));
       seen = { fingerprint: fp(issuer), notBefore: new Date(issuer.validFrom).getTime(), signer: signer && fp(signer) };
       this.issuers.set(seen.fingerprint, seen);
     }

@@ -4,7 +4,7 @@ import { e2eKubeconfig } from './env.js';
 import { eventually } from './eventually.js';
 import { fixtureSchedules, names } from './fixture.js';
 import { isIdentityPod, leafIssuers } from './injector.js';
-import { TestKube } from './kube.js';
+import { signedBy, TestKube } from './kube.js';
 import { runRotator } from './rotator.js';
 
 /** Status exit code and parsed report. */
@@ -12,8 +12,6 @@ export async function statusOf(kubeconfig = e2eKubeconfig()): Promise<{ code: nu
   const run = await runRotator(kubeconfig, ['status', '--output', 'json']);
   return { code: run.code, report: JSON.parse(run.stdout) as { health: string; phase: string; stale: unknown[] } };
 }
-
-const signedBy = (cert: X509Certificate, anchor: X509Certificate): boolean => cert.checkIssued(anchor) && cert.verify(anchor.publicKey);
 
 /** A meshed pod that does not trust only the current anchor, or whose leaf may come from an issuer the anchor did not sign. */
 interface StalePod {
